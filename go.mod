@@ -1,0 +1,3 @@
+module smtplab
+
+go 1.26

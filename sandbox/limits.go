@@ -1,0 +1,75 @@
+package sandbox
+
+import "time"
+
+// Protocol limits. Each is enforced by the engines and named in the reply a
+// client gets when it goes past it.
+const (
+	// MaxCommandLine is the longest SMTP command line, CRLF included (RFC 5321 §4.5.3.1.4).
+	MaxCommandLine = 512
+	// MaxTextLine is the longest line of message text, CRLF included (RFC 5321 §4.5.3.1.6).
+	MaxTextLine = 1000
+	// MaxLocalPart is the longest local part of an address (RFC 5321 §4.5.3.1.1).
+	MaxLocalPart = 64
+	// MaxDomain is the longest domain name (RFC 5321 §4.5.3.1.2).
+	MaxDomain = 255
+	// MaxPath is the longest reverse or forward path, angle brackets included (§4.5.3.1.3).
+	MaxPath = 256
+	// MaxPOP3Line is the longest POP3 command line, CRLF included (RFC 2449 §4).
+	MaxPOP3Line = 255
+	// MaxPOP3Arg is the longest POP3 argument (RFC 1939 §3).
+	MaxPOP3Arg = 40
+)
+
+// Defaults for the limits a world may tune.
+const (
+	// DefaultMaxRecipients is RFC 5321's minimum: a server must buffer 100 recipients.
+	DefaultMaxRecipients = 100
+	// DefaultMaxMessageSize is the SIZE advertised in EHLO.
+	DefaultMaxMessageSize = 10 << 20
+	// DefaultMaxMailbox is how much one mailbox may hold.
+	DefaultMaxMailbox = 50 << 20
+	// DefaultMaxStore is how much all mailboxes of a world may hold together.
+	DefaultMaxStore = 200 << 20
+	// DefaultCommandTimeout is how long an SMTP server waits for the next command (RFC 5321 §4.5.3.2.7).
+	DefaultCommandTimeout = 5 * time.Minute
+	// DefaultDataTimeout is how long it waits for the next block of message text (§4.5.3.2.5 asks 3 min of the client).
+	DefaultDataTimeout = 3 * time.Minute
+	// DefaultAutologout is POP3's idle timer (RFC 1939 §3: at least 10 minutes).
+	DefaultAutologout = 10 * time.Minute
+	// DefaultAuthFailDelay slows down password guessing after a wrong POP password.
+	DefaultAuthFailDelay = time.Second
+)
+
+// Limits are the tunable limits of a world.
+type Limits struct {
+	MaxRecipients  int
+	MaxMessageSize int
+	MaxMailbox     int64
+	MaxStore       int64
+	CommandTimeout time.Duration
+	DataTimeout    time.Duration
+	Autologout     time.Duration
+	AuthFailDelay  time.Duration
+}
+
+func (l Limits) withDefaults() Limits {
+	orDefault(&l.MaxRecipients, DefaultMaxRecipients)
+	orDefault(&l.MaxMessageSize, DefaultMaxMessageSize)
+	orDefault(&l.MaxMailbox, DefaultMaxMailbox)
+	orDefault(&l.MaxStore, DefaultMaxStore)
+	orDefault(&l.CommandTimeout, DefaultCommandTimeout)
+	orDefault(&l.DataTimeout, DefaultDataTimeout)
+	orDefault(&l.Autologout, DefaultAutologout)
+	// A negative delay turns it off (tests); zero means the default.
+	orDefault(&l.AuthFailDelay, DefaultAuthFailDelay)
+	l.AuthFailDelay = max(l.AuthFailDelay, 0)
+	return l
+}
+
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}

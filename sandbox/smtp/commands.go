@@ -1,0 +1,315 @@
+package smtp
+
+import (
+	"net"
+	"strconv"
+	"strings"
+
+	"smtplab/sandbox"
+	"smtplab/sandbox/catalog"
+)
+
+func (s *Session) cmdHelo(arg string) *sandbox.Reply {
+	name, ok := s.hello(arg)
+	if !ok {
+		return reply(501, "5.5.4", "helo.syntax", "verb", "HELO")
+	}
+	s.esmtp = false
+	return reply(250, "", s.heloKey("helo.ok", name), s.greetArgs(name)...)
+}
+
+func (s *Session) cmdEhlo(arg string) *sandbox.Reply {
+	name, ok := s.hello(arg)
+	if !ok {
+		return reply(501, "5.5.4", "helo.syntax", "verb", "EHLO")
+	}
+	s.esmtp = true
+	args := sandbox.Args(s.greetArgs(name)...)
+	texts := []string{catalog.Wire("smtp.ehlo.ok", args)}
+	texts = append(texts, s.extensions()...)
+	return lines(250, "", s.heloKey("ehlo.ok", name), args, texts)
+}
+
+// hello does what HELO and EHLO share: they name the client and reset any
+// open transaction (RFC 5321 §4.1.4).
+func (s *Session) hello(arg string) (string, bool) {
+	name := strings.TrimSpace(arg)
+	if name == "" {
+		return "", false
+	}
+	s.helo = name
+	s.reset(Ready)
+	s.env.Helo = name
+	return name, true
+}
+
+// heloKey picks the explanation: RFC 5321 wants a host name or an address
+// literal, but real servers accept anything, and so does this one.
+func (s *Session) heloKey(key, name string) string {
+	if !validDomain(name) || !strings.Contains(name, ".") && !strings.HasPrefix(name, "[") {
+		return key + ".odd_name"
+	}
+	return key
+}
+
+func (s *Session) greetArgs(name string) []string {
+	return []string{"host", s.World.Host, "name", printable(name), "ip", s.clientIP()}
+}
+
+func (s *Session) clientIP() string {
+	host, _, err := net.SplitHostPort(s.Peer.Remote)
+	if err != nil {
+		return s.Peer.Remote
+	}
+	return host
+}
+
+// extensions are the EHLO keywords, one per line after the greeting.
+func (s *Session) extensions() []string {
+	return []string{
+		"SIZE " + strconv.Itoa(s.World.Limits.MaxMessageSize),
+		"8BITMIME",
+		"PIPELINING",
+		"ENHANCEDSTATUSCODES",
+		"EXPN",
+		"HELP",
+	}
+}
+
+func (s *Session) cmdMail(arg string) *sandbox.Reply {
+	switch s.State() {
+	case Greeted:
+		return reply(503, "5.5.1", "mail.no_helo")
+	case HaveFrom, HaveRcpt:
+		return reply(503, "5.5.1", "mail.nested")
+	}
+	if len(arg) >= 3 && strings.EqualFold(arg[:3], "TO:") {
+		return reply(501, "5.5.4", "mail.to_instead")
+	}
+	p, perr := parsePath(arg, "FROM:")
+	if perr != nil {
+		return pathReply(perr, "mail")
+	}
+	if p.Mailbox != "" && p.Domain == "" {
+		return reply(553, "5.1.7", "mail.no_domain", "addr", printable(p.Mailbox))
+	}
+	if r := s.mailParams(p.Params); r != nil {
+		return r
+	}
+	from := p.Mailbox
+	s.env.From = &from
+	s.SetState(HaveFrom)
+	s.envelopeChanged()
+	addr := printable(from)
+	switch {
+	case from == "":
+		return reply(250, "2.1.0", "mail.ok.null")
+	case !p.Brackets:
+		return reply(250, "2.1.0", "mail.ok.brackets", "addr", addr)
+	case p.Space:
+		return reply(250, "2.1.0", "mail.ok.space", "addr", addr)
+	case p.Route != "":
+		return reply(250, "2.1.0", "mail.ok.route", "addr", addr, "route", p.Route)
+	}
+	return reply(250, "2.1.0", "mail.ok", "addr", addr)
+}
+
+// mailParams checks SIZE= and BODY= (RFC 1870, RFC 6152); any other
+// parameter is refused, as are all of them after a plain HELO.
+func (s *Session) mailParams(params []Param) *sandbox.Reply {
+	s.env.Size, s.env.Body = 0, ""
+	for _, p := range params {
+		if !s.esmtp {
+			return reply(555, "5.5.4", "param.no_ehlo", "param", printable(p.Key))
+		}
+		switch p.Key {
+		case "SIZE":
+			n, err := strconv.Atoi(p.Value)
+			if err != nil || n < 0 {
+				return reply(501, "5.5.4", "param.size_syntax", "value", printable(p.Value))
+			}
+			if limit := s.World.Limits.MaxMessageSize; n > limit {
+				return reply(552, "5.3.4", "param.size_exceeded", "size", p.Value, "limit", strconv.Itoa(limit))
+			}
+			s.env.Size = n
+		case "BODY":
+			v := strings.ToUpper(p.Value)
+			if v != "7BIT" && v != "8BITMIME" {
+				return reply(501, "5.5.4", "param.body", "value", printable(p.Value))
+			}
+			s.env.Body = v
+		default:
+			return reply(555, "5.5.4", "param.unknown", "param", printable(p.Key))
+		}
+	}
+	return nil
+}
+
+func (s *Session) cmdRcpt(arg string) *sandbox.Reply {
+	if s.State() != HaveFrom && s.State() != HaveRcpt {
+		return reply(503, "5.5.1", "rcpt.no_mail")
+	}
+	if len(arg) >= 5 && strings.EqualFold(arg[:5], "FROM:") {
+		return reply(501, "5.5.4", "rcpt.from_instead")
+	}
+	p, perr := parsePath(arg, "TO:")
+	if perr != nil {
+		return pathReply(perr, "rcpt")
+	}
+	if len(p.Params) > 0 {
+		return reply(555, "5.5.4", "param.unknown", "param", printable(p.Params[0].Key))
+	}
+	r := s.recipient(p)
+	if r.Code >= 400 {
+		s.refused++
+	}
+	return r
+}
+
+// recipient decides on one forward-path and adds it to the envelope if accepted.
+func (s *Session) recipient(p Path) *sandbox.Reply {
+	addr := printable(p.Mailbox)
+	if p.Mailbox == "" {
+		return reply(501, "5.1.3", "rcpt.null")
+	}
+	if p.Domain == "" {
+		if !strings.EqualFold(p.Local, "postmaster") {
+			return reply(553, "5.1.3", "rcpt.no_domain", "addr", addr)
+		}
+		p.Domain, p.Mailbox = s.World.Domain, p.Local+"@"+s.World.Domain
+	}
+	if !s.World.IsLocalDomain(p.Domain) {
+		key := "rcpt.relay"
+		if p.Route != "" {
+			key = "rcpt.relay.route"
+		}
+		return reply(554, "5.7.1", key, "addr", addr, "domain", s.World.Domain)
+	}
+	if len(s.env.To) >= s.World.Limits.MaxRecipients {
+		return reply(452, "4.5.3", "rcpt.too_many", "limit", strconv.Itoa(s.World.Limits.MaxRecipients))
+	}
+	e, ok := s.World.Lookup(p.Local)
+	if !ok {
+		return reply(550, "5.1.1", "rcpt.unknown", "addr", addr)
+	}
+	switch e.Kind {
+	case sandbox.KindMoved:
+		return reply(551, "5.1.6", "rcpt.moved", "addr", addr, "target", e.Target)
+	case sandbox.KindBusy:
+		return reply(450, "4.2.1", "rcpt.busy", "addr", addr)
+	case sandbox.KindBroken:
+		return reply(451, "4.3.0", "rcpt.broken", "addr", addr)
+	}
+	return s.accept(p, e, addr)
+}
+
+func (s *Session) accept(p Path, e sandbox.Entry, addr string) *sandbox.Reply {
+	for _, to := range s.env.To {
+		if strings.EqualFold(to, p.Mailbox) {
+			return reply(250, "2.1.5", "rcpt.ok.duplicate", "addr", addr)
+		}
+	}
+	s.env.To = append(s.env.To, p.Mailbox)
+	s.SetState(HaveRcpt)
+	s.envelopeChanged()
+	switch {
+	case e.Kind == sandbox.KindForward:
+		return reply(251, "2.1.5", "rcpt.forward", "addr", addr, "target", s.World.Address(e.Target))
+	case p.Route != "":
+		return reply(250, "2.1.5", "rcpt.ok.route", "addr", addr, "route", p.Route)
+	case e.Kind == sandbox.KindList:
+		return reply(250, "2.1.5", "rcpt.ok.list", "addr", addr, "count", strconv.Itoa(len(e.Members)))
+	case e.Kind == sandbox.KindAlias:
+		return reply(250, "2.1.5", "rcpt.ok.alias", "addr", addr, "target", s.World.Address(e.Target))
+	case !p.Brackets:
+		return reply(250, "2.1.5", "rcpt.ok.brackets", "addr", addr)
+	case p.Space:
+		return reply(250, "2.1.5", "rcpt.ok.space", "addr", addr)
+	case e.Quota == sandbox.FullQuota:
+		return reply(250, "2.1.5", "rcpt.ok.full", "addr", addr)
+	}
+	return reply(250, "2.1.5", "rcpt.ok", "addr", addr)
+}
+
+// pathReply turns a path error into the reply for command "mail" or "rcpt".
+// Sender syntax errors are 501 5.1.7; recipient ones 553 5.1.3, as Sendmail
+// answers an unbalanced bracket.
+func pathReply(e *pathError, cmd string) *sandbox.Reply {
+	key := cmd + ".syntax." + e.key
+	if e.key == "keyword" {
+		return reply(501, "5.5.4", key)
+	}
+	if cmd == "mail" {
+		return reply(501, "5.1.7", key, e.args...)
+	}
+	return reply(553, "5.1.3", key, e.args...)
+}
+
+func (s *Session) cmdData(arg string) *sandbox.Reply {
+	switch {
+	case s.State() == Greeted || s.State() == Ready:
+		return reply(503, "5.5.1", "data.no_mail")
+	case s.State() == HaveFrom && s.refused > 0:
+		return reply(554, "5.5.1", "data.no_valid_rcpt")
+	case s.State() == HaveFrom:
+		return reply(503, "5.5.1", "data.no_rcpt")
+	case arg != "":
+		return reply(501, "5.5.4", "data.syntax")
+	}
+	s.data = newMessage()
+	s.lines.Max = sandbox.MaxTextLine + 1 // one more for a stuffed dot
+	s.SetState(InData)
+	return reply(354, "", "data.go")
+}
+
+func (s *Session) cmdRset(arg string) *sandbox.Reply {
+	if strings.TrimSpace(arg) != "" {
+		return reply(501, "5.5.4", "rset.syntax")
+	}
+	if s.State() == Greeted {
+		return reply(250, "2.0.0", "rset.ok.greeted")
+	}
+	s.reset(Ready)
+	return reply(250, "2.0.0", "rset.ok")
+}
+
+// reset abandons the open transaction, if any, and enters state.
+func (s *Session) reset(state string) {
+	open := s.env.From != nil || len(s.env.To) > 0
+	s.env = sandbox.Envelope{Helo: s.helo}
+	s.refused = 0
+	s.SetState(state)
+	if open {
+		s.envelopeChanged()
+	}
+}
+
+func (s *Session) envelopeChanged() {
+	env := s.env.Clone()
+	s.Emit(sandbox.Event{Kind: sandbox.EventEnvelope, Envelope: &env})
+}
+
+func (s *Session) cmdNoop(string) *sandbox.Reply { return reply(250, "2.0.0", "noop") }
+
+func (s *Session) cmdQuit(string) *sandbox.Reply {
+	key := "quit"
+	if s.env.From != nil {
+		key = "quit.open_transaction"
+	}
+	return reply(221, "2.0.0", key, "host", s.World.Host)
+}
+
+// retired answers TURN, SEND, SOML and SAML: RFC 821 verbs that RFC 5321
+// deprecated, each with its own story in the explanation.
+func retired(verb string) handler {
+	return func(*Session, string) *sandbox.Reply {
+		return reply(502, "5.5.1", "retired."+strings.ToLower(verb), "verb", verb)
+	}
+}
+
+// unimplemented answers real SMTP verbs this sandbox does not offer.
+func unimplemented(verb string) handler {
+	return func(*Session, string) *sandbox.Reply {
+		return reply(502, "5.5.1", "unimplemented."+strings.ToLower(verb), "verb", verb)
+	}
+}

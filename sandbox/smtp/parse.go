@@ -1,0 +1,239 @@
+package smtp
+
+import (
+	"strconv"
+	"strings"
+
+	"smtplab/sandbox"
+)
+
+// splitCommand cuts a command line into its verb (upper case) and argument.
+func splitCommand(line string) (verb, arg string) {
+	verb, arg, _ = strings.Cut(line, " ")
+	return strings.ToUpper(verb), arg
+}
+
+// Path is a parsed reverse-path or forward-path.
+type Path struct {
+	Mailbox  string // local@domain, or "" for the null path <>
+	Local    string
+	Domain   string
+	Route    string // source route "@one,@two" before the colon, if any
+	Brackets bool   // written inside < >, as RFC 5321 requires
+	Space    bool   // a space after the colon (tolerated)
+	Params   []Param
+	Parts    []sandbox.Part
+}
+
+// Param is an ESMTP parameter such as SIZE=1000.
+type Param struct {
+	Key   string // upper case
+	Value string
+}
+
+// pathError is why a path could not be read. Its key picks the reply reason.
+type pathError struct {
+	key  string
+	args []string
+}
+
+// parsePath reads "FROM:<path> params" (keyword "FROM:") or "TO:<path>".
+func parsePath(arg, keyword string) (Path, *pathError) {
+	var p Path
+	if len(arg) < len(keyword) || !strings.EqualFold(arg[:len(keyword)], keyword) {
+		return p, &pathError{key: "keyword"}
+	}
+	p.Parts = append(p.Parts, sandbox.Part{Kind: "keyword", Text: arg[:len(keyword)]})
+	rest := arg[len(keyword):]
+	if trimmed := strings.TrimLeft(rest, " "); trimmed != rest {
+		p.Space, rest = true, trimmed
+	}
+	raw, params, err := cutPath(rest)
+	if err != nil {
+		return p, err
+	}
+	p.Parts = append(p.Parts, sandbox.Part{Kind: "address", Text: raw})
+	if err := p.readMailbox(raw); err != nil {
+		return p, err
+	}
+	return p, p.readParams(params)
+}
+
+// cutPath separates the path from the parameters that follow it.
+func cutPath(s string) (path, params string, err *pathError) {
+	if s == "" {
+		return "", "", &pathError{key: "empty"}
+	}
+	if s[0] != '<' {
+		if strings.ContainsAny(s, "<>") {
+			return "", "", &pathError{key: "unbalanced", args: []string{"char", unbalancedChar(s)}}
+		}
+		path, params, _ = strings.Cut(s, " ")
+		return path, params, nil
+	}
+	end := strings.IndexByte(s, '>')
+	if end < 0 {
+		return "", "", &pathError{key: "unbalanced", args: []string{"char", "<"}}
+	}
+	path, params = s[:end+1], strings.TrimLeft(s[end+1:], " ")
+	if strings.IndexByte(path[1:], '<') >= 0 || params != "" && params[0] == '>' {
+		return "", "", &pathError{key: "unbalanced", args: []string{"char", unbalancedChar(s[1:])}}
+	}
+	if params != "" && len(s) > end+1 && s[end+1] != ' ' {
+		return "", "", &pathError{key: "after_path", args: []string{"text", params}}
+	}
+	return path, params, nil
+}
+
+func unbalancedChar(s string) string {
+	if strings.IndexByte(s, '>') >= 0 && (strings.IndexByte(s, '<') < 0 || strings.IndexByte(s, '>') < strings.IndexByte(s, '<')) {
+		return ">"
+	}
+	return "<"
+}
+
+func (p *Path) readMailbox(raw string) *pathError {
+	if len(raw) > sandbox.MaxPath {
+		return &pathError{key: "path_too_long", args: []string{"limit", strconv.Itoa(sandbox.MaxPath)}}
+	}
+	box := raw
+	if strings.HasPrefix(raw, "<") {
+		p.Brackets, box = true, raw[1:len(raw)-1]
+	}
+	if box == "" {
+		if !p.Brackets {
+			return &pathError{key: "empty"}
+		}
+		return nil // the null path <>
+	}
+	if box[0] == '@' {
+		route, mbox, ok := strings.Cut(box, ":")
+		if !ok || !validRoute(route) {
+			return &pathError{key: "bad_route"}
+		}
+		p.Route, box = route, mbox
+	}
+	local, domain, ok := cutAddress(box)
+	switch {
+	case !ok && validLocal(box):
+		p.Mailbox, p.Local = box, box // no domain: the caller decides
+		return nil
+	case !ok:
+		return &pathError{key: "bad_mailbox"}
+	case len(local) > sandbox.MaxLocalPart:
+		return &pathError{key: "local_too_long", args: []string{"limit", strconv.Itoa(sandbox.MaxLocalPart)}}
+	case len(domain) > sandbox.MaxDomain:
+		return &pathError{key: "domain_too_long", args: []string{"limit", strconv.Itoa(sandbox.MaxDomain)}}
+	case !validLocal(local) || !validDomain(domain):
+		return &pathError{key: "bad_mailbox"}
+	}
+	p.Mailbox, p.Local, p.Domain = box, local, domain
+	return nil
+}
+
+// cutAddress splits local@domain at the last @ outside a quoted local part.
+func cutAddress(s string) (local, domain string, ok bool) {
+	i := strings.LastIndexByte(s, '@')
+	if i <= 0 || i == len(s)-1 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+func (p *Path) readParams(s string) *pathError {
+	for _, f := range strings.Fields(s) {
+		k, v, _ := strings.Cut(f, "=")
+		p.Params = append(p.Params, Param{Key: strings.ToUpper(k), Value: v})
+		p.Parts = append(p.Parts, sandbox.Part{Kind: "param", Text: f})
+	}
+	return nil
+}
+
+// validLocal accepts a dot-atom or a quoted string (RFC 5321 §4.1.2).
+func validLocal(s string) bool {
+	if s == "" {
+		return false
+	}
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		for _, c := range []byte(s[1 : len(s)-1]) {
+			if c < ' ' || c > '~' {
+				return false
+			}
+		}
+		return true
+	}
+	for _, atom := range strings.Split(s, ".") {
+		if atom == "" {
+			return false
+		}
+		for _, c := range []byte(atom) {
+			if !isAtext(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isAtext(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	case c >= 0x80: // UTF-8 local parts: SMTPUTF8 territory, tolerated
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+// validDomain accepts a host name or an address literal such as [192.0.2.1].
+func validDomain(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] == '[' {
+		return s[len(s)-1] == ']' && len(s) > 2 && !strings.ContainsAny(s[1:len(s)-1], "[]\\ ")
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if !(c == '-' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c >= 0x80) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validRoute checks "@one,@two" (RFC 5321 §4.1.2 A-d-l).
+func validRoute(s string) bool {
+	for _, hop := range strings.Split(s, ",") {
+		if len(hop) < 2 || hop[0] != '@' || !validDomain(hop[1:]) {
+			return false
+		}
+	}
+	return true
+}
+
+// printable replaces control characters so an echoed argument cannot break a
+// reply line or a terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// hasControl reports whether s holds control characters other than tab,
+// such as the escape sequences an arrow key types into telnet.
+func hasControl(s string) bool {
+	for _, c := range []byte(s) {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}

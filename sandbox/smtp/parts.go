@@ -1,0 +1,49 @@
+package smtp
+
+import (
+	"strings"
+
+	"smtplab/sandbox"
+)
+
+// commandParts splits a command into labelled pieces, for syntax hints.
+func commandParts(verb, arg string) []sandbox.Part {
+	parts := []sandbox.Part{{Kind: "verb", Text: verb}}
+	switch verb {
+	case "MAIL", "RCPT":
+		keyword := "FROM:"
+		if verb == "RCPT" {
+			keyword = "TO:"
+		}
+		if p, _ := parsePath(arg, keyword); len(p.Parts) > 0 {
+			if p.Route != "" {
+				p.Parts = splitRoute(p.Parts, p.Route)
+			}
+			return append(parts, p.Parts...)
+		}
+	case "HELO", "EHLO":
+		if a := strings.TrimSpace(arg); a != "" {
+			return append(parts, sandbox.Part{Kind: "domain", Text: a})
+		}
+		return parts
+	}
+	if arg != "" {
+		parts = append(parts, sandbox.Part{Kind: "text", Text: arg})
+	}
+	return parts
+}
+
+// splitRoute shows a source route apart from the mailbox it leads to.
+func splitRoute(parts []sandbox.Part, route string) []sandbox.Part {
+	out := make([]sandbox.Part, 0, len(parts)+1)
+	for _, p := range parts {
+		if p.Kind == "address" {
+			inner := strings.TrimSuffix(strings.TrimPrefix(p.Text, "<"), ">")
+			_, box, _ := strings.Cut(inner, ":")
+			out = append(out, sandbox.Part{Kind: "route", Text: route + ":"}, sandbox.Part{Kind: "address", Text: box})
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,0 +1,248 @@
+// Package smtp is smtplab's SMTP engine: a server session that reads client
+// lines, answers them as a careful RFC 5321 server would, explains every
+// reply, and delivers accepted mail into its world's mailboxes.
+package smtp
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"smtplab/sandbox"
+	"smtplab/sandbox/catalog"
+)
+
+// States of a session, in the order a transaction walks through them.
+const (
+	Greeted  = "GREETED"   // banner sent, waiting for HELO/EHLO
+	Ready    = "READY"     // introduced, no transaction open
+	HaveFrom = "HAVE_FROM" // MAIL accepted
+	HaveRcpt = "HAVE_RCPT" // at least one RCPT accepted
+	InData   = "IN_DATA"   // after 354: lines are message text
+	Closed   = "CLOSED"
+)
+
+// Session is one SMTP conversation.
+type Session struct {
+	sandbox.Base
+	lines   sandbox.LineSplitter
+	helo    string
+	esmtp   bool
+	env     sandbox.Envelope
+	refused int // RCPTs refused in this transaction
+	data    *message
+}
+
+var _ sandbox.Session = (*Session)(nil)
+
+// NewSession creates a session of world w for the client peer.
+func NewSession(w *sandbox.World, peer sandbox.Peer) *Session {
+	s := &Session{Base: sandbox.NewBase(w, sandbox.SMTP, peer)}
+	s.lines.Max = sandbox.MaxCommandLine
+	return s
+}
+
+// Start sends the 220 banner.
+func (s *Session) Start() sandbox.Output {
+	s.Opened(Greeted)
+	s.Send(reply(220, "", "greeting", "host", s.World.Host))
+	return s.Flush()
+}
+
+// Refuse turns the client away because the server is full.
+func (s *Session) Refuse() sandbox.Output {
+	s.Opened(Greeted)
+	s.finish(reply(421, "4.3.2", "too_many_sessions", "host", s.World.Host), "full")
+	return s.Flush()
+}
+
+// Feed answers every complete line in p.
+func (s *Session) Feed(p []byte) sandbox.Output {
+	if !s.Closed() {
+		s.lines.Feed(p, func(l sandbox.Line) bool {
+			if s.State() == InData {
+				s.dataLine(l)
+			} else {
+				s.commandLine(l)
+			}
+			return !s.Closed()
+		})
+	}
+	return s.Flush()
+}
+
+// Idle is RFC 5321's server timeout for the current state.
+func (s *Session) Idle() time.Duration {
+	if s.State() == InData {
+		return s.World.Limits.DataTimeout
+	}
+	return s.World.Limits.CommandTimeout
+}
+
+// Timeout closes an idle session; an unfinished message is not delivered.
+func (s *Session) Timeout() sandbox.Output {
+	key := "timeout"
+	if s.State() == InData {
+		key = "timeout.data"
+	}
+	s.finish(reply(421, "4.4.2", key, "host", s.World.Host, "idle", s.Idle().String()), "timeout")
+	return s.Flush()
+}
+
+// Shutdown closes the session because the server is stopping.
+func (s *Session) Shutdown() sandbox.Output {
+	if !s.Closed() {
+		s.finish(reply(421, "4.3.2", "shutdown", "host", s.World.Host), "shutdown")
+	}
+	return s.Flush()
+}
+
+// Hangup records that the client left; an open transaction is dropped.
+func (s *Session) Hangup() {
+	if !s.Closed() {
+		s.SetState(Closed)
+		s.End("hangup")
+	}
+}
+
+func (s *Session) finish(r *sandbox.Reply, why string) {
+	s.Send(r)
+	s.SetState(Closed)
+	s.End(why)
+}
+
+// commandLine handles one line outside DATA.
+func (s *Session) commandLine(l sandbox.Line) {
+	s.Received(l, false)
+	switch {
+	case l.TooLong:
+		s.Send(reply(500, "5.5.6", "line_too_long", "limit", strconv.Itoa(sandbox.MaxCommandLine)))
+		return
+	case !l.CRLF:
+		s.Send(reply(500, "5.5.2", "bare_lf"))
+		return
+	}
+	line := string(l.Text)
+	verb, arg := splitCommand(line)
+	h, known := commands[verb]
+	s.Emit(sandbox.Event{Kind: sandbox.EventCommand, Command: &sandbox.Command{
+		Verb: verb, Arg: arg, Known: known, Parts: commandParts(verb, arg),
+	}})
+	if !known {
+		s.Send(s.unknown(verb, line))
+		return
+	}
+	r := h(s, arg)
+	if r.Code == 221 {
+		s.finish(r, "quit")
+		return
+	}
+	s.Send(r)
+}
+
+type handler func(s *Session, arg string) *sandbox.Reply
+
+// commands maps each verb the engine knows to its handler.
+var commands map[string]handler
+
+func init() {
+	commands = map[string]handler{
+		"HELO": (*Session).cmdHelo,
+		"EHLO": (*Session).cmdEhlo,
+		"MAIL": (*Session).cmdMail,
+		"RCPT": (*Session).cmdRcpt,
+		"DATA": (*Session).cmdData,
+		"RSET": (*Session).cmdRset,
+		"VRFY": (*Session).cmdVrfy,
+		"EXPN": (*Session).cmdExpn,
+		"HELP": (*Session).cmdHelp,
+		"NOOP": (*Session).cmdNoop,
+		"QUIT": (*Session).cmdQuit,
+	}
+	for _, v := range []string{"TURN", "SEND", "SOML", "SAML"} {
+		commands[v] = retired(v)
+	}
+	// Real SMTP verbs this sandbox does not offer: 502, not 500.
+	for _, v := range []string{"STARTTLS", "AUTH", "BDAT", "ETRN", "ATRN", "VERB", "XCLIENT", "XFORWARD"} {
+		commands[v] = unimplemented(v)
+	}
+}
+
+func (s *Session) unknown(verb, line string) *sandbox.Reply {
+	switch {
+	case strings.TrimSpace(line) == "":
+		return reply(500, "5.5.2", "unknown.empty")
+	case hasControl(line):
+		return reply(500, "5.5.2", "unknown.control", "verb", printable(verb))
+	}
+	if near := nearestVerb(verb); near != "" {
+		return reply(500, "5.5.2", "unknown.typo", "verb", printable(verb), "near", near)
+	}
+	return reply(500, "5.5.2", "unknown", "verb", printable(verb))
+}
+
+// nearestVerb suggests a known verb one typo away from v, if there is one.
+func nearestVerb(v string) string {
+	for _, known := range helpTopics {
+		if len(v) >= 3 && oneEditApart(v, known) {
+			return known
+		}
+	}
+	return ""
+}
+
+// oneEditApart reports whether a and b differ by one substitution,
+// insertion, deletion, or swap of two neighbours.
+func oneEditApart(a, b string) bool {
+	if a == b {
+		return false
+	}
+	if len(a) == len(b) {
+		diff := []int{}
+		for i := range a {
+			if a[i] != b[i] {
+				diff = append(diff, i)
+			}
+		}
+		return len(diff) == 1 ||
+			len(diff) == 2 && diff[1] == diff[0]+1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]]
+	}
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	if len(a) != len(b)+1 {
+		return false
+	}
+	for i := range b {
+		if a[i] != b[i] {
+			return a[i+1:] == b[i:]
+		}
+	}
+	return true
+}
+
+// reply builds a reply whose text comes from the catalog entry "smtp."+key.
+func reply(code int, enhanced, key string, kv ...string) *sandbox.Reply {
+	args := sandbox.Args(kv...)
+	return lines(code, enhanced, key, args, strings.Split(catalog.Wire("smtp."+key, args), "\n"))
+}
+
+// lines builds a reply from texts already made, one per line.
+func lines(code int, enhanced, key string, args map[string]string, texts []string) *sandbox.Reply {
+	out := make([]string, len(texts))
+	prefix := strconv.Itoa(code)
+	for i, t := range texts {
+		sep := "-"
+		if i == len(texts)-1 {
+			sep = " "
+		}
+		if enhanced != "" {
+			t = enhanced + " " + t
+		}
+		out[i] = prefix + sep + t
+	}
+	return &sandbox.Reply{
+		Code: code, Enhanced: enhanced, Lines: out,
+		Meaning: "smtp." + prefix, Reason: "smtp." + key, Args: args,
+	}
+}

@@ -1,0 +1,222 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Kind says what a local address is.
+type Kind string
+
+const (
+	KindUser    Kind = "user"    // a person with a mailbox
+	KindList    Kind = "list"    // a mailing list: EXPN shows its members
+	KindAlias   Kind = "alias"   // silently delivered to another local address
+	KindForward Kind = "forward" // accepted with 251: forwarded to Target
+	KindMoved   Kind = "moved"   // refused with 551: the person now lives at Target
+	KindBusy    Kind = "busy"    // refused for now with 450: mailbox busy
+	KindBroken  Kind = "broken"  // refused for now with 451: local error
+)
+
+// Entry is one local address of a world.
+type Entry struct {
+	Local    string   `json:"local"` // local part, lower case
+	Kind     Kind     `json:"kind"`
+	FullName string   `json:"fullName,omitempty"`
+	Password string   `json:"-"`                 // users: POP password
+	Members  []string `json:"members,omitempty"` // lists: local parts
+	Target   string   `json:"target,omitempty"`  // alias/forward: local part; moved: address
+	Quota    int64    `json:"quota,omitempty"`   // users: mailbox size limit, 0 = Limits.MaxMailbox
+}
+
+// HasMailbox reports whether mail can be stored for the entry.
+func (e Entry) HasMailbox() bool { return e.Kind == KindUser }
+
+// Config describes a world to create.
+type Config struct {
+	Name    string // identifies the world in events and logs
+	Domain  string
+	Host    string // the server's own name; default "mail." + Domain
+	Entries []Entry
+	Limits  Limits
+	Clock   func() time.Time // default time.Now
+	NewID   func() string    // queue ids; default random
+	Store   Store            // default a new MemoryStore
+}
+
+// DefaultDomain is the reserved domain the sandbox uses when none is given.
+const DefaultDomain = "example.test"
+
+// DefaultEntries are the people and addresses of every new world. Passwords
+// equal user names: this is a sandbox, and students must be able to guess them.
+func DefaultEntries() []Entry {
+	return []Entry{
+		{Local: "alice", Kind: KindUser, FullName: "Alice Martin", Password: "alice"},
+		{Local: "bob", Kind: KindUser, FullName: "Bob Durand", Password: "bob"},
+		{Local: "carol", Kind: KindUser, FullName: "Carol Petit", Password: "carol"},
+		{Local: "team", Kind: KindList, FullName: "Team", Members: []string{"alice", "bob", "carol"}},
+		{Local: "postmaster", Kind: KindAlias, Target: "alice"},
+		{Local: "contact", Kind: KindForward, Target: "alice"},
+		{Local: "dave", Kind: KindMoved, FullName: "Dave Moreau", Target: "dave@elsewhere.test"},
+		{Local: "full", Kind: KindUser, FullName: "Full Mailbox", Password: "full", Quota: FullQuota},
+		{Local: "busy", Kind: KindBusy},
+		{Local: "broken", Kind: KindBroken},
+	}
+}
+
+// FullQuota is the tiny quota of the demonstration mailbox "full": any
+// message is bigger, so delivery fails after the server said 250 and the
+// sender gets a bounce.
+const FullQuota = 64
+
+// World is one sandboxed mail domain: addresses, mailboxes and the sessions
+// talking to them. Nothing in a world ever leaves it.
+type World struct {
+	Name   string
+	Domain string
+	Host   string
+	Limits Limits
+	Store  Store
+
+	entries map[string]Entry
+	order   []string
+	clock   func() time.Time
+	newID   func() string
+
+	seq      atomic.Uint64
+	sessions atomic.Uint64
+
+	mu        sync.RWMutex
+	observers map[int]Observer
+	nextObs   int
+}
+
+// NewWorld creates a world from c, filling in defaults.
+func NewWorld(c Config) *World {
+	w := &World{
+		Name:      c.Name,
+		Domain:    strings.ToLower(c.Domain),
+		Host:      c.Host,
+		Limits:    c.Limits.withDefaults(),
+		Store:     c.Store,
+		entries:   map[string]Entry{},
+		clock:     c.Clock,
+		newID:     c.NewID,
+		observers: map[int]Observer{},
+	}
+	if w.Domain == "" {
+		w.Domain = DefaultDomain
+	}
+	if w.Host == "" {
+		w.Host = "mail." + w.Domain
+	}
+	if w.Store == nil {
+		w.Store = NewMemoryStore()
+	}
+	if w.clock == nil {
+		w.clock = time.Now
+	}
+	if w.newID == nil {
+		w.newID = randomID
+	}
+	entries := c.Entries
+	if entries == nil {
+		entries = DefaultEntries()
+	}
+	for _, e := range entries {
+		e.Local = strings.ToLower(e.Local)
+		w.entries[e.Local] = e
+		w.order = append(w.order, e.Local)
+	}
+	return w
+}
+
+func randomID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// Now is the world's clock.
+func (w *World) Now() time.Time { return w.clock() }
+
+// NewID returns a fresh queue id.
+func (w *World) NewID() string { return w.newID() }
+
+// NewSessionID numbers the world's sessions.
+func (w *World) NewSessionID(p Proto) string {
+	return string(p) + "-" + strconv.FormatUint(w.sessions.Add(1), 10)
+}
+
+// Lookup finds a local part (any case).
+func (w *World) Lookup(local string) (Entry, bool) {
+	e, ok := w.entries[strings.ToLower(local)]
+	return e, ok
+}
+
+// Entries lists the world's addresses in their configured order.
+func (w *World) Entries() []Entry {
+	out := make([]Entry, 0, len(w.order))
+	for _, l := range w.order {
+		out = append(out, w.entries[l])
+	}
+	return out
+}
+
+// Users lists the entries that have a mailbox.
+func (w *World) Users() []Entry {
+	var out []Entry
+	for _, e := range w.Entries() {
+		if e.HasMailbox() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Address returns local@domain.
+func (w *World) Address(local string) string { return local + "@" + w.Domain }
+
+// IsLocalDomain reports whether domain is the world's own (any case).
+func (w *World) IsLocalDomain(domain string) bool { return strings.EqualFold(domain, w.Domain) }
+
+// Subscribe registers o for every event of the world and returns a function
+// that unregisters it.
+func (w *World) Subscribe(o Observer) (cancel func()) {
+	w.mu.Lock()
+	id := w.nextObs
+	w.nextObs++
+	w.observers[id] = o
+	w.mu.Unlock()
+	return func() {
+		w.mu.Lock()
+		delete(w.observers, id)
+		w.mu.Unlock()
+	}
+}
+
+// Publish stamps ev with a sequence number and time, and hands it to every
+// observer.
+func (w *World) Publish(ev Event) Event {
+	ev.Seq = w.seq.Add(1)
+	if ev.Time.IsZero() {
+		ev.Time = w.clock()
+	}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	for _, o := range w.observers {
+		o(ev)
+	}
+	return ev
+}
+
+// Reset empties every mailbox and tells observers.
+func (w *World) Reset() {
+	w.Store.Clear()
+	w.Publish(Event{Kind: EventReset})
+}
