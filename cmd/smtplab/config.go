@@ -1,0 +1,94 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"smtplab/sandbox"
+	"smtplab/sandbox/tcp"
+)
+
+// Off turns a listener off when given as its address.
+const Off = "off"
+
+// config is everything the flags and environment decide.
+type config struct {
+	HTTP, SMTP, POP3, POP2 string
+	Domain                 string
+	Lessons                string
+	MaxSessions            int
+	SMTPTimeout            time.Duration
+	POP3Timeout            time.Duration
+	LogLevel               string
+}
+
+// parseConfig reads flags; each flag's default comes from the environment
+// variable SMTPLAB_<NAME> (upper case, dashes as underscores) when set.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("smtplab", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(envName(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.HTTP, "http", env("http", "127.0.0.1:8025"), "address of the web interface, or off")
+	fs.StringVar(&c.SMTP, "smtp", env("smtp", "127.0.0.1:2525"), "address of the SMTP service for real clients, or off")
+	fs.StringVar(&c.POP3, "pop3", env("pop3", "127.0.0.1:1100"), "address of the POP3 service, or off")
+	fs.StringVar(&c.POP2, "pop2", env("pop2", "127.0.0.1:1109"), "address of the POP2 service, or off")
+	fs.StringVar(&c.Domain, "domain", env("domain", sandbox.DefaultDomain), "mail domain of the sandbox (use a reserved name such as *.test)")
+	fs.StringVar(&c.Lessons, "lessons", env("lessons", ""), "directory of extra lesson files, added to the built-in lessons")
+	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn or error")
+	maxSessions := fs.String("max-sessions", env("max-sessions", fmt.Sprint(tcp.DefaultMaxSessions)), "most concurrent sessions per TCP service")
+	smtpTimeout := fs.String("smtp-timeout", env("smtp-timeout", sandbox.DefaultCommandTimeout.String()), "how long an SMTP session may stay silent")
+	pop3Timeout := fs.String("pop3-timeout", env("pop3-timeout", sandbox.DefaultAutologout.String()), "POP3 autologout: how long a POP session may stay silent")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: smtplab [flags]\n\nEvery flag can also be set with SMTPLAB_<NAME>, e.g. SMTPLAB_SMTP=off.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (flags start with -)", fs.Arg(0))
+	}
+	var err error
+	if c.MaxSessions, err = positiveInt("max-sessions", *maxSessions); err != nil {
+		return c, err
+	}
+	if c.SMTPTimeout, err = positiveDuration("smtp-timeout", *smtpTimeout); err != nil {
+		return c, err
+	}
+	if c.POP3Timeout, err = positiveDuration("pop3-timeout", *pop3Timeout); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func envName(flag string) string {
+	return "SMTPLAB_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+func positiveInt(name, s string) (int, error) {
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 {
+		return 0, fmt.Errorf("-%s: want a positive number, got %q", name, s)
+	}
+	return n, nil
+}
+
+func positiveDuration(name, s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("-%s: want a duration such as 5m or 30s, got %q", name, s)
+	}
+	return d, nil
+}
+
+// enabled reports whether a listener address is switched on.
+func enabled(addr string) bool { return !strings.EqualFold(addr, Off) && addr != "" }

@@ -1,0 +1,252 @@
+// Package tcp serves protocol sessions to real clients over TCP: telnet, nc,
+// swaks, curl, Python's smtplib and poplib, mail clients. It only moves
+// bytes; what to answer, when a line ends and how long to wait are the
+// session's decisions.
+package tcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"smtplab/sandbox"
+)
+
+// DefaultMaxSessions bounds concurrent sessions per listener.
+const DefaultMaxSessions = 100
+
+// WriteTimeout bounds how long a reply may take to send, so a client that
+// stops reading cannot hold a session forever.
+const WriteTimeout = 30 * time.Second
+
+// readSize is how much is read from a client at a time. A larger write is
+// simply read in several pieces; lines longer than this are put together by
+// the session.
+const readSize = 4096
+
+// Server serves one protocol on one address.
+type Server struct {
+	Name        string // for logs: "smtp", "pop3", "pop2"
+	NewSession  func(sandbox.Peer) sandbox.Session
+	MaxSessions int // 0 means DefaultMaxSessions
+	Logger      *slog.Logger
+
+	ln    net.Listener
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+	wg    sync.WaitGroup
+	done  bool
+}
+
+// Listen binds addr. A clear error says which service could not start.
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			err = op.Err
+		}
+		return fmt.Errorf("cannot listen for %s on %s: %w", s.Name, addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the address actually bound (useful with port 0).
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts clients until Shutdown. It returns nil after Shutdown.
+func (s *Server) Serve() error {
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			done := s.done
+			s.mu.Unlock()
+			if done {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		s.start(c)
+	}
+}
+
+func (s *Server) start(nc net.Conn) {
+	c := &conn{nc: nc, log: s.logger()}
+	c.sess = s.NewSession(sandbox.Peer{Remote: nc.RemoteAddr().String(), Transport: "tcp"})
+	s.mu.Lock()
+	if s.conns == nil {
+		s.conns = map[*conn]struct{}{}
+	}
+	full := s.done || len(s.conns) >= s.max()
+	if !full {
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+	}
+	s.mu.Unlock()
+	if full {
+		go c.refuse()
+		return
+	}
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+}
+
+func (s *Server) max() int {
+	if s.MaxSessions > 0 {
+		return s.MaxSessions
+	}
+	return DefaultMaxSessions
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger.With("service", s.Name)
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Sessions reports how many sessions are open.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Shutdown stops accepting, tells every open session the server is going
+// away (SMTP's 421, POP's -ERR), and waits for them to end or ctx to expire.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.done = true
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	err := s.ln.Close()
+	for _, c := range conns {
+		c.shutdown()
+	}
+	waited := make(chan struct{})
+	go func() { s.wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// conn is one client connection. mu serialises every call into the session,
+// which is not safe for concurrent use: the reading goroutine and Shutdown
+// both talk to it.
+type conn struct {
+	nc   net.Conn
+	log  *slog.Logger
+	mu   sync.Mutex
+	sess sandbox.Session
+}
+
+func (c *conn) serve() {
+	defer c.nc.Close()
+	c.log.Info("session opened", "session", c.sess.ID(), "remote", c.nc.RemoteAddr().String())
+	defer func() { c.log.Info("session closed", "session", c.sess.ID()) }()
+	c.call(c.sess.Start)
+	buf := make([]byte, readSize)
+	for {
+		c.mu.Lock()
+		closed, idle := c.sess.Closed(), c.sess.Idle()
+		c.mu.Unlock()
+		if closed {
+			return
+		}
+		c.nc.SetReadDeadline(time.Now().Add(idle))
+		n, err := c.nc.Read(buf)
+		if n > 0 {
+			p := buf[:n]
+			c.call(func() sandbox.Output { return c.sess.Feed(p) })
+		}
+		if err != nil {
+			c.ended(err)
+			return
+		}
+	}
+}
+
+// ended handles a read error: an idle timeout, or the client hanging up.
+func (c *conn) ended(err error) {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		c.call(c.sess.Timeout)
+		return
+	}
+	c.mu.Lock()
+	c.sess.Hangup()
+	c.mu.Unlock()
+}
+
+// call runs one session step and sends its output, honouring the delay the
+// session asked for and closing the connection if it said so.
+func (c *conn) call(step func() sandbox.Output) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sess.Closed() {
+		return
+	}
+	c.send(step())
+}
+
+func (c *conn) send(out sandbox.Output) {
+	if out.Delay > 0 {
+		time.Sleep(out.Delay)
+	}
+	if b := out.Bytes(); len(b) > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(WriteTimeout))
+		if _, err := c.nc.Write(b); err != nil {
+			c.sess.Hangup()
+		}
+	}
+	if out.Close || c.sess.Closed() {
+		c.closeWrite()
+	}
+}
+
+// closeWrite ends the connection after the last reply. Closing only our side
+// first lets the client read everything we sent.
+func (c *conn) closeWrite() {
+	if tc, ok := c.nc.(*net.TCPConn); ok {
+		tc.CloseWrite()
+	}
+	c.nc.SetReadDeadline(time.Now())
+}
+
+func (c *conn) shutdown() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.sess.Closed() {
+		c.send(c.sess.Shutdown())
+	}
+}
+
+func (c *conn) refuse() {
+	defer c.nc.Close()
+	c.log.Warn("session refused: too many sessions", "remote", c.nc.RemoteAddr().String())
+	c.mu.Lock()
+	c.send(c.sess.Refuse())
+	c.mu.Unlock()
+}
