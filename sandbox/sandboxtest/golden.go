@@ -188,7 +188,10 @@ func (g *golden) parse(src []byte) {
 
 func (g *golden) run(w *sandbox.World, s sandbox.Session, rec *Recorder) {
 	g.actual = map[int][]string{}
-	out := splitLines(s.Start().Bytes())
+	var out []string
+	if !g.refuses() {
+		out = splitLines(s.Start().Bytes())
+	}
 	var batch []byte
 	for i := 0; i < len(g.steps); i++ {
 		st := g.steps[i]
@@ -227,6 +230,17 @@ func (g *golden) run(w *sandbox.World, s sandbox.Session, rec *Recorder) {
 	if len(out) > 0 && !*update {
 		g.t.Errorf("%s: unexpected server lines at the end:\n%s", g.file, strings.Join(out, "\n"))
 	}
+}
+
+// refuses reports whether the transcript starts by refusing the client, in
+// which case the session is never started.
+func (g *golden) refuses() bool {
+	for _, st := range g.steps {
+		if st.tag != "#" {
+			return st.tag == "!" && st.text == "refuse"
+		}
+	}
+	return false
 }
 
 func (g *golden) compare(line int, want, got []string) {

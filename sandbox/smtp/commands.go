@@ -185,7 +185,9 @@ func (s *Session) recipient(p Path) *sandbox.Reply {
 		}
 		return reply(554, "5.7.1", key, "addr", addr, "domain", s.World.Domain)
 	}
-	if len(s.env.To) >= s.World.Limits.MaxRecipients {
+	// Like Postfix, count every accepted RCPT, repeats included: the limit
+	// bounds the work a client can ask for, not the number of mailboxes.
+	if s.rcpts >= s.World.Limits.MaxRecipients {
 		return reply(452, "4.5.3", "rcpt.too_many", "limit", strconv.Itoa(s.World.Limits.MaxRecipients))
 	}
 	e, ok := s.World.Lookup(p.Local)
@@ -204,6 +206,7 @@ func (s *Session) recipient(p Path) *sandbox.Reply {
 }
 
 func (s *Session) accept(p Path, e sandbox.Entry, addr string) *sandbox.Reply {
+	s.rcpts++
 	for _, to := range s.env.To {
 		if strings.EqualFold(to, p.Mailbox) {
 			return reply(250, "2.1.5", "rcpt.ok.duplicate", "addr", addr)
@@ -277,7 +280,7 @@ func (s *Session) cmdRset(arg string) *sandbox.Reply {
 func (s *Session) reset(state string) {
 	open := s.env.From != nil || len(s.env.To) > 0
 	s.env = sandbox.Envelope{Helo: s.helo}
-	s.refused = 0
+	s.refused, s.rcpts = 0, 0
 	s.SetState(state)
 	if open {
 		s.envelopeChanged()

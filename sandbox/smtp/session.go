@@ -30,6 +30,7 @@ type Session struct {
 	esmtp   bool
 	env     sandbox.Envelope
 	refused int // RCPTs refused in this transaction
+	rcpts   int // RCPTs accepted in this transaction, repeats included
 	data    *message
 }
 
