@@ -1,0 +1,123 @@
+package pop3
+
+import (
+	"crypto/md5"
+	"crypto/subtle"
+	"encoding/hex"
+	"strconv"
+	"strings"
+
+	"smtplab/sandbox"
+)
+
+// cmdUser remembers the name for PASS. It answers +OK even for a name that
+// has no mailbox, and fails only at PASS, so that USER cannot be used to
+// find out who exists (RFC 1939 §13 warns against such probing).
+func (s *Session) cmdUser(_, arg string) *sandbox.Reply {
+	f := fields(arg)
+	if len(f) != 1 {
+		return fail("user.syntax")
+	}
+	again := s.user != ""
+	s.user = f[0]
+	name := echo(f[0])
+	e, exists := s.World.Lookup(f[0])
+	switch {
+	case !exists:
+		return ok("user.ok.unknown", "name", name)
+	case !e.HasMailbox():
+		return ok("user.ok.not_mailbox", "name", name)
+	case again:
+		return ok("user.ok.again", "name", name)
+	}
+	return ok("user.ok", "name", name)
+}
+
+// cmdPass checks the password of the name USER gave. The argument is the
+// rest of the line, spaces included (RFC 1939 §7).
+func (s *Session) cmdPass(_, arg string) *sandbox.Reply {
+	if s.user == "" {
+		return fail("pass.no_user")
+	}
+	if arg == "" {
+		return fail("pass.syntax")
+	}
+	name := s.user
+	s.user = "" // after PASS, right or wrong, a new login starts with USER
+	e, found := s.account(name)
+	switch {
+	case !found:
+		return s.loginFailed("pass.fail.unknown", name)
+	case subtle.ConstantTimeCompare([]byte(arg), []byte(e.Password)) != 1:
+		return s.loginFailed("pass.fail", name)
+	}
+	return s.login(e, "PASS")
+}
+
+// cmdApop logs in with a digest instead of a password: the MD5 of the
+// greeting's timestamp followed by the password, in lower-case hex, so the
+// password itself never crosses the network (RFC 1939 §7).
+func (s *Session) cmdApop(_, arg string) *sandbox.Reply {
+	f := fields(arg)
+	if len(f) != 2 || !isDigest(f[1]) {
+		return fail("apop.syntax")
+	}
+	s.user = ""
+	e, found := s.account(f[0])
+	if !found {
+		return s.loginFailed("apop.fail.unknown", f[0])
+	}
+	want := digest(s.stamp, e.Password)
+	if subtle.ConstantTimeCompare([]byte(strings.ToLower(f[1])), []byte(want)) != 1 {
+		return s.loginFailed("apop.fail", f[0])
+	}
+	return s.login(e, "APOP")
+}
+
+func digest(stamp, password string) string {
+	sum := md5.Sum([]byte(stamp + password))
+	return hex.EncodeToString(sum[:])
+}
+
+func isDigest(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// account finds the user whose mailbox name is a POP login.
+func (s *Session) account(name string) (sandbox.Entry, bool) {
+	e, ok := s.World.Lookup(name)
+	return e, ok && e.HasMailbox()
+}
+
+// loginFailed answers a wrong login with [AUTH] (RFC 3206) after a delay
+// that slows down guessing, and hangs up after MaxLoginFailures.
+func (s *Session) loginFailed(key, name string) *sandbox.Reply {
+	s.Delay(s.World.Limits.AuthFailDelay)
+	s.failures++
+	if s.failures >= MaxLoginFailures {
+		s.finish(fail("login.too_many", "limit", strconv.Itoa(MaxLoginFailures)), "error")
+		return nil
+	}
+	return fail(key, "name", echo(name), "left", strconv.Itoa(MaxLoginFailures-s.failures))
+}
+
+// login locks e's maildrop and enters TRANSACTION, or reports [IN-USE]
+// (RFC 2449 §8.1.1) if another session holds the lock.
+func (s *Session) login(e sandbox.Entry, verb string) *sandbox.Reply {
+	if !s.World.Store.Lock(e.Local) {
+		return fail("login.in_use", "name", e.Local, "verb", verb)
+	}
+	s.drop = newMaildrop(s.World, e.Local)
+	s.mailboxEvent("locked", nil)
+	s.SetState(Transaction)
+	count, octets := s.drop.stat()
+	key := "login.ok"
+	if count == 0 {
+		key = "login.ok.empty"
+	}
+	return ok(key, "name", e.Local, "verb", verb, "count", strconv.Itoa(count), "octets", strconv.Itoa(octets))
+}

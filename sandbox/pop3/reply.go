@@ -1,0 +1,95 @@
+package pop3
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+
+	"smtplab/sandbox"
+	"smtplab/sandbox/catalog"
+)
+
+// Status indicators (RFC 1939 §3).
+const (
+	OK  = "+OK"
+	ERR = "-ERR"
+)
+
+// ok builds a positive reply whose text is the catalog entry "pop3."+key.
+func ok(key string, kv ...string) *sandbox.Reply { return reply(OK, key, sandbox.Args(kv...)) }
+
+// fail builds a negative reply whose text is the catalog entry "pop3."+key.
+func fail(key string, kv ...string) *sandbox.Reply { return reply(ERR, key, sandbox.Args(kv...)) }
+
+func reply(status, key string, args map[string]string) *sandbox.Reply {
+	line := status
+	if text := catalog.Wire("pop3."+key, args); text != "" {
+		line += " " + text
+	}
+	return &sandbox.Reply{
+		Status: status, Lines: []string{line},
+		Meaning: "pop3." + status, Reason: "pop3." + key, Args: args,
+	}
+}
+
+// multiline appends data lines to a positive reply, byte-stuffed, and the
+// terminating "." line (RFC 1939 §3): a data line that starts with "." gets
+// one more, so that only the terminator is a lone dot.
+func multiline(r *sandbox.Reply, data []string) *sandbox.Reply {
+	lines := make([]string, 0, len(r.Lines)+len(data)+1)
+	lines = append(lines, r.Lines...)
+	for _, l := range data {
+		if strings.HasPrefix(l, ".") {
+			l = "." + l
+		}
+		lines = append(lines, l)
+	}
+	r.Lines = append(lines, ".")
+	return r
+}
+
+// textLines cuts a message into its lines, without their CRLF. A last line
+// without CRLF still counts as a line: on the wire it gets one, since the
+// terminating dot must start a line of its own.
+func textLines(raw []byte) []string {
+	raw = bytes.TrimSuffix(raw, []byte("\r\n"))
+	if len(raw) == 0 {
+		return []string{""}
+	}
+	return strings.Split(string(raw), "\r\n")
+}
+
+// maxEcho bounds what a reply repeats of the client's input, so a reply
+// line stays far below 512 octets whatever the client sent.
+const maxEcho = 40
+
+// echo makes client text safe to repeat in a reply: valid UTF-8, control
+// characters shown as "?", at most maxEcho octets.
+func echo(s string) string {
+	s = strings.ToValidUTF8(s, "?")
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// hasControl reports whether s holds control characters other than tab,
+// such as the escape sequences an arrow key types into telnet.
+func hasControl(s string) bool {
+	for _, c := range []byte(s) {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}

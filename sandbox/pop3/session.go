@@ -1,0 +1,192 @@
+// Package pop3 is smtplab's POP3 engine: a server session that answers
+// client lines as an RFC 1939 server would (with CAPA from RFC 2449 and the
+// response codes of RFC 3206), explains every reply, and reads and deletes
+// mail in its world's mailboxes.
+package pop3
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"smtplab/sandbox"
+)
+
+// States of a session (RFC 1939 §3).
+const (
+	Authorization = "AUTHORIZATION" // greeting sent, waiting for a login
+	Transaction   = "TRANSACTION"   // logged in, maildrop locked
+	Update        = "UPDATE"        // QUIT received: deleting marked messages
+	Closed        = "CLOSED"
+)
+
+// MaxLoginFailures is how many wrong logins a session may try; the server
+// hangs up after the last one, as RFC 1939 §4 allows.
+const MaxLoginFailures = 3
+
+// Session is one POP3 conversation.
+type Session struct {
+	sandbox.Base
+	lines    sandbox.LineSplitter
+	stamp    string // the APOP timestamp sent in the greeting
+	user     string // the name given by USER, waiting for PASS
+	failures int    // failed logins so far
+	drop     *maildrop
+}
+
+var _ sandbox.Session = (*Session)(nil)
+
+// NewSession creates a session of world w for the client peer.
+func NewSession(w *sandbox.World, peer sandbox.Peer) *Session {
+	s := &Session{Base: sandbox.NewBase(w, sandbox.POP3, peer)}
+	s.lines.Max = sandbox.MaxPOP3Line
+	return s
+}
+
+// Start sends the greeting, with the timestamp APOP digests are made from.
+func (s *Session) Start() sandbox.Output {
+	s.Opened(Authorization)
+	s.stamp = timestamp(s.World, s.ID())
+	s.Send(ok("greeting", "host", s.World.Host, "stamp", s.stamp))
+	return s.Flush()
+}
+
+// timestamp is the greeting's msg-id, <process-ID.clock@hostname> in RFC
+// 1939 §7. The session number plays the process id: with the clock it makes
+// the stamp unique, and predictable in a world with a fixed clock.
+func timestamp(w *sandbox.World, id string) string {
+	n := id[strings.LastIndexByte(id, '-')+1:]
+	return "<" + n + "." + strconv.FormatInt(w.Now().Unix(), 10) + "@" + w.Host + ">"
+}
+
+// Refuse turns the client away because the server is full.
+func (s *Session) Refuse() sandbox.Output {
+	s.Opened(Authorization)
+	s.finish(fail("too_many_sessions"), "full")
+	return s.Flush()
+}
+
+// Feed answers every complete line in p. Several commands in one write are
+// answered in order (PIPELINING, RFC 2449 §6.6).
+func (s *Session) Feed(p []byte) sandbox.Output {
+	if !s.Closed() {
+		s.lines.Feed(p, func(l sandbox.Line) bool {
+			s.commandLine(l)
+			return !s.Closed()
+		})
+	}
+	return s.Flush()
+}
+
+// Idle is the autologout timer (RFC 1939 §3: at least 10 minutes).
+func (s *Session) Idle() time.Duration { return s.World.Limits.Autologout }
+
+// Timeout ends an idle session without entering UPDATE: messages marked
+// for deletion stay (RFC 1939 §3).
+func (s *Session) Timeout() sandbox.Output {
+	if !s.Closed() {
+		key := "timeout"
+		if s.drop != nil && len(s.drop.marked()) > 0 {
+			key = "timeout.marked"
+		}
+		s.finish(fail(key, "idle", s.Idle().String(), "marked", s.markedCount()), "timeout")
+	}
+	return s.Flush()
+}
+
+// Shutdown closes the session because the server stops; nothing is deleted.
+func (s *Session) Shutdown() sandbox.Output {
+	if !s.Closed() {
+		s.finish(fail("shutdown", "host", s.World.Host), "shutdown")
+	}
+	return s.Flush()
+}
+
+// Hangup records that the client left without QUIT: no UPDATE, so marked
+// messages survive, and the maildrop is unlocked.
+func (s *Session) Hangup() {
+	if !s.Closed() {
+		s.release()
+		s.SetState(Closed)
+		s.End("hangup")
+	}
+}
+
+// finish sends a last reply and ends the session, releasing the maildrop
+// without deleting anything.
+func (s *Session) finish(r *sandbox.Reply, why string) {
+	s.release()
+	s.Send(r)
+	s.SetState(Closed)
+	s.End(why)
+}
+
+// release unlocks the maildrop, if the session holds it.
+func (s *Session) release() {
+	if s.drop == nil {
+		return
+	}
+	s.World.Store.Unlock(s.drop.name)
+	s.mailboxEvent("unlocked", nil)
+	s.drop = nil
+}
+
+func (s *Session) mailboxEvent(action string, uids []string) {
+	s.Emit(sandbox.Event{Kind: sandbox.EventMailbox, Mailbox: &sandbox.MailboxUse{
+		Mailbox: s.drop.name, Action: action, UIDs: uids,
+	}})
+}
+
+func (s *Session) markedCount() string {
+	if s.drop == nil {
+		return "0"
+	}
+	return strconv.Itoa(len(s.drop.marked()))
+}
+
+// commandLine reads one line as a command and answers it.
+func (s *Session) commandLine(l sandbox.Line) {
+	s.Received(l, false)
+	switch {
+	case l.TooLong:
+		s.Send(fail("line_too_long", "limit", strconv.Itoa(sandbox.MaxPOP3Line)))
+		return
+	case !l.CRLF:
+		s.Send(fail("bare_lf"))
+		return
+	}
+	line := string(l.Text)
+	verb, arg := splitCommand(line)
+	c, known := commands[verb]
+	s.Emit(sandbox.Event{Kind: sandbox.EventCommand, Command: &sandbox.Command{
+		Verb: verb, Arg: arg, Known: known, Parts: commandParts(verb, arg, c.rest),
+	}})
+	if r := s.dispatch(c, known, verb, arg, line); r != nil {
+		s.Send(r)
+	}
+}
+
+// dispatch runs a command if it is known, allowed in the current state and
+// its arguments fit; otherwise it returns the error. A nil reply means the
+// command answered and ended the session itself.
+func (s *Session) dispatch(c command, known bool, verb, arg, line string) *sandbox.Reply {
+	switch {
+	case !known:
+		return unknown(verb, line)
+	case c.states&s.stateBit() == 0 && s.State() == Authorization:
+		return fail("need_login", "verb", verb)
+	case c.states&s.stateBit() == 0:
+		return fail("logged_in", "verb", verb)
+	}
+	if r := checkArgs(c, arg); r != nil {
+		return r
+	}
+	return c.run(s, verb, arg)
+}
+
+func (s *Session) stateBit() int {
+	if s.State() == Transaction {
+		return inTransaction
+	}
+	return inAuthorization
+}
