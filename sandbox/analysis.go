@@ -215,7 +215,8 @@ func warnings(env Envelope, h Header, text []byte, a Analysis) []Warning {
 			add("reply_to", "addr", strings.Join(a.ReplyTo, ", "))
 		}
 	}
-	if env.From != nil && len(a.From) > 0 && !containsAddress(a.From, *env.From) {
+	// A null sender (bounces) never matches its From; that is expected.
+	if env.From != nil && *env.From != "" && len(a.From) > 0 && !containsAddress(a.From, *env.From) {
 		sender := *env.From
 		add("from_differs", "header", strings.Join(a.From, ", "), "envelope", "<"+sender+">")
 	}

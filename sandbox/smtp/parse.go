@@ -3,6 +3,7 @@ package smtp
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"smtplab/sandbox"
 )
@@ -217,8 +218,16 @@ func validRoute(s string) bool {
 }
 
 // printable replaces control characters so an echoed argument cannot break a
-// reply line or a terminal.
+// reply line or a terminal, and cuts it to the longest legal path so the reply
+// stays within 512 octets.
 func printable(s string) string {
+	if len(s) > sandbox.MaxPath {
+		cut := sandbox.MaxPath
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
 	return strings.Map(func(r rune) rune {
 		if r < ' ' || r == 0x7f {
 			return '?'

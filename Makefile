@@ -1,0 +1,32 @@
+# smtplab — the two commands a newcomer needs are `make run` and `make test`.
+
+GO        ?= go
+TESTFLAGS ?=
+FUZZTIME  ?= 30s
+BENCHTIME ?= 1s
+
+.PHONY: run test bench fuzz lint build generate check-generated
+
+run: ## start smtplab with its defaults (web on 127.0.0.1:8025, SMTP on 2525, POP3 on 1100, POP2 on 1109)
+	$(GO) run ./cmd/smtplab
+
+test: ## run every test
+	$(GO) test $(TESTFLAGS) ./...
+
+build: ## build the smtplab binary
+	$(GO) build -o smtplab ./cmd/smtplab
+
+bench: ## run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+fuzz: ## run each fuzz target for FUZZTIME
+	@for target in $$(grep -rhoE '^func (Fuzz[A-Za-z0-9]+)' --include='*_test.go' sandbox | sed 's/func //' | sort -u); do \
+		pkg=$$(grep -rlE "^func $$target\(" --include='*_test.go' sandbox | head -1 | xargs dirname); \
+		echo "fuzz $$target in ./$$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
+	done
+
+lint: ## formatting and vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \
+		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
