@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"smtplab/sandbox"
-	smtpengine "smtplab/sandbox/smtp"
 	"smtplab/sandbox/sandboxtest"
+	smtpengine "smtplab/sandbox/smtp"
 )
 
 // serve starts an SMTP service of w on a free loopback port.
