@@ -91,7 +91,7 @@ func (s *Session) cmdMail(arg string) *sandbox.Reply {
 		return pathReply(perr, "mail")
 	}
 	if p.Mailbox != "" && p.Domain == "" {
-		return reply(553, "5.1.7", "mail.no_domain", "addr", printable(p.Mailbox))
+		return reply(553, "5.1.7", "mail.no_domain", "addr", printable(p.Mailbox), "domain", s.World.Domain)
 	}
 	if r := s.mailParams(p.Params); r != nil {
 		return r
@@ -174,7 +174,7 @@ func (s *Session) recipient(p Path) *sandbox.Reply {
 	}
 	if p.Domain == "" {
 		if !strings.EqualFold(p.Local, "postmaster") {
-			return reply(553, "5.1.3", "rcpt.no_domain", "addr", addr)
+			return reply(553, "5.1.3", "rcpt.no_domain", "addr", addr, "domain", s.World.Domain)
 		}
 		p.Domain, p.Mailbox = s.World.Domain, p.Local+"@"+s.World.Domain
 	}

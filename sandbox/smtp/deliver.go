@@ -80,7 +80,7 @@ func (s *Session) store(m *sandbox.Message, rt route, original []byte) {
 	}
 	err := s.World.Store.Deliver(m, quota, s.World.Limits.MaxStore)
 	if err == nil {
-		s.delivered(m, rt.rcpt, "delivery.ok")
+		s.delivered(m, rt.rcpt, "delivery.ok", "rcpt", rt.rcpt)
 		return
 	}
 	why := "delivery.store_full"
@@ -90,10 +90,10 @@ func (s *Session) store(m *sandbox.Message, rt route, original []byte) {
 	s.bounce(m, rt, why, original)
 }
 
-func (s *Session) delivered(m *sandbox.Message, rcpt, reason string) {
+func (s *Session) delivered(m *sandbox.Message, rcpt, reason string, kv ...string) {
 	s.Emit(sandbox.Event{Kind: sandbox.EventDelivery, Delivery: &sandbox.Delivery{
 		MessageID: m.ID, Recipient: rcpt, Mailbox: m.Mailbox, UID: m.UID,
-		Status: sandbox.Delivered, Reason: reason,
+		Status: sandbox.Delivered, Reason: reason, Args: sandbox.Args(kv...),
 	}})
 }
 
@@ -106,7 +106,7 @@ func (s *Session) bounce(m *sandbox.Message, rt route, why string, original []by
 	owner, ok := s.World.Lookup(local)
 	switch {
 	case from == "":
-		d.Status, d.Args = sandbox.Dropped, sandbox.Args("why", "null_sender")
+		d.Status, d.Args = sandbox.Dropped, sandbox.Args("why", "null_sender", "sender", "<>")
 	case !s.World.IsLocalDomain(domain) || !ok || !owner.HasMailbox():
 		d.Status, d.Args = sandbox.Dropped, sandbox.Args("why", "foreign_sender", "sender", from)
 	default:
@@ -140,7 +140,7 @@ func (s *Session) sendBounce(m *sandbox.Message, rt route, why string, owner san
 		quota = s.World.Limits.MaxMailbox
 	}
 	if err := s.World.Store.Deliver(b, quota, s.World.Limits.MaxStore); err == nil {
-		s.delivered(b, *m.Envelope.From, "delivery.bounce")
+		s.delivered(b, *m.Envelope.From, "delivery.bounce", "rcpt", rt.rcpt)
 	}
 }
 
