@@ -1,0 +1,254 @@
+package pop2
+
+import (
+	"crypto/subtle"
+	"strconv"
+	"strings"
+
+	"smtplab/sandbox"
+)
+
+// command is one verb of RFC 937 and the states it is valid in.
+type command struct {
+	states []string
+	run    func(s *Session, verb, arg string) *sandbox.Reply
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"HELO": {[]string{Auth}, (*Session).cmdHelo},
+		"FOLD": {[]string{Mbox, Item}, (*Session).cmdFold},
+		"READ": {[]string{Mbox, Item}, (*Session).cmdRead},
+		"RETR": {[]string{Item}, (*Session).cmdRetr},
+		"ACKS": {[]string{Next}, (*Session).cmdAcks},
+		"ACKD": {[]string{Next}, (*Session).cmdAckd},
+		"NACK": {[]string{Next}, (*Session).cmdNack},
+		"QUIT": {[]string{Auth, Mbox, Item}, (*Session).cmdQuit},
+	}
+}
+
+// cmdHelo logs in: "HELO user password", the password being the rest of
+// the line. It locks the mailbox and selects INBOX.
+func (s *Session) cmdHelo(_, arg string) *sandbox.Reply {
+	user, pass, _ := strings.Cut(strings.TrimLeft(arg, " "), " ")
+	if user == "" || pass == "" {
+		return minus("helo.syntax")
+	}
+	e, ok := s.World.Lookup(user)
+	switch {
+	case !ok || !e.HasMailbox():
+		s.Delay(s.World.Limits.AuthFailDelay)
+		return minus("helo.fail.unknown", "name", echo(user))
+	case subtle.ConstantTimeCompare([]byte(pass), []byte(e.Password)) != 1:
+		s.Delay(s.World.Limits.AuthFailDelay)
+		return minus("helo.fail", "name", echo(user))
+	case !s.World.Store.Lock(e.Local):
+		return minus("helo.in_use", "name", e.Local)
+	}
+	s.box = e.Local
+	s.mailboxEvent("locked", nil)
+	s.open(Inbox)
+	return count(len(s.msgs), "helo.ok", "name", e.Local, "folder", Inbox)
+}
+
+// cmdFold closes the selected folder, which applies its ACKD marks, and
+// opens another. Only INBOX exists here; any other name opens as an empty
+// folder, "#0", since a "-" would end the session.
+func (s *Session) cmdFold(_, arg string) *sandbox.Reply {
+	name := strings.TrimSpace(arg)
+	if name == "" {
+		return minus("fold.syntax")
+	}
+	s.expunge()
+	s.open(name)
+	if s.folder != Inbox {
+		return count(0, "fold.none", "folder", echo(name))
+	}
+	return count(len(s.msgs), "fold.ok", "folder", Inbox)
+}
+
+// open selects a folder and puts the cursor on its first message.
+func (s *Session) open(name string) {
+	s.msgs, s.folder = nil, name
+	if strings.EqualFold(name, Inbox) {
+		s.folder = Inbox
+		s.msgs = s.World.Store.Messages(s.box)
+	}
+	s.deleted = make([]bool, len(s.msgs))
+	s.current = 1
+	s.SetState(Mbox)
+}
+
+// expunge removes the messages ACKD marked in the selected folder.
+func (s *Session) expunge() int {
+	var uids []string
+	for i, m := range s.msgs {
+		if s.deleted[i] {
+			uids = append(uids, m.UID)
+		}
+	}
+	if len(uids) == 0 {
+		return 0
+	}
+	n := s.World.Store.Remove(s.box, uids)
+	s.mailboxEvent("removed", uids)
+	clear(s.deleted)
+	return n
+}
+
+// cmdRead selects message n, or the current one, and announces its length.
+func (s *Session) cmdRead(_, arg string) *sandbox.Reply {
+	a := strings.TrimSpace(arg)
+	if a == "" {
+		return s.announce("read")
+	}
+	if !isNumber(a) || strings.Trim(a, "0") == "" {
+		return minus("read.syntax", "arg", echo(a))
+	}
+	n, err := strconv.Atoi(a)
+	if err != nil || n > len(s.msgs) {
+		s.current = len(s.msgs) + 1
+		s.SetState(Mbox)
+		return length(0, "read.no_such", "n", echo(a), "count", strconv.Itoa(len(s.msgs)), "folder", s.folder)
+	}
+	s.current = n
+	return s.announce("read")
+}
+
+// announce answers "=ccc", the length of the current message, and enters
+// ITEM; or "=0" when there is no message to send, and stays in MBOX.
+func (s *Session) announce(verb string) *sandbox.Reply {
+	n := strconv.Itoa(s.current)
+	switch {
+	case s.current > len(s.msgs):
+		s.SetState(Mbox)
+		return length(0, verb+".none", "n", n, "count", strconv.Itoa(len(s.msgs)), "folder", s.folder)
+	case s.deleted[s.current-1]:
+		s.SetState(Mbox)
+		return length(0, verb+".deleted", "n", n)
+	}
+	s.SetState(Item)
+	return length(len(transfer(s.msgs[s.current-1])), verb+".ok", "n", n)
+}
+
+// cmdRetr sends the current message: exactly the announced number of
+// octets, with no terminator and no dot-stuffing.
+func (s *Session) cmdRetr(verb, arg string) *sandbox.Reply {
+	if r := noArgs(verb, arg); r != nil {
+		return r
+	}
+	m := s.msgs[s.current-1]
+	s.mailboxEvent("retrieved", []string{m.UID})
+	s.SetState(Next)
+	return text(transfer(m), "retr.ok", "n", strconv.Itoa(s.current))
+}
+
+// cmdAcks: received and kept; on to the next message.
+func (s *Session) cmdAcks(verb, arg string) *sandbox.Reply {
+	if r := noArgs(verb, arg); r != nil {
+		return r
+	}
+	s.advance()
+	return s.announce("acks")
+}
+
+// cmdAckd: received, delete it; on to the next message. The message is
+// only marked: it goes when the folder is closed (QUIT or FOLD), as in
+// ipop2d, so a cut connection loses nothing.
+func (s *Session) cmdAckd(verb, arg string) *sandbox.Reply {
+	if r := noArgs(verb, arg); r != nil {
+		return r
+	}
+	s.deleted[s.current-1] = true
+	s.advance()
+	return s.announce("ackd")
+}
+
+// cmdNack: the transfer failed; keep the message and stay on it.
+func (s *Session) cmdNack(verb, arg string) *sandbox.Reply {
+	if r := noArgs(verb, arg); r != nil {
+		return r
+	}
+	return s.announce("nack")
+}
+
+// advance moves the cursor past the current message and any marked ones.
+func (s *Session) advance() {
+	s.current++
+	for s.current <= len(s.msgs) && s.deleted[s.current-1] {
+		s.current++
+	}
+}
+
+// cmdQuit closes the folder, applying the ACKD marks, and says goodbye.
+func (s *Session) cmdQuit(verb, arg string) *sandbox.Reply {
+	if r := noArgs(verb, arg); r != nil {
+		return r
+	}
+	key := "quit"
+	removed := 0
+	if s.box != "" {
+		removed = s.expunge()
+		key = "quit.update"
+	}
+	s.finish(plus(key, "host", s.World.Host, "removed", strconv.Itoa(removed)), "quit")
+	return nil
+}
+
+// noArgs refuses an argument to a command that takes none.
+func noArgs(verb, arg string) *sandbox.Reply {
+	if strings.TrimSpace(arg) == "" {
+		return nil
+	}
+	key := "no_args"
+	if verb == "RETR" {
+		key = "no_args.retr" // RETR n is POP3; POP2 selects with READ n
+	}
+	return minus(key, "verb", verb)
+}
+
+// pop3Verbs are POP3 commands students may try here.
+var pop3Verbs = []string{"USER", "PASS", "APOP", "STAT", "LIST", "DELE", "NOOP", "RSET", "TOP", "UIDL", "CAPA", "LAST"}
+
+// unknown answers a line whose verb is not POP2.
+func unknown(verb, line string) *sandbox.Reply {
+	switch {
+	case strings.TrimSpace(line) == "":
+		return minus("unknown.empty")
+	case hasControl(line):
+		return minus("unknown.control")
+	}
+	for _, v := range pop3Verbs {
+		if v == verb {
+			return minus("unknown.pop3", "verb", verb)
+		}
+	}
+	// FOLDER, as some old tutorials spell FOLD, and other lengthened verbs.
+	if _, ok := commands[verb[:min(4, len(verb))]]; ok && len(verb) > 4 {
+		return minus("unknown.long", "verb", echo(verb), "near", verb[:4])
+	}
+	return minus("unknown", "verb", echo(verb))
+}
+
+func commandParts(verb, arg string) []sandbox.Part {
+	parts := []sandbox.Part{{Kind: "verb", Text: verb}}
+	if verb == "HELO" {
+		user, pass, _ := strings.Cut(strings.TrimLeft(arg, " "), " ")
+		for _, p := range []string{user, pass} {
+			if p != "" {
+				parts = append(parts, sandbox.Part{Kind: "text", Text: p})
+			}
+		}
+		return parts
+	}
+	if a := strings.TrimSpace(arg); a != "" {
+		kind := "text"
+		if isNumber(a) {
+			kind = "number"
+		}
+		parts = append(parts, sandbox.Part{Kind: kind, Text: a})
+	}
+	return parts
+}

@@ -1,0 +1,51 @@
+package pop2
+
+import (
+	"bytes"
+	"testing"
+
+	"smtplab/sandbox"
+	"smtplab/sandbox/sandboxtest"
+)
+
+// FuzzPOP2 feeds arbitrary bytes to a session, then hangs up. The engine
+// must not panic, every line it sends must end in CRLF with no CR or LF
+// inside and none may pass 512 octets, and the mailbox must end
+// unlocked, with all its messages unless the input held a QUIT or a FOLD.
+func FuzzPOP2(f *testing.F) {
+	for _, seed := range []string{
+		"HELO alice alice\r\nREAD\r\nRETR\r\nACKD\r\nRETR\r\nNACK\r\nRETR\r\nACKS\r\nQUIT\r\n",
+		"HELO alice alice\r\nREAD 2\r\nFOLD Archive\r\nREAD\r\nFOLD INBOX\r\nQUIT\r\n",
+		"helo alice alice\nREAD\n",
+		"\x1b[A\r\n",
+		"HELO alice alice\r\nREAD 99999999999999999999\r\nRETR\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		w := sandboxtest.NewWorld(sandbox.Limits{})
+		fillMailbox(t, w, "alice", 3)
+		s := NewSession(w, sandboxtest.Peer)
+		out := s.Start().Bytes()
+		out = append(out, s.Feed(in).Bytes()...)
+		s.Hangup()
+		for len(out) > 0 {
+			i := bytes.Index(out, []byte("\r\n"))
+			if i < 0 {
+				t.Fatalf("output ends without CRLF: %q", out)
+			}
+			line := out[:i]
+			if bytes.ContainsAny(line, "\r\n") || len(line)+2 > 512 {
+				t.Fatalf("bad output line %q", line)
+			}
+			out = out[i+2:]
+		}
+		if !w.Store.Lock("alice") {
+			t.Fatal("mailbox still locked after the session ended")
+		}
+		up := bytes.ToUpper(in)
+		if n := len(w.Store.Messages("alice")); n != 3 && !bytes.Contains(up, []byte("QUIT")) && !bytes.Contains(up, []byte("FOLD")) {
+			t.Fatalf("%d messages left without QUIT or FOLD", n)
+		}
+	})
+}
