@@ -3,12 +3,18 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"time"
 
 	"smtplab/sandbox"
+	"smtplab/sandbox/pop2"
+	"smtplab/sandbox/pop3"
 	"smtplab/sandbox/smtp"
 	"smtplab/sandbox/tcp"
+	"smtplab/server"
 )
 
 // app is a running smtplab: the default world and the services around it.
@@ -17,6 +23,9 @@ type app struct {
 	log   *slog.Logger
 	world *sandbox.World
 	tcp   []*tcp.Server
+	web   *server.Server
+	http  *http.Server
+	ports map[string]int // bound TCP ports by service name
 }
 
 func newApp(cfg config, log *slog.Logger) *app {
@@ -25,7 +34,7 @@ func newApp(cfg config, log *slog.Logger) *app {
 		Domain: cfg.Domain,
 		Limits: sandbox.Limits{CommandTimeout: cfg.SMTPTimeout, Autologout: cfg.POP3Timeout},
 	})
-	return &app{cfg: cfg, log: log, world: w}
+	return &app{cfg: cfg, log: log, world: w, ports: map[string]int{}}
 }
 
 // service is one TCP protocol the app may offer.
@@ -37,8 +46,26 @@ type service struct {
 
 func (a *app) services() []service {
 	return []service{
-		{"smtp", a.cfg.SMTP, func(w *sandbox.World, p sandbox.Peer) sandbox.Session { return smtp.NewSession(w, p) }},
+		{"smtp", a.cfg.SMTP, engine(sandbox.SMTP)},
+		{"pop3", a.cfg.POP3, engine(sandbox.POP3)},
+		{"pop2", a.cfg.POP2, engine(sandbox.POP2)},
 	}
+}
+
+// newSession starts a session of protocol p: the one place that knows
+// which engine speaks which protocol.
+func newSession(w *sandbox.World, p sandbox.Proto, peer sandbox.Peer) sandbox.Session {
+	switch p {
+	case sandbox.POP3:
+		return pop3.NewSession(w, peer)
+	case sandbox.POP2:
+		return pop2.NewSession(w, peer)
+	}
+	return smtp.NewSession(w, peer)
+}
+
+func engine(p sandbox.Proto) func(*sandbox.World, sandbox.Peer) sandbox.Session {
+	return func(w *sandbox.World, peer sandbox.Peer) sandbox.Session { return newSession(w, p, peer) }
 }
 
 // start binds every enabled service; if one cannot bind, none stays open.
@@ -60,7 +87,12 @@ func (a *app) start() error {
 			return err
 		}
 		a.tcp = append(a.tcp, s)
+		a.ports[svc.name] = s.Addr().(*net.TCPAddr).Port
 		a.log.Info("listening", "service", svc.name, "addr", s.Addr().String(), "try", tryCommand(svc.name, s.Addr()))
+	}
+	if err := a.startWeb(); err != nil {
+		a.stop(context.Background())
+		return err
 	}
 	for _, s := range a.tcp {
 		go func() {
@@ -77,9 +109,43 @@ func tryCommand(name string, addr net.Addr) string {
 	return "telnet " + host + " " + port
 }
 
+// startWeb binds the web interface, if it is on.
+func (a *app) startWeb() error {
+	if !enabled(a.cfg.HTTP) {
+		a.log.Info("service off", "service", "http")
+		return nil
+	}
+	ln, err := net.Listen("tcp", a.cfg.HTTP)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			err = op.Err
+		}
+		return fmt.Errorf("cannot listen for http on %s: %w", a.cfg.HTTP, err)
+	}
+	a.web = server.New(server.Config{
+		World:      a.world,
+		Logger:     a.log,
+		Ports:      server.Ports{SMTP: a.ports["smtp"], POP3: a.ports["pop3"], POP2: a.ports["pop2"]},
+		NewSession: newSession,
+	})
+	a.http = &http.Server{Handler: a.web.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	a.log.Info("listening", "service", "http", "addr", ln.Addr().String(), "open", "http://"+ln.Addr().String()+"/")
+	go func() {
+		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("service stopped", "service", "http", "err", err)
+		}
+	}()
+	return nil
+}
+
 // stop closes every service, telling open sessions goodbye.
 func (a *app) stop(ctx context.Context) error {
 	var errs []error
+	if a.http != nil {
+		errs = append(errs, a.http.Shutdown(ctx))
+		a.web.Close()
+	}
 	for _, s := range a.tcp {
 		errs = append(errs, s.Shutdown(ctx))
 	}

@@ -1,0 +1,198 @@
+// Package server is smtplab's HTTP side: the pages, the WebSocket that wires
+// each browser terminal to a sandbox session, the registry of visitors'
+// private worlds, and the live view of the sessions real clients are having.
+// It holds no protocol logic: it moves lines to the engines and events back,
+// with their explanations in the visitor's language.
+package server
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
+
+	"smtplab/sandbox"
+	"smtplab/web"
+)
+
+// Limits of the web side. Each is enforced and reported to the visitor.
+const (
+	// MaxWorlds bounds the private worlds kept at once, one per visitor.
+	MaxWorlds = 500
+	// WorldIdle is how long a world without a connected page is kept.
+	WorldIdle = 2 * time.Hour
+	// MaxConnsPerVisitor bounds a visitor's open WebSockets (tabs).
+	MaxConnsPerVisitor = 8
+	// MaxTerminalsPerVisitor bounds the terminals a visitor's tabs keep.
+	MaxTerminalsPerVisitor = 8
+	// VisitorMessageSize is the SIZE a visitor's world advertises.
+	VisitorMessageSize = 1 << 20
+	// VisitorStore is how much a visitor's world may hold in all.
+	VisitorStore = 16 << 20
+	// MaxWSMessage is the largest message a page may send (a pasted message).
+	MaxWSMessage = VisitorMessageSize + 64<<10
+)
+
+// Config is what the server needs from its caller.
+type Config struct {
+	World   *sandbox.World // the shared world served over TCP and shown on /live
+	Ports   Ports          // where real clients reach the same services (0: off)
+	Logger  *slog.Logger
+	Lessons LessonSource // may be nil
+	// NewSession starts an engine session of protocol p in w.
+	NewSession func(w *sandbox.World, p sandbox.Proto, peer sandbox.Peer) sandbox.Session
+}
+
+// Ports are the TCP ports of the services for real clients. The terminal
+// accepts them after telnet as well as the standard 25, 110 and 109.
+type Ports struct{ SMTP, POP3, POP2 int }
+
+// Server serves smtplab's web interface.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	worlds  *registry
+	live    *liveHub
+	handler http.Handler
+	stop    context.CancelFunc
+}
+
+// New builds the server and starts its housekeeping; Close stops it.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	s := &Server{cfg: cfg, log: cfg.Logger, stop: stop}
+	s.worlds = newRegistry(MaxWorlds, WorldIdle, s.newVisitorWorld)
+	s.live = newLiveHub(cfg.World)
+	go s.worlds.janitor(ctx, time.Minute)
+	s.handler = s.routes()
+	return s
+}
+
+// Handler is the HTTP handler of every route.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops housekeeping and ends every browser session.
+func (s *Server) Close() {
+	s.stop()
+	s.live.close()
+	s.worlds.closeAll()
+}
+
+func (s *Server) newVisitorWorld(name string) *sandbox.World {
+	return sandbox.NewWorld(sandbox.Config{
+		Name:   name,
+		Domain: s.cfg.World.Domain,
+		Host:   s.cfg.World.Host,
+		Limits: sandbox.Limits{
+			MaxMessageSize: VisitorMessageSize,
+			MaxStore:       VisitorStore,
+			MaxMailbox:     VisitorStore,
+			CommandTimeout: s.cfg.World.Limits.CommandTimeout,
+			DataTimeout:    s.cfg.World.Limits.DataTimeout,
+			Autologout:     s.cfg.World.Limits.Autologout,
+			AuthFailDelay:  s.cfg.World.Limits.AuthFailDelay,
+		},
+	})
+}
+
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(recoverer(s.log), securityHeaders, s.withLocale)
+	r.Get("/", s.page("home", func(p web.Page) templ.Component { return web.Home(p, s.lessonItems(p.Locale)) }))
+	r.Get("/lessons", s.page("lessons", func(p web.Page) templ.Component { return web.LessonList(p, s.lessonItems(p.Locale)) }))
+	r.Get("/lessons/{slug}", s.lesson)
+	r.Get("/sandbox", s.page("sandbox", web.Sandbox))
+	r.Get("/live", s.page("live", web.Live))
+	r.Get("/ws", s.serveWS)
+	r.Get("/lang/{locale}", s.setLanguage)
+	r.Get("/healthz", s.healthz)
+	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(web.Static())))
+	r.NotFound(s.notFound)
+	r.MethodNotAllowed(s.notFound)
+	return r
+}
+
+// page renders a page component for the nav entry name.
+func (s *Server) page(name string, body func(web.Page) templ.Component) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := s.pageData(r, name, "title."+name)
+		visitorID(w, r) // the page's WebSocket will need it
+		s.render(w, r, http.StatusOK, body(p))
+	}
+}
+
+func (s *Server) pageData(r *http.Request, nav, titleKey string) web.Page {
+	l := localeOf(r)
+	return web.Page{
+		Locale: string(l),
+		Path:   r.URL.Path,
+		Nav:    nav,
+		Title:  web.T(string(l), titleKey),
+		Shell: web.Shell{
+			Host: s.cfg.World.Host, Domain: s.cfg.World.Domain,
+			SMTPPort: s.cfg.Ports.SMTP, POP3Port: s.cfg.Ports.POP3, POP2Port: s.cfg.Ports.POP2,
+		},
+	}
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := c.Render(r.Context(), w); err != nil {
+		s.log.Warn("render failed", "path", r.URL.Path, "err", err)
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	p := s.pageData(r, "", "title.notfound")
+	s.render(w, r, http.StatusNotFound, web.NotFound(p))
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// setLanguage remembers the chosen language and goes back to the page.
+func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) {
+	l, ok := parseLocale(chi.URLParam(r, "locale"))
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: langCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+	next := r.URL.Query().Get("next")
+	// Only a path on this site: never an open redirect.
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func staticHandler(files fs.FS) http.Handler {
+	fsrv := http.FileServerFS(files)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") || r.URL.Path == "" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.URL.Query().Get("v") == web.AssetVersion {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		fsrv.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,200 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"time"
+
+	"smtplab/sandbox"
+)
+
+// MaxTerminalLog bounds the events a terminal keeps to replay after a
+// reload or a language switch.
+const MaxTerminalLog = 4000
+
+// terminal is one browser terminal: at most one engine session at a time,
+// and the events of its sessions, kept so a reloaded page can show them again.
+// It outlives the WebSocket, so a dropped link or a reload does not end the
+// SMTP or POP session the student is in.
+type terminal struct {
+	id string
+	v  *visitor
+
+	mu    sync.Mutex // serialises every call into the session
+	sess  sandbox.Session
+	log   []sandbox.Event
+	sink  *wsConn
+	timer *time.Timer
+	watch []func(sandbox.Event) // lesson checkers and the like
+
+	qmu     sync.Mutex // guards what route may touch while mu is held
+	current string     // id of the session, for route
+	pending []sandbox.Event
+}
+
+func newTerminal(v *visitor) *terminal {
+	var b [8]byte
+	rand.Read(b[:])
+	return &terminal{id: hex.EncodeToString(b[:]), v: v}
+}
+
+// owns reports whether the session id is this terminal's. It may be called
+// while mu is held by the session's own goroutine, so it uses qmu only.
+func (t *terminal) owns(session string) bool {
+	t.qmu.Lock()
+	defer t.qmu.Unlock()
+	return t.current == session
+}
+
+// queue keeps an event until the running step hands it to the page.
+func (t *terminal) queue(ev sandbox.Event) {
+	t.qmu.Lock()
+	t.pending = append(t.pending, ev)
+	t.qmu.Unlock()
+}
+
+func (t *terminal) drain() []sandbox.Event {
+	t.qmu.Lock()
+	defer t.qmu.Unlock()
+	evs := t.pending
+	t.pending = nil
+	return evs
+}
+
+// open starts a session of protocol p, unless one is already open.
+func (t *terminal) open(newSession func() sandbox.Session) bool {
+	t.mu.Lock()
+	if t.sess != nil && !t.sess.Closed() {
+		t.mu.Unlock()
+		return false
+	}
+	s := newSession()
+	t.sess = s
+	t.qmu.Lock()
+	t.current = s.ID()
+	t.qmu.Unlock()
+	t.mu.Unlock()
+	t.step(s, s.Start)
+	return true
+}
+
+// input sends lines, each ended with CRLF, in one write.
+func (t *terminal) input(lines []string) {
+	s := t.session()
+	if s == nil {
+		return
+	}
+	b := []byte(strings.Join(lines, "\r\n") + "\r\n")
+	t.step(s, func() sandbox.Output { return s.Feed(b) })
+}
+
+// hangup drops the connection, as closing telnet would.
+func (t *terminal) hangup() {
+	if s := t.session(); s != nil {
+		t.step(s, func() sandbox.Output { s.Hangup(); return sandbox.Output{} })
+	}
+}
+
+func (t *terminal) session() sandbox.Session {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sess
+}
+
+// step runs one call into session s and passes on what it produced: events
+// to the page and the log, after the delay the session asked for.
+func (t *terminal) step(s sandbox.Session, call func() sandbox.Output) {
+	t.mu.Lock()
+	if t.sess != s || s.Closed() {
+		t.mu.Unlock()
+		return
+	}
+	out := call()
+	evs := t.drain()
+	if out.Delay > 0 {
+		time.Sleep(out.Delay)
+	}
+	t.publish(evs)
+	t.rearm(s)
+	t.mu.Unlock()
+	if touchesMailboxes(evs) {
+		t.v.mailboxesChanged()
+	}
+}
+
+// rearm restarts the idle timer, or stops it when the session is over.
+// Called with mu held.
+func (t *terminal) rearm(s sandbox.Session) {
+	if t.timer != nil {
+		t.timer.Stop()
+		t.timer = nil
+	}
+	if s.Closed() {
+		t.sess = nil
+		return
+	}
+	t.timer = time.AfterFunc(s.Idle(), func() { t.step(s, s.Timeout) })
+}
+
+// publish logs events and sends them to the attached page. Called with mu held.
+func (t *terminal) publish(evs []sandbox.Event) {
+	for _, ev := range evs {
+		t.log = append(t.log, ev)
+		for _, w := range t.watch {
+			w(ev)
+		}
+		if t.sink != nil {
+			t.sink.sendEvent(ev)
+		}
+	}
+	if over := len(t.log) - MaxTerminalLog; over > 0 {
+		t.log = append(t.log[:0:0], t.log[over:]...)
+	}
+}
+
+func touchesMailboxes(evs []sandbox.Event) bool {
+	for _, ev := range evs {
+		if ev.Kind == sandbox.EventDelivery || ev.Kind == sandbox.EventMailbox && ev.Mailbox.Action == "removed" {
+			return true
+		}
+	}
+	return false
+}
+
+// attach makes c the page showing this terminal and replays the log to it.
+func (t *terminal) attach(c *wsConn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sink = c
+	for _, ev := range t.log {
+		c.sendEvent(ev)
+	}
+}
+
+func (t *terminal) detach(c *wsConn) {
+	t.mu.Lock()
+	if t.sink == c {
+		t.sink = nil
+	}
+	t.mu.Unlock()
+}
+
+// clear forgets the transcript (the session, if any, goes on).
+func (t *terminal) clear() {
+	t.mu.Lock()
+	t.log = nil
+	t.mu.Unlock()
+}
+
+// close ends the session, as a dropped connection would.
+func (t *terminal) close() {
+	t.hangup()
+	t.mu.Lock()
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+	t.sink = nil
+	t.mu.Unlock()
+}

@@ -1,0 +1,216 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"smtplab/sandbox"
+)
+
+var (
+	errTooManyWorlds = errors.New("too many worlds")
+	errTooManyConns  = errors.New("too many connections")
+)
+
+// registry keeps one private world per visitor, bounded in number and
+// reclaimed when idle.
+type registry struct {
+	mu       sync.Mutex
+	visitors map[string]*visitor
+	max      int
+	idle     time.Duration
+	newWorld func(name string) *sandbox.World
+	now      func() time.Time
+}
+
+func newRegistry(max int, idle time.Duration, newWorld func(string) *sandbox.World) *registry {
+	return &registry{visitors: map[string]*visitor{}, max: max, idle: idle, newWorld: newWorld, now: time.Now}
+}
+
+// connect returns the visitor's world with one more connection counted.
+// A full registry first reclaims the longest-idle world nobody is looking at.
+func (g *registry) connect(id string) (*visitor, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	v, ok := g.visitors[id]
+	if !ok {
+		if len(g.visitors) >= g.max && !g.evictOne() {
+			return nil, errTooManyWorlds
+		}
+		v = newVisitor(id, g.newWorld("visitor-"+id[:8]))
+		g.visitors[id] = v
+	}
+	if v.conns >= MaxConnsPerVisitor {
+		return nil, errTooManyConns
+	}
+	v.conns++
+	v.seen = g.now()
+	return v, nil
+}
+
+// disconnect counts one connection less.
+func (g *registry) disconnect(v *visitor) {
+	g.mu.Lock()
+	v.conns--
+	v.seen = g.now()
+	g.mu.Unlock()
+}
+
+func (g *registry) evictOne() bool {
+	var oldest *visitor
+	for _, v := range g.visitors {
+		if v.conns == 0 && (oldest == nil || v.seen.Before(oldest.seen)) {
+			oldest = v
+		}
+	}
+	if oldest == nil {
+		return false
+	}
+	delete(g.visitors, oldest.id)
+	go oldest.close()
+	return true
+}
+
+// reap reclaims worlds that have had no page connected for g.idle.
+func (g *registry) reap() int {
+	g.mu.Lock()
+	var gone []*visitor
+	for id, v := range g.visitors {
+		if v.conns == 0 && g.now().Sub(v.seen) > g.idle {
+			delete(g.visitors, id)
+			gone = append(gone, v)
+		}
+	}
+	g.mu.Unlock()
+	for _, v := range gone {
+		v.close()
+	}
+	return len(gone)
+}
+
+func (g *registry) janitor(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			g.reap()
+		}
+	}
+}
+
+func (g *registry) size() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.visitors)
+}
+
+func (g *registry) closeAll() {
+	g.mu.Lock()
+	all := g.visitors
+	g.visitors = map[string]*visitor{}
+	g.mu.Unlock()
+	for _, v := range all {
+		v.close()
+	}
+}
+
+// visitor is one browser's world and the terminals its tabs use.
+type visitor struct {
+	id    string
+	world *sandbox.World
+	conns int       // guarded by the registry's lock
+	seen  time.Time // guarded by the registry's lock
+
+	mu        sync.Mutex
+	terminals map[string]*terminal
+	order     []string // terminal ids, oldest first
+	pages     map[*wsConn]bool
+	cancel    func()
+}
+
+func newVisitor(id string, w *sandbox.World) *visitor {
+	v := &visitor{id: id, world: w, terminals: map[string]*terminal{}, pages: map[*wsConn]bool{}}
+	v.cancel = w.Subscribe(v.route)
+	return v
+}
+
+// route hands each event of the world to the terminal whose session sent it.
+func (v *visitor) route(ev sandbox.Event) {
+	v.mu.Lock()
+	var target *terminal
+	for _, t := range v.terminals {
+		if ev.Session != "" && t.owns(ev.Session) {
+			target = t
+			break
+		}
+	}
+	v.mu.Unlock()
+	if target != nil {
+		target.queue(ev)
+	}
+}
+
+// terminal returns the terminal id, or a new one when id is unknown.
+func (v *visitor) terminal(id string) *terminal {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if t, ok := v.terminals[id]; ok && id != "" {
+		return t
+	}
+	if len(v.order) >= MaxTerminalsPerVisitor {
+		oldest := v.terminals[v.order[0]]
+		v.order = v.order[1:]
+		delete(v.terminals, oldest.id)
+		go oldest.close()
+	}
+	t := newTerminal(v)
+	v.terminals[t.id] = t
+	v.order = append(v.order, t.id)
+	return t
+}
+
+func (v *visitor) addPage(c *wsConn) {
+	v.mu.Lock()
+	v.pages[c] = true
+	v.mu.Unlock()
+}
+
+func (v *visitor) removePage(c *wsConn) {
+	v.mu.Lock()
+	delete(v.pages, c)
+	v.mu.Unlock()
+}
+
+// mailboxesChanged tells every open page of the visitor to redraw mailboxes.
+func (v *visitor) mailboxesChanged() {
+	v.mu.Lock()
+	pages := make([]*wsConn, 0, len(v.pages))
+	for c := range v.pages {
+		pages = append(pages, c)
+	}
+	v.mu.Unlock()
+	snap := mailboxSnapshot(v.world)
+	for _, c := range pages {
+		c.sendJSON(snap)
+	}
+}
+
+func (v *visitor) close() {
+	v.cancel()
+	v.mu.Lock()
+	ts := make([]*terminal, 0, len(v.terminals))
+	for _, t := range v.terminals {
+		ts = append(ts, t)
+	}
+	v.terminals = map[string]*terminal{}
+	v.order = nil
+	v.mu.Unlock()
+	for _, t := range ts {
+		t.close()
+	}
+}

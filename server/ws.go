@@ -1,0 +1,308 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"smtplab/sandbox"
+	"smtplab/sandbox/catalog"
+	"smtplab/web"
+)
+
+// WebSocket limits.
+const (
+	// PingEvery is how often the server pings a page; a page silent for
+	// PongWait (no pong, no message) is considered gone.
+	PingEvery = 25 * time.Second
+	PongWait  = 60 * time.Second
+	// RatePerSecond and RateBurst bound the messages a page may send.
+	RatePerSecond = 20
+	RateBurst     = 60
+	// SendQueue is how many messages may wait for a slow page before it is dropped.
+	SendQueue = 1024
+	writeWait = 10 * time.Second
+)
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  4096,
+	WriteBufferSize: 4096,
+	CheckOrigin:     sameOrigin,
+}
+
+// sameOrigin accepts a page from this very site (or a client that sends no
+// Origin at all, which no browser does); another site's page is refused, so
+// it cannot drive a visitor's sandbox.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// clientMsg is what a page sends. See README.md in this folder.
+type clientMsg struct {
+	T        string   `json:"t"`
+	Terminal string   `json:"terminal,omitempty"`
+	Page     string   `json:"page,omitempty"`
+	Lesson   string   `json:"lesson,omitempty"`
+	Proto    string   `json:"proto,omitempty"`
+	Lines    []string `json:"lines,omitempty"`
+	Mailbox  string   `json:"mailbox,omitempty"`
+	UID      string   `json:"uid,omitempty"`
+}
+
+type errorMsg struct {
+	T    string `json:"t"` // "error"
+	Key  string `json:"key"`
+	Text string `json:"text"`
+}
+
+// wsConn is one page's WebSocket.
+type wsConn struct {
+	s      *Server
+	ws     *websocket.Conn
+	locale catalog.Locale
+	send   chan []byte
+	done   chan struct{}
+	once   sync.Once
+
+	visitor  *visitor
+	terminal *terminal
+	lesson   *lessonRun
+	live     bool
+	tokens   float64
+	last     time.Time
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		http.Error(w, "cross-origin WebSocket refused", http.StatusForbidden)
+		return
+	}
+	id := visitorID(w, r)
+	ws, err := upgrader.Upgrade(w, r, w.Header())
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := &wsConn{s: s, ws: ws, locale: localeOf(r), send: make(chan []byte, SendQueue),
+		done: make(chan struct{}), tokens: RateBurst, last: time.Now()}
+	ws.SetReadLimit(MaxWSMessage)
+	go c.writeLoop()
+	c.readLoop(id, r.RemoteAddr)
+}
+
+func (c *wsConn) readLoop(visitorID, remote string) {
+	defer c.close()
+	c.ws.SetReadDeadline(time.Now().Add(PongWait))
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(PongWait)) })
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.fail("too_big")
+			}
+			return
+		}
+		c.ws.SetReadDeadline(time.Now().Add(PongWait))
+		if !c.allow() {
+			c.fail("rate")
+			continue
+		}
+		var m clientMsg
+		if json.Unmarshal(data, &m) != nil {
+			c.fail("bad_message")
+			continue
+		}
+		if !c.handle(m, visitorID, remote) {
+			return
+		}
+	}
+}
+
+// allow takes a token from the connection's bucket.
+func (c *wsConn) allow() bool {
+	now := time.Now()
+	c.tokens = min(RateBurst, c.tokens+now.Sub(c.last).Seconds()*RatePerSecond)
+	c.last = now
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}
+
+// handle acts on one message; false ends the connection.
+func (c *wsConn) handle(m clientMsg, visitorID, remote string) bool {
+	if m.T == "hello" {
+		return c.hello(m, visitorID)
+	}
+	if c.terminal == nil {
+		c.fail("bad_message")
+		return true
+	}
+	switch m.T {
+	case "open":
+		c.open(m.Proto, remote)
+	case "input":
+		c.terminal.input(m.Lines)
+	case "hangup":
+		c.terminal.hangup()
+	case "clear":
+		c.terminal.clear()
+	case "reset":
+		c.reset()
+	case "raw":
+		c.sendRaw(m.Mailbox, m.UID)
+	default:
+		c.fail("bad_message")
+	}
+	return true
+}
+
+// hello binds the page to its visitor's world and terminal, or to the live view.
+func (c *wsConn) hello(m clientMsg, visitorID string) bool {
+	if c.visitor != nil || c.live {
+		return true
+	}
+	if m.Page == "live" {
+		c.live = true
+		c.sendJSON(map[string]string{"t": "welcome", "page": "live"})
+		return c.s.live.join(c)
+	}
+	v, err := c.s.worlds.connect(visitorID)
+	if err != nil {
+		key := "worlds"
+		if errors.Is(err, errTooManyConns) {
+			key = "conns"
+		}
+		c.fail(key)
+		return false
+	}
+	c.visitor = v
+	c.terminal = v.terminal(m.Terminal)
+	v.addPage(c)
+	c.sendJSON(map[string]string{"t": "welcome", "terminal": c.terminal.id, "world": v.world.Name})
+	c.sendJSON(mailboxSnapshot(v.world))
+	c.startLesson(m.Lesson)
+	c.terminal.attach(c)
+	c.sendJSON(map[string]string{"t": "replayed"})
+	return true
+}
+
+func (c *wsConn) open(proto, remote string) {
+	p := sandbox.Proto(proto)
+	if p != sandbox.SMTP && p != sandbox.POP3 && p != sandbox.POP2 {
+		c.fail("bad_message")
+		return
+	}
+	w := c.visitor.world
+	ok := c.terminal.open(func() sandbox.Session {
+		return c.s.cfg.NewSession(w, p, sandbox.Peer{Remote: remote, Transport: "websocket"})
+	})
+	if !ok {
+		c.fail("already_open")
+	}
+}
+
+// reset empties the visitor's world: every session ends, every mailbox empties.
+func (c *wsConn) reset() {
+	v := c.visitor
+	v.mu.Lock()
+	ts := make([]*terminal, 0, len(v.terminals))
+	for _, t := range v.terminals {
+		ts = append(ts, t)
+	}
+	v.mu.Unlock()
+	for _, t := range ts {
+		t.hangup()
+		t.clear()
+	}
+	v.world.Reset()
+	v.mailboxesChanged()
+	c.sendJSON(map[string]string{"t": "reset"})
+}
+
+func (c *wsConn) sendEvent(ev sandbox.Event) { c.sendJSON(explain(ev, c.locale)) }
+
+func (c *wsConn) fail(key string) {
+	c.sendJSON(errorMsg{T: "error", Key: key, Text: web.T(string(c.locale), "js.error."+key)})
+}
+
+// sendJSON queues v for the page; a page too slow to keep up is dropped.
+func (c *wsConn) sendJSON(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	select {
+	case <-c.done:
+	case c.send <- b:
+	default:
+		// Callers may hold locks that close needs: close on the side.
+		go c.close()
+	}
+}
+
+func (c *wsConn) writeLoop() {
+	ping := time.NewTicker(PingEvery)
+	defer ping.Stop()
+	defer c.ws.Close()
+	for {
+		select {
+		case <-c.done:
+			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			c.flush() // a last error message must reach the page before the close
+			c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+			return
+		case b := <-c.send:
+			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if c.ws.WriteMessage(websocket.TextMessage, b) != nil {
+				c.close()
+				return
+			}
+		case <-ping.C:
+			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if c.ws.WriteMessage(websocket.PingMessage, nil) != nil {
+				c.close()
+				return
+			}
+		}
+	}
+}
+
+func (c *wsConn) flush() {
+	for {
+		select {
+		case b := <-c.send:
+			if c.ws.WriteMessage(websocket.TextMessage, b) != nil {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (c *wsConn) close() {
+	c.once.Do(func() {
+		close(c.done)
+		if c.live {
+			c.s.live.leave(c)
+		}
+		if c.visitor != nil {
+			c.terminal.detach(c)
+			c.stopLesson()
+			c.visitor.removePage(c)
+			c.s.worlds.disconnect(c.visitor)
+		}
+	})
+}

@@ -1,0 +1,61 @@
+package web
+
+// Page is what every page's layout needs.
+type Page struct {
+	Locale string // "fr" or "en"
+	Path   string // the request path, to come back to after a language switch
+	Nav    string // active navigation entry: "home", "lessons", "sandbox", "live"
+	Title  string // page title, already in Locale
+	Shell  Shell
+}
+
+// Shell is what the browser terminal knows of the sandbox it talks to.
+type Shell struct {
+	Host     string // the server's name, e.g. mail.example.test
+	Domain   string // the mail domain, e.g. example.test
+	SMTPPort int    // the TCP ports real clients use; typed after telnet they
+	POP3Port int    // reach the same services as 25, 110 and 109
+	POP2Port int
+}
+
+// LessonItem is a lesson in a list.
+type LessonItem struct {
+	Slug    string
+	Number  int
+	Title   string
+	Summary string
+	Steps   int
+}
+
+// LessonView is a lesson page.
+type LessonView struct {
+	LessonItem
+	Intro HTML // rendered from the lesson file
+	Steps []StepView
+	Prev  *LessonItem
+	Next  *LessonItem
+}
+
+// StepView is one step of a lesson.
+type StepView struct {
+	ID       string
+	Title    string
+	Text     HTML
+	Hint     HTML
+	Solution []string // lines to type
+}
+
+// HTML is markup produced by smtplab itself from lesson files (Markdown
+// rendered with raw HTML disabled), never text a visitor typed.
+type HTML string
+
+// T is the interface text key in the page's locale.
+func (p Page) T(key string) string { return T(p.Locale, key) }
+
+// Other is the locale the language switch offers.
+func (p Page) Other() string {
+	if p.Locale == "fr" {
+		return "en"
+	}
+	return "fr"
+}

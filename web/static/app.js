@@ -1,0 +1,76 @@
+// smtplab's page script: wires the terminal, the panels, the live view and
+// the lesson steps to the WebSocket.
+import { t } from './i18n.js';
+import { Socket } from './socket.js';
+import { Terminal } from './terminal.js';
+import { Panels } from './panels.js';
+import { Live } from './live.js';
+import { Lesson, showListProgress } from './lesson.js';
+
+const TERMINAL_KEY = 'smtplab.terminal';
+
+function linkStatus(state, seconds) {
+  const s = document.getElementById('link-status') || document.getElementById('live-status');
+  document.body.dataset.ws = state;
+  if (!s) return;
+  s.dataset.state = state;
+  s.textContent = state === 'lost' ? t('link.lost', { s: seconds }) : t('link.' + state);
+}
+
+function startWorkbench() {
+  const lessonEl = document.querySelector('.lesson[data-lesson]');
+  let terminal, panels, lesson;
+  let replaying = false;
+  const socket = new Socket({
+    hello: () => ({
+      t: 'hello',
+      page: lessonEl ? 'lesson' : 'sandbox',
+      lesson: lessonEl ? lessonEl.dataset.lesson : '',
+      terminal: sessionStorage.getItem(TERMINAL_KEY) || '',
+    }),
+    onState: linkStatus,
+    onMessage: (m) => {
+      switch (m.t) {
+        case 'welcome':
+          sessionStorage.setItem(TERMINAL_KEY, m.terminal);
+          replaying = true;
+          terminal.replayStart();
+          panels.reset();
+          break;
+        case 'replayed':
+          replaying = false;
+          terminal.greet();
+          break;
+        case 'event':
+          terminal.event(m.ev, m.x, replaying);
+          break;
+        case 'mailboxes': panels.mailboxes(m.boxes); break;
+        case 'raw': panels.raw(m); break;
+        case 'reset': terminal.reset(); panels.reset(); break;
+        case 'progress': if (lesson) lesson.progress(m); break;
+        case 'error': terminal.transcript.system(m.text || m.key, 'warn'); break;
+      }
+    },
+  });
+  panels = new Panels(socket);
+  terminal = new Terminal(socket, { onEvent: (ev, x) => panels.event(ev, x) });
+  if (lessonEl) lesson = new Lesson(lessonEl, socket);
+  document.getElementById('term-input').focus();
+}
+
+function startLive() {
+  const live = new Live(document.getElementById('live-sessions'));
+  new Socket({
+    hello: () => ({ t: 'hello', page: 'live' }),
+    onState: linkStatus,
+    onMessage: (m) => {
+      if (m.t === 'welcome') live.clear();
+      if (m.t === 'event') live.event(m.ev, m.x);
+      if (m.t === 'error') live.error(m.text || m.key);
+    },
+  });
+}
+
+if (document.getElementById('workbench')) startWorkbench();
+else if (document.body.dataset.page === 'live') startLive();
+showListProgress();

@@ -1,0 +1,47 @@
+// A WebSocket to /ws that reconnects by itself and says so.
+export class Socket {
+  // hello() returns the first message to send after each (re)connection;
+  // onMessage gets every message; onState gets 'connecting', 'open', 'lost'.
+  constructor({ hello, onMessage, onState }) {
+    this.hello = hello;
+    this.onMessage = onMessage;
+    this.onState = onState;
+    this.delay = 1000;
+    this.ws = null;
+    this.connect();
+  }
+
+  connect() {
+    this.onState('connecting');
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(scheme + '//' + location.host + '/ws');
+    this.ws = ws;
+    ws.addEventListener('open', () => {
+      this.delay = 1000;
+      ws.send(JSON.stringify(this.hello()));
+      this.onState('open');
+    });
+    ws.addEventListener('message', (e) => {
+      let msg;
+      try { msg = JSON.parse(e.data); } catch { return; }
+      this.onMessage(msg);
+    });
+    ws.addEventListener('close', () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      const wait = this.delay;
+      this.delay = Math.min(this.delay * 2, 15000);
+      this.onState('lost', Math.round(wait / 1000));
+      setTimeout(() => this.connect(), wait);
+    });
+  }
+
+  get open() { return this.ws !== null && this.ws.readyState === WebSocket.OPEN; }
+
+  // send returns false when the link is down; the caller tells the user.
+  send(msg) {
+    if (!this.open) return false;
+    this.ws.send(JSON.stringify(msg));
+    return true;
+  }
+}

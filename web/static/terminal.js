@@ -1,0 +1,247 @@
+// The browser terminal: a small shell whose telnet (and nc) connects to the
+// visitor's sandbox over the page's WebSocket, then raw protocol lines.
+import { t, el } from './i18n.js';
+import { Transcript } from './transcript.js';
+
+const SHELL_PROMPT = 'student@smtplab:~$';
+const STANDARD = { smtp: 25, pop3: 110, pop2: 109 };
+const SERVICE_NAMES = { smtp: 'smtp', mail: 'smtp', pop3: 'pop3', pop: 'pop3', 'pop-3': 'pop3', pop2: 'pop2', 'pop-2': 'pop2' };
+const FONT_KEY = 'smtplab.fontSize';
+
+export class Terminal {
+  constructor(socket, { onEvent }) {
+    this.socket = socket;
+    this.onEvent = onEvent || (() => {});
+    this.out = document.getElementById('term-out');
+    this.input = document.getElementById('term-input');
+    this.prompt = document.getElementById('term-prompt');
+    this.modeLine = document.getElementById('term-mode');
+    this.transcript = new Transcript(this.out);
+    const body = document.body.dataset;
+    this.host = body.host;
+    this.domain = body.domain;
+    this.ports = {
+      smtp: [STANDARD.smtp, Number(body.smtpPort)],
+      pop3: [STANDARD.pop3, Number(body.pop3Port)],
+      pop2: [STANDARD.pop2, Number(body.pop2Port)],
+    };
+    this.mode = 'shell'; // 'shell', 'connecting', 'session'
+    this.proto = null;
+    this.state = null;
+    this.history = JSON.parse(sessionStorage.getItem('smtplab.history') || '[]');
+    this.hist = this.history.length;
+    this.bindKeys();
+    this.bindTools();
+    this.applyFont(Number(localStorage.getItem(FONT_KEY)) || 0);
+    this.setMode('shell');
+  }
+
+  // Engine events addressed to this terminal.
+  event(ev, x, replaying) {
+    switch (ev.kind) {
+      case 'open':
+        this.proto = ev.proto;
+        this.transcript.system(t('shell.connected', { host: this.host }));
+        this.transcript.system(t('shell.escape'));
+        this.setMode('session');
+        break;
+      case 'state':
+        this.state = ev.state.to;
+        this.setMode(this.mode);
+        break;
+      case 'close':
+        this.transcript.system(t('shell.closed'));
+        this.proto = null;
+        this.state = null;
+        this.setMode('shell');
+        if (!replaying) this.transcript.system(SHELL_PROMPT, 'prompt-line');
+        break;
+      default:
+        this.transcript.event(ev, x);
+    }
+    this.onEvent(ev, x, replaying);
+  }
+
+  submit(line) {
+    if (line.trim() !== '') {
+      this.history.push(line);
+      if (this.history.length > 200) this.history.shift();
+      sessionStorage.setItem('smtplab.history', JSON.stringify(this.history));
+    }
+    this.hist = this.history.length;
+    if (this.mode === 'session') {
+      if (!this.socket.send({ t: 'input', lines: [line] })) this.transcript.system(t('link.down'), 'warn');
+      return;
+    }
+    if (this.mode === 'connecting') return;
+    this.transcript.system(SHELL_PROMPT + ' ' + line, 'prompt-line');
+    this.shell(line.trim());
+  }
+
+  // shell runs one command typed at the prompt.
+  shell(line) {
+    const [cmd, ...args] = line.split(/\s+/);
+    switch (cmd) {
+      case '': return;
+      case 'help': return t('shell.help', { host: this.host }).split('\n').forEach((l) => this.transcript.system(l));
+      case 'clear':
+        this.transcript.clear();
+        this.socket.send({ t: 'clear' });
+        return;
+      case 'telnet':
+      case 'nc':
+      case 'netcat':
+        return this.connect(cmd, args);
+    }
+    this.transcript.system(t('shell.notfound', { cmd }), 'warn');
+  }
+
+  connect(cmd, args) {
+    const rest = args.filter((a) => !a.startsWith('-'));
+    if (rest.length < 1) return this.transcript.system(t('shell.usage', { cmd }), 'warn');
+    const [host, portArg = cmd === 'telnet' ? '23' : ''] = rest;
+    if (!this.knownHost(host)) return this.transcript.system(t('shell.unknownHost', { cmd, host }), 'warn');
+    const proto = this.protoFor(portArg);
+    if (cmd === 'telnet') this.transcript.system(t('shell.trying'));
+    if (!proto) return this.transcript.system(t('shell.refused', { cmd, port: portArg }), 'warn');
+    if (!this.socket.send({ t: 'open', proto })) return this.transcript.system(t('link.down'), 'warn');
+    this.setMode('connecting');
+  }
+
+  knownHost(h) {
+    h = h.toLowerCase().replace(/\.$/, '');
+    return ['localhost', '127.0.0.1', '::1', this.host, this.domain, 'mail', 'smtp', 'pop', 'pop3']
+      .includes(h) || h === 'smtp.' + this.domain || h === 'pop.' + this.domain || h === 'pop3.' + this.domain;
+  }
+
+  protoFor(port) {
+    const named = SERVICE_NAMES[port.toLowerCase()];
+    if (named) return named;
+    const n = Number(port);
+    for (const [proto, ports] of Object.entries(this.ports)) if (ports.includes(n) && n > 0) return proto;
+    return null;
+  }
+
+  setMode(mode) {
+    this.mode = mode;
+    const inData = this.state === 'IN_DATA';
+    let prompt = SHELL_PROMPT;
+    let info = '';
+    if (mode === 'session') {
+      prompt = inData ? 'DATA ›' : (this.proto || '').toUpperCase() + ' ›';
+      info = inData ? t('mode.data') : t('mode.session', { proto: (this.proto || '').toUpperCase(), state: this.state || '' });
+    } else if (mode === 'connecting') {
+      prompt = '…';
+    }
+    this.prompt.textContent = prompt;
+    this.modeLine.textContent = info;
+    this.input.setAttribute('aria-label', mode === 'session' ? info : t('shell.label'));
+    document.getElementById('term').dataset.mode = inData ? 'data' : mode;
+    document.getElementById('btn-hangup').disabled = mode !== 'session';
+  }
+
+  hangup() {
+    if (this.mode !== 'session') return;
+    this.transcript.system('^]', 'prompt-line');
+    this.socket.send({ t: 'hangup' });
+  }
+
+  bindKeys() {
+    const form = document.getElementById('term-form');
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const line = this.input.value;
+      this.input.value = '';
+      this.submit(line);
+    });
+    this.input.addEventListener('keydown', (e) => {
+      if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
+        e.preventDefault();
+        this.recall(e.key === 'ArrowUp' ? -1 : 1);
+      } else if (e.key === ']' && e.ctrlKey) {
+        e.preventDefault();
+        this.hangup();
+      }
+    });
+    this.input.addEventListener('paste', (e) => {
+      const text = (e.clipboardData || window.clipboardData).getData('text');
+      if (!/[\r\n]/.test(text)) return;
+      e.preventDefault();
+      const lines = (this.input.value + text).replace(/\r\n?/g, '\n').split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      this.input.value = '';
+      this.paste(lines);
+    });
+    this.out.addEventListener('click', () => {
+      if (!window.getSelection().toString()) this.input.focus();
+    });
+  }
+
+  // paste sends several lines at once, as a pipelining client would.
+  paste(lines) {
+    if (this.mode === 'session') {
+      if (!this.socket.send({ t: 'input', lines })) this.transcript.system(t('link.down'), 'warn');
+      return;
+    }
+    this.submit(lines[0]);
+  }
+
+  recall(dir) {
+    const i = this.hist + dir;
+    if (i < 0 || i > this.history.length) return;
+    this.hist = i;
+    this.input.value = i === this.history.length ? '' : this.history[i];
+  }
+
+  bindTools() {
+    document.getElementById('btn-hangup').addEventListener('click', () => { this.hangup(); this.input.focus(); });
+    document.getElementById('btn-copy').addEventListener('click', () => this.copy());
+    document.getElementById('btn-reset').addEventListener('click', () => {
+      if (window.confirm(t('reset.confirm'))) this.socket.send({ t: 'reset' });
+    });
+    document.getElementById('btn-smaller').addEventListener('click', () => this.applyFont(this.font - 1));
+    document.getElementById('btn-larger').addEventListener('click', () => this.applyFont(this.font + 1));
+  }
+
+  applyFont(step) {
+    this.font = Math.max(-2, Math.min(8, step));
+    localStorage.setItem(FONT_KEY, String(this.font));
+    document.getElementById('term').style.setProperty('--term-font', (1 + this.font * 0.15).toFixed(2) + 'rem');
+  }
+
+  async copy() {
+    const text = this.transcript.text();
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const area = el('textarea', 'visually-hidden');
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      document.execCommand('copy');
+      area.remove();
+    }
+    this.transcript.system(t('copy.done'), 'note');
+  }
+
+  // reset is the server's confirmation that the world was emptied.
+  reset() {
+    this.transcript.clear();
+    this.proto = null;
+    this.state = null;
+    this.setMode('shell');
+    this.transcript.system(t('reset.done'), 'note');
+  }
+
+  // replayStart forgets what is on screen before the server replays the log.
+  replayStart() {
+    this.transcript.clear();
+    this.proto = null;
+    this.state = null;
+    this.setMode('shell');
+  }
+
+  greet() {
+    if (this.out.childElementCount === 0) this.transcript.system(t('shell.welcome', { host: this.host }), 'note');
+  }
+}
