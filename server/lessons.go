@@ -2,45 +2,210 @@ package server
 
 import (
 	"net/http"
+	"strconv"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 
+	"smtplab/lessons"
+	"smtplab/sandbox"
 	"smtplab/sandbox/catalog"
 	"smtplab/web"
 )
 
-// LessonSource provides the lessons, already rendered for a locale.
-type LessonSource interface {
-	List(l catalog.Locale) []web.LessonItem
-	View(l catalog.Locale, slug string) (web.LessonView, bool)
-}
-
-func (s *Server) lessonItems(l string) []web.LessonItem {
+func (s *Server) lessonItems(locale string) []web.LessonItem {
 	if s.cfg.Lessons == nil {
 		return nil
 	}
-	return s.cfg.Lessons.List(catalog.Locale(l))
+	var items []web.LessonItem
+	for _, l := range s.cfg.Lessons.List(locale) {
+		items = append(items, lessonItem(l))
+	}
+	return items
+}
+
+func lessonItem(l *lessons.Lesson) web.LessonItem {
+	return web.LessonItem{Slug: l.Slug, Number: l.Number, Title: l.Title, Summary: l.Summary, Steps: len(l.Steps)}
 }
 
 func (s *Server) lesson(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Lessons == nil {
-		s.notFound(w, r)
-		return
+	loc := localeOf(r)
+	var l *lessons.Lesson
+	if s.cfg.Lessons != nil {
+		l, _ = s.cfg.Lessons.Get(string(loc), chi.URLParam(r, "slug"))
 	}
-	view, ok := s.cfg.Lessons.View(localeOf(r), chi.URLParam(r, "slug"))
-	if !ok {
+	if l == nil {
 		s.notFound(w, r)
 		return
 	}
 	p := s.pageData(r, "lessons", "")
-	p.Title = view.Title
+	p.Title = l.Title
 	visitorID(w, r)
-	s.render(w, r, http.StatusOK, web.Lesson(p, view))
+	s.render(w, r, http.StatusOK, web.Lesson(p, s.lessonView(l, loc)))
 }
 
-// lessonRun follows one lesson's goals on a page's terminal.
-type lessonRun struct{}
+func (s *Server) lessonView(l *lessons.Lesson, loc catalog.Locale) web.LessonView {
+	v := web.LessonView{LessonItem: lessonItem(l), Intro: web.HTML(l.Intro)}
+	for _, st := range l.Steps {
+		sv := web.StepView{ID: st.ID, Title: st.Title, Text: web.HTML(st.Text), Hint: web.HTML(st.Hint), Solution: st.Solution}
+		if st.Replay != nil {
+			sv.Replay = s.replay(st.Replay, loc)
+		}
+		if st.Quiz != nil {
+			sv.Quiz = quizView(st.Quiz)
+		}
+		v.Steps = append(v.Steps, sv)
+	}
+	list := s.cfg.Lessons.List(string(loc))
+	for i, other := range list {
+		if other.Slug != l.Slug {
+			continue
+		}
+		if i > 0 {
+			prev := lessonItem(list[i-1])
+			v.Prev = &prev
+		}
+		if i+1 < len(list) {
+			next := lessonItem(list[i+1])
+			v.Next = &next
+		}
+	}
+	return v
+}
 
-func (c *wsConn) startLesson(slug string) {}
+func quizView(q *lessons.Quiz) *web.QuizView {
+	v := &web.QuizView{Mistakes: q.Mistakes()}
+	for _, l := range q.Lines {
+		v.Lines = append(v.Lines, web.QuizLine{Client: l.Client, Text: l.Text, Mistake: l.Mistake})
+	}
+	return v
+}
 
-func (c *wsConn) stopLesson() {}
+// replay runs a classic session through a scratch world, so the page shows
+// the sandbox's real replies and explanations, not a copy that could drift.
+func (s *Server) replay(r *lessons.Replay, loc catalog.Locale) *web.ReplayView {
+	w := s.newVisitorWorld("replay")
+	var replies []*sandbox.Reply
+	w.Subscribe(func(ev sandbox.Event) {
+		if ev.Reply != nil {
+			replies = append(replies, ev.Reply)
+		}
+	})
+	sess := s.cfg.NewSession(w, sandbox.Proto(r.Proto), sandbox.Peer{Remote: "192.0.2.10:52000", Transport: "replay"})
+	v := &web.ReplayView{Proto: r.Proto}
+	take := func(o sandbox.Output) {
+		for _, rep := range replies {
+			v.Items = append(v.Items, replayItem(rep, loc))
+		}
+		replies = nil
+	}
+	take(sess.Start())
+	for _, line := range r.Lines {
+		if sess.Closed() {
+			break
+		}
+		v.Items = append(v.Items, web.ReplayItem{Client: true, Text: line})
+		take(sess.Feed([]byte(line + "\r\n")))
+	}
+	sess.Hangup()
+	return v
+}
+
+func replayItem(r *sandbox.Reply, loc catalog.Locale) web.ReplayItem {
+	x := catalog.Explain(loc, r.Meaning, r.Enhanced, r.Reason, r.Args)
+	label, family := r.Status, "2"
+	if r.Code != 0 {
+		label = strconv.Itoa(r.Code)
+		family = label[:1]
+	} else if !r.Positive() {
+		family = "5"
+	}
+	return web.ReplayItem{
+		Label: label, Family: family, Lines: r.Lines, Enhanced: r.Enhanced,
+		Meaning: x.Meaning, Class: x.Class, Subject: x.Subject, Detail: x.Detail, Reason: x.Reason,
+	}
+}
+
+// lessonRun follows one lesson's goals on one terminal. It lives with the
+// terminal, so a reload in the middle of a step loses nothing.
+type lessonRun struct {
+	slug    string
+	checker *lessons.Checker
+	mu      sync.Mutex
+	page    *wsConn // where progress goes, nil while no page shows the lesson
+}
+
+// progressMsg tells the page which steps are done.
+type progressMsg struct {
+	T      string   `json:"t"` // "progress"
+	Lesson string   `json:"lesson"`
+	Done   []string `json:"done"`
+}
+
+func (run *lessonRun) observe(ev sandbox.Event) {
+	if run.checker.Observe(ev) {
+		run.notify()
+	}
+}
+
+func (run *lessonRun) notify() {
+	run.mu.Lock()
+	page := run.page
+	run.mu.Unlock()
+	if page != nil {
+		page.sendJSON(progressMsg{T: "progress", Lesson: run.slug, Done: run.checker.Done()})
+	}
+}
+
+func (run *lessonRun) show(c *wsConn) {
+	run.mu.Lock()
+	run.page = c
+	run.mu.Unlock()
+}
+
+func (run *lessonRun) hide(c *wsConn) {
+	run.mu.Lock()
+	if run.page == c {
+		run.page = nil
+	}
+	run.mu.Unlock()
+}
+
+// startLesson follows the lesson the page shows, resuming from the steps
+// the browser remembers as done.
+func (c *wsConn) startLesson(slug string, done []string) {
+	if slug == "" || c.s.cfg.Lessons == nil {
+		return
+	}
+	l, ok := c.s.cfg.Lessons.Get(string(c.locale), slug)
+	if !ok {
+		return
+	}
+	run := c.terminal.lesson(slug, func() *lessonRun {
+		return &lessonRun{slug: slug, checker: lessons.NewChecker(l, c.visitor.world)}
+	})
+	run.checker.Resume(done)
+	run.show(c)
+	c.lesson = run
+	run.notify()
+}
+
+func (c *wsConn) stopLesson() {
+	if c.lesson != nil {
+		c.lesson.hide(c)
+	}
+}
+
+// quiz records the mistakes found in a step's quiz.
+func (c *wsConn) quiz(step string, found int) {
+	if c.lesson != nil && c.lesson.checker.Quiz(step, found) {
+		c.lesson.notify()
+	}
+}
+
+func (c *wsConn) restartLesson() {
+	if c.lesson != nil {
+		c.lesson.checker.Restart()
+		c.lesson.notify()
+	}
+}

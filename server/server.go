@@ -16,6 +16,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
+	"smtplab/lessons"
 	"smtplab/sandbox"
 	"smtplab/web"
 )
@@ -43,7 +44,7 @@ type Config struct {
 	World   *sandbox.World // the shared world served over TCP and shown on /live
 	Ports   Ports          // where real clients reach the same services (0: off)
 	Logger  *slog.Logger
-	Lessons LessonSource // may be nil
+	Lessons *lessons.Library // may be nil
 	// NewSession starts an engine session of protocol p in w.
 	NewSession func(w *sandbox.World, p sandbox.Proto, peer sandbox.Peer) sandbox.Session
 }

@@ -27,7 +27,7 @@ type terminal struct {
 	log   []sandbox.Event
 	sink  *wsConn
 	timer *time.Timer
-	watch []func(sandbox.Event) // lesson checkers and the like
+	runs  map[string]*lessonRun // lessons followed on this terminal, by slug
 
 	qmu     sync.Mutex // guards what route may touch while mu is held
 	current string     // id of the session, for route
@@ -142,8 +142,8 @@ func (t *terminal) rearm(s sandbox.Session) {
 func (t *terminal) publish(evs []sandbox.Event) {
 	for _, ev := range evs {
 		t.log = append(t.log, ev)
-		for _, w := range t.watch {
-			w(ev)
+		for _, run := range t.runs {
+			run.observe(ev)
 		}
 		if t.sink != nil {
 			t.sink.sendEvent(ev)
@@ -179,6 +179,21 @@ func (t *terminal) detach(c *wsConn) {
 		t.sink = nil
 	}
 	t.mu.Unlock()
+}
+
+// lesson returns the terminal's run of a lesson, made by create if new.
+func (t *terminal) lesson(slug string, create func() *lessonRun) *lessonRun {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.runs == nil {
+		t.runs = map[string]*lessonRun{}
+	}
+	run, ok := t.runs[slug]
+	if !ok {
+		run = create()
+		t.runs[slug] = run
+	}
+	return run
 }
 
 // clear forgets the transcript (the session, if any, goes on).

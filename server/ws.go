@@ -58,6 +58,9 @@ type clientMsg struct {
 	Lines    []string `json:"lines,omitempty"`
 	Mailbox  string   `json:"mailbox,omitempty"`
 	UID      string   `json:"uid,omitempty"`
+	Done     []string `json:"done,omitempty"`  // hello: lesson steps the browser remembers as done
+	Step     string   `json:"step,omitempty"`  // quiz
+	Found    int      `json:"found,omitempty"` // quiz: mistakes found
 }
 
 type errorMsg struct {
@@ -162,6 +165,10 @@ func (c *wsConn) handle(m clientMsg, visitorID, remote string) bool {
 		c.reset()
 	case "raw":
 		c.sendRaw(m.Mailbox, m.UID)
+	case "quiz":
+		c.quiz(m.Step, m.Found)
+	case "lesson-reset":
+		c.restartLesson()
 	default:
 		c.fail("bad_message")
 	}
@@ -192,7 +199,7 @@ func (c *wsConn) hello(m clientMsg, visitorID string) bool {
 	v.addPage(c)
 	c.sendJSON(map[string]string{"t": "welcome", "terminal": c.terminal.id, "world": v.world.Name})
 	c.sendJSON(mailboxSnapshot(v.world))
-	c.startLesson(m.Lesson)
+	c.startLesson(m.Lesson, m.Done)
 	c.terminal.attach(c)
 	c.sendJSON(map[string]string{"t": "replayed"})
 	return true

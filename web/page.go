@@ -43,6 +43,43 @@ type StepView struct {
 	Text     HTML
 	Hint     HTML
 	Solution []string // lines to type
+	Replay   *ReplayView
+	Quiz     *QuizView
+}
+
+// ReplayView is a classic session, already run through the sandbox, for
+// the page to play back line by line. It travels as JSON to the script.
+type ReplayView struct {
+	Proto string       `json:"proto"`
+	Items []ReplayItem `json:"items"`
+}
+
+// ReplayItem is a client line, or a server reply with its explanation.
+type ReplayItem struct {
+	Client   bool     `json:"client,omitempty"`
+	Text     string   `json:"text,omitempty"`
+	Label    string   `json:"label,omitempty"`  // the reply's code or status
+	Family   string   `json:"family,omitempty"` // "2", "3", "4", "5"
+	Lines    []string `json:"lines,omitempty"`
+	Enhanced string   `json:"enhanced,omitempty"`
+	Meaning  string   `json:"meaning,omitempty"`
+	Class    string   `json:"class,omitempty"`
+	Subject  string   `json:"subject,omitempty"`
+	Detail   string   `json:"detail,omitempty"`
+	Reason   string   `json:"reason,omitempty"`
+}
+
+// QuizView is a transcript with mistakes to click.
+type QuizView struct {
+	Lines    []QuizLine
+	Mistakes int
+}
+
+// QuizLine is one line of a quiz.
+type QuizLine struct {
+	Client  bool
+	Text    string
+	Mistake string // empty when the line is right
 }
 
 // HTML is markup produced by smtplab itself from lesson files (Markdown

@@ -97,3 +97,10 @@ func scriptTexts(l string) map[string]string {
 func asset(name string) string { return "/static/" + name + "?v=" + AssetVersion }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

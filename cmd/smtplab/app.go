@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"smtplab/lessons"
 	"smtplab/sandbox"
 	"smtplab/sandbox/pop2"
 	"smtplab/sandbox/pop3"
@@ -115,7 +116,12 @@ func (a *app) startWeb() error {
 		a.log.Info("service off", "service", "http")
 		return nil
 	}
+	lib, err := a.lessons()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.cfg.HTTP)
+
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Err != nil {
@@ -125,6 +131,7 @@ func (a *app) startWeb() error {
 	}
 	a.web = server.New(server.Config{
 		World:      a.world,
+		Lessons:    lib,
 		Logger:     a.log,
 		Ports:      server.Ports{SMTP: a.ports["smtp"], POP3: a.ports["pop3"], POP2: a.ports["pop2"]},
 		NewSession: newSession,
@@ -137,6 +144,25 @@ func (a *app) startWeb() error {
 		}
 	}()
 	return nil
+}
+
+// lessons loads the built-in lessons and the teacher's, if any. A broken
+// teacher's file is reported and skipped; the others load.
+func (a *app) lessons() (*lessons.Library, error) {
+	lib, err := lessons.Builtin()
+	if err != nil {
+		return nil, fmt.Errorf("built-in lessons: %w", err)
+	}
+	if a.cfg.Lessons == "" {
+		return lib, nil
+	}
+	extra, errs := lessons.LoadDir(a.cfg.Lessons)
+	for _, e := range errs {
+		a.log.Error("lesson not loaded", "err", e.Error())
+	}
+	lib.Merge(extra)
+	a.log.Info("lessons loaded", "dir", a.cfg.Lessons, "lessons", len(extra.Slugs()), "errors", len(errs))
+	return lib, nil
 }
 
 // stop closes every service, telling open sessions goodbye.

@@ -5,7 +5,7 @@ import { Socket } from './socket.js';
 import { Terminal } from './terminal.js';
 import { Panels } from './panels.js';
 import { Live } from './live.js';
-import { Lesson, showListProgress } from './lesson.js';
+import { Lesson, showListProgress, loadProgress } from './lesson.js';
 
 const TERMINAL_KEY = 'smtplab.terminal';
 
@@ -26,6 +26,7 @@ function startWorkbench() {
       t: 'hello',
       page: lessonEl ? 'lesson' : 'sandbox',
       lesson: lessonEl ? lessonEl.dataset.lesson : '',
+      done: lessonEl ? loadProgress(lessonEl.dataset.lesson).done : [],
       terminal: sessionStorage.getItem(TERMINAL_KEY) || '',
     }),
     onState: linkStatus,

@@ -1,6 +1,8 @@
 // Lesson steps: ticked as the server reports goals met, remembered in the
 // browser so a reload or a return next week resumes where the student was.
-import { t } from './i18n.js';
+// Also the replays of classic sessions and the spot-the-mistakes quizzes.
+import { t, el } from './i18n.js';
+import { explanation } from './explain.js';
 
 const key = (slug) => 'smtplab.lesson.' + slug;
 
@@ -22,8 +24,11 @@ export class Lesson {
       this.state = { done: [] };
       saveProgress(this.slug, this.state);
       this.socket.send({ t: 'lesson-reset' });
+      for (const q of root.querySelectorAll('.quiz')) q.quiz.reset();
       this.draw();
     });
+    for (const r of root.querySelectorAll('.replay')) new Replay(r);
+    for (const q of root.querySelectorAll('.quiz')) q.quiz = new Quiz(q, (step, found) => socket.send({ t: 'quiz', step, found }));
   }
 
   // progress is the server saying which steps' goals are met.
@@ -53,6 +58,117 @@ export class Lesson {
     const all = steps.length > 0 && steps.every((s) => s.classList.contains('done'));
     const doneNote = document.getElementById('lesson-done');
     if (doneNote) doneNote.hidden = !all;
+  }
+}
+
+// Replay plays a classic session back, one line at a time; in predict mode
+// it asks for the family of each reply before showing it.
+class Replay {
+  constructor(root) {
+    this.root = root;
+    this.items = JSON.parse(document.getElementById('replay-' + root.dataset.step).textContent).items || [];
+    this.out = root.querySelector('.replay-out');
+    this.guess = root.querySelector('.replay-guess');
+    this.score = root.querySelector('.replay-score');
+    this.predict = root.querySelector('.replay-predict');
+    root.querySelector('.replay-next').addEventListener('click', () => this.next());
+    root.querySelector('.replay-all').addEventListener('click', () => { while (this.at < this.items.length && !this.waiting) this.next(); });
+    root.querySelector('.replay-restart').addEventListener('click', () => this.restart());
+    for (const b of this.guess.querySelectorAll('button')) b.addEventListener('click', () => this.answer(b.dataset.family));
+    this.predict.addEventListener('change', () => this.restart());
+    this.restart();
+  }
+
+  restart() {
+    this.at = 0;
+    this.right = 0;
+    this.asked = 0;
+    this.waiting = false;
+    this.out.replaceChildren();
+    this.guess.hidden = true;
+    this.score.textContent = '';
+  }
+
+  next() {
+    if (this.waiting || this.at >= this.items.length) return;
+    const item = this.items[this.at];
+    if (!item.client && this.predict.checked) {
+      this.waiting = true;
+      this.guess.hidden = false;
+      this.guess.querySelector('button').focus();
+      return;
+    }
+    this.show(item);
+  }
+
+  answer(family) {
+    const item = this.items[this.at];
+    this.asked++;
+    const ok = family === item.family;
+    if (ok) this.right++;
+    this.waiting = false;
+    this.guess.hidden = true;
+    this.show(item);
+    this.out.append(el('div', 'line ' + (ok ? 'note' : 'warn'), ok ? t('replay.right') : t('replay.wrong', { label: item.label })));
+    this.score.textContent = t('replay.score', { right: this.right, asked: this.asked });
+  }
+
+  show(item) {
+    this.at++;
+    if (item.client) {
+      this.out.append(el('div', 'line typed', item.text === '' ? '\u00a0' : item.text));
+    } else {
+      const group = el('div', 'reply');
+      item.lines.forEach((l) => group.append(el('div', 'line server', l)));
+      const reply = { code: /^\d+$/.test(item.label) ? Number(item.label) : 0, status: item.label, enhanced: item.enhanced };
+      const x = explanation(reply, item);
+      x.classList.add('pinned');
+      this.out.append(group, x);
+    }
+    this.out.scrollTop = this.out.scrollHeight;
+    if (this.at >= this.items.length) this.out.append(el('div', 'line system', t('replay.end')));
+  }
+}
+
+// Quiz: the student clicks the lines they think are wrong.
+class Quiz {
+  constructor(root, report) {
+    this.root = root;
+    this.report = report;
+    this.total = Number(root.dataset.mistakes);
+    this.status = root.querySelector('.quiz-score');
+    for (const b of root.querySelectorAll('.quiz-line')) b.addEventListener('click', () => this.pick(b));
+    this.reset();
+  }
+
+  reset() {
+    this.found = 0;
+    this.misses = 0;
+    for (const b of this.root.querySelectorAll('.quiz-line')) {
+      b.classList.remove('found', 'miss');
+      b.removeAttribute('aria-pressed');
+      b.nextElementSibling.hidden = true;
+    }
+    this.update();
+  }
+
+  pick(b) {
+    if (b.getAttribute('aria-pressed') === 'true') return;
+    b.setAttribute('aria-pressed', 'true');
+    b.nextElementSibling.hidden = false;
+    if (b.dataset.wrong === 'yes') {
+      b.classList.add('found');
+      this.found++;
+      this.report(this.root.dataset.step, this.found);
+    } else {
+      b.classList.add('miss');
+      this.misses++;
+    }
+    this.update();
+  }
+
+  update() {
+    this.status.textContent = t('quiz.score', { found: this.found, total: this.total, misses: this.misses });
   }
 }
 

@@ -47,12 +47,14 @@ export class Panels {
     if (!headers.childElementCount) headers.append(el('dd', 'empty', t('env.noHeaders')));
     const body = $('verdicts');
     body.replaceChildren();
+    const legend = new Map(); // one explanation per kind of verdict, under the table
     (a.verdicts || []).forEach((v, i) => {
       const text = (x && x.verdicts && x.verdicts[i]) || { label: v.verdict, long: '', visible: v.visibleTo };
       const tr = el('tr', 'v-' + v.verdict, null, { 'data-address': v.address });
       tr.append(
         el('td', 'addr', v.address),
-        el('td', null, v.envelope ? '✓ RCPT TO' : '—'),
+        el('td', null, v.envelope ? '✓' : '—', { title: v.envelope ? 'RCPT TO' : '' }),
+
         el('td', null, v.field || '—'),
       );
       const cell = el('td', 'verdict');
@@ -60,12 +62,13 @@ export class Panels {
       if (text.long) cell.title = text.long;
       tr.append(cell);
       body.append(tr);
-      if (text.long) {
-        const why = el('tr', 'v-why');
-        why.append(el('td', null, text.long, { colspan: '4' }));
-        body.append(why);
-      }
+      if (text.long) legend.set(v.verdict, [text.label, text.long]);
     });
+    const dl = $('verdict-legend');
+    dl.replaceChildren();
+    for (const [verdict, [label, long]] of legend) {
+      dl.append(el('dt', 'v-' + verdict, label), el('dd', null, long));
+    }
     fillList($('warnings'), (x && x.warnings) || []);
   }
 

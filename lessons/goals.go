@@ -1,0 +1,261 @@
+package lessons
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"smtplab/sandbox"
+)
+
+// vocabulary lists each condition and the keys it accepts.
+var vocabulary = map[string][]string{
+	"session":  {"proto"},
+	"command":  {"verb", "proto", "count"},
+	"reply":    {"verb", "code", "proto", "count", "scope"},
+	"message":  {"rcpts", "hidden", "undelivered", "bcc", "warning", "subject"},
+	"delivery": {"status", "user"},
+	"mailbox":  {"user", "count", "subject"},
+	"state":    {"proto", "to"},
+	"input":    {"data", "prefix"},
+	"closed":   {"reason"},
+	"quiz":     {"found"},
+}
+
+// values says which values a key takes.
+var values = map[string]*regexp.Regexp{
+	"proto":       regexp.MustCompile(`^(smtp|pop3|pop2)$`),
+	"count":       regexp.MustCompile(`^[1-9][0-9]*$`),
+	"rcpts":       regexp.MustCompile(`^[1-9][0-9]*$`),
+	"hidden":      regexp.MustCompile(`^[1-9][0-9]*$`),
+	"undelivered": regexp.MustCompile(`^[1-9][0-9]*$`),
+	"found":       regexp.MustCompile(`^[1-9][0-9]*$`),
+	"scope":       regexp.MustCompile(`^transaction$`),
+	"bcc":         regexp.MustCompile(`^(yes|no)$`),
+	"data":        regexp.MustCompile(`^(yes|no)$`),
+	"status":      regexp.MustCompile(`^(delivered|bounced|dropped)$`),
+	"reason":      regexp.MustCompile(`^(quit|timeout|hangup|shutdown|full)$`),
+	"code":        regexp.MustCompile(`^([2-5][0-9][0-9]|[2-5]xx|\+OK|-ERR|[-+#=])$`),
+	"verb":        regexp.MustCompile(`^[A-Z]{3,8}$`),
+	"to":          regexp.MustCompile(`^[A-Z_]+$`),
+	"user":        regexp.MustCompile(`^[a-z0-9.-]+$`),
+	"subject":     regexp.MustCompile(`^\S+$`),
+	"prefix":      regexp.MustCompile(`^\S+$`),
+	"warning":     regexp.MustCompile(`^(` + strings.Join(sandbox.WarningKeys, "|") + `)$`),
+}
+
+// parseCondition reads "kind key=value …"; the error says what is wrong.
+func parseCondition(line string) (Condition, string) {
+	fields := strings.Fields(line)
+	c := Condition{Kind: fields[0], Args: map[string]string{}}
+	keys, ok := vocabulary[c.Kind]
+	if !ok {
+		return c, "unknown goal condition " + strconv.Quote(c.Kind) + " (known: " + strings.Join(sortedKinds(), ", ") + ")"
+	}
+	for _, f := range fields[1:] {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || v == "" {
+			return c, "goal arguments look like key=value, not " + strconv.Quote(f)
+		}
+		if !slices.Contains(keys, k) {
+			return c, "condition " + c.Kind + " has no key " + strconv.Quote(k) + " (known: " + strings.Join(keys, ", ") + ")"
+		}
+		if !values[k].MatchString(v) {
+			return c, "bad value " + strconv.Quote(v) + " for " + k
+		}
+		c.Args[k] = v
+	}
+	return c, ""
+}
+
+func sortedKinds() []string {
+	kinds := make([]string, 0, len(vocabulary))
+	for k := range vocabulary {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	return kinds
+}
+
+// Facts are what a goal is checked against: the events of the student's
+// terminal since the lesson started, the world's mailboxes, and the quiz.
+type Facts struct {
+	Events []sandbox.Event
+	World  *sandbox.World
+	Found  int // mistakes found in the step's quiz
+}
+
+// Holds reports whether every condition of g holds.
+func (g Goal) Holds(f Facts) bool {
+	for _, c := range g {
+		if !c.Holds(f) {
+			return false
+		}
+	}
+	return true
+}
+
+// Holds reports whether the condition holds.
+func (c Condition) Holds(f Facts) bool {
+	switch c.Kind {
+	case "reply":
+		return c.replyHolds(f.Events)
+	case "mailbox":
+		return c.mailboxHolds(f.World)
+	case "quiz":
+		return f.Found >= c.num("found")
+	}
+	n := 0
+	for _, ev := range f.Events {
+		if c.matches(ev) {
+			n++
+		}
+	}
+	return n >= c.num("count")
+}
+
+func (c Condition) num(key string) int {
+	if v, ok := c.Args[key]; ok {
+		n, _ := strconv.Atoi(v)
+		return n
+	}
+	return 1
+}
+
+// is compares an optional argument with a value.
+func (c Condition) is(key, v string) bool {
+	want, ok := c.Args[key]
+	return !ok || strings.EqualFold(want, v)
+}
+
+// matches reports whether one event satisfies a single-event condition.
+func (c Condition) matches(ev sandbox.Event) bool {
+	switch c.Kind {
+	case "session":
+		return ev.Kind == sandbox.EventOpen && c.is("proto", string(ev.Proto))
+	case "command":
+		return ev.Command != nil && ev.Command.Known && c.is("verb", ev.Command.Verb) && c.is("proto", string(ev.Proto))
+	case "state":
+		return ev.State != nil && c.is("to", ev.State.To) && c.is("proto", string(ev.Proto))
+	case "closed":
+		return ev.Close != nil && c.is("reason", ev.Close.Reason)
+	case "input":
+		return ev.Input != nil && c.is("data", yesNo(ev.Input.Data)) &&
+			strings.HasPrefix(ev.Input.Text, c.Args["prefix"])
+	case "delivery":
+		return ev.Delivery != nil && c.is("status", ev.Delivery.Status) && c.is("user", ev.Delivery.Mailbox)
+	case "message":
+		return ev.Message != nil && c.messageMatches(ev.Message)
+	}
+	return false
+}
+
+func (c Condition) messageMatches(m *sandbox.Accepted) bool {
+	a := m.Analysis
+	hidden, undelivered := 0, 0
+	for _, v := range a.Verdicts {
+		switch v.Verdict {
+		case sandbox.DeliveredHidden:
+			hidden++
+		case sandbox.ListedNotDelivered:
+			undelivered++
+		}
+	}
+	warned := func(key string) bool {
+		for _, w := range a.Warnings {
+			if w.Key == key {
+				return true
+			}
+		}
+		return false
+	}
+	return len(m.Envelope.To) >= c.num("rcpts") &&
+		(c.Args["hidden"] == "" || hidden >= c.num("hidden")) &&
+		(c.Args["undelivered"] == "" || undelivered >= c.num("undelivered")) &&
+		c.is("bcc", yesNo(len(a.Bcc) > 0)) &&
+		(c.Args["warning"] == "" || warned(c.Args["warning"])) &&
+		subjectMatches(c.Args["subject"], a.Subject)
+}
+
+// replyHolds counts replies to the verb with the code, in the whole history
+// or, with scope=transaction, within one mail transaction.
+func (c Condition) replyHolds(evs []sandbox.Event) bool {
+	last := map[string]string{} // session → verb of its last command
+	perTx := map[string]int{}   // session → matching replies in the open transaction
+	total, best := 0, 0
+	for _, ev := range evs {
+		switch {
+		case ev.Kind == sandbox.EventOpen:
+			last[ev.Session], perTx[ev.Session] = "GREETING", 0
+		case ev.Command != nil:
+			last[ev.Session] = ev.Command.Verb
+			if !ev.Command.Known {
+				last[ev.Session] = "?" + ev.Command.Verb
+			}
+		case ev.Reply != nil:
+			verb := last[ev.Session]
+			if startsTransaction(verb, ev.Reply) {
+				perTx[ev.Session] = 0
+			}
+			if c.is("verb", verb) && c.is("proto", string(ev.Proto)) && codeMatches(c.Args["code"], ev.Reply) {
+				total++
+				perTx[ev.Session]++
+				best = max(best, perTx[ev.Session])
+			}
+		}
+	}
+	if c.Args["scope"] == "transaction" {
+		return best >= c.num("count")
+	}
+	return total >= c.num("count")
+}
+
+// startsTransaction: a new transaction begins when MAIL is accepted, or a
+// reset (RSET, HELO, EHLO) discards the old one.
+func startsTransaction(verb string, r *sandbox.Reply) bool {
+	switch verb {
+	case "MAIL", "RSET", "HELO", "EHLO":
+		return r.Positive()
+	}
+	return false
+}
+
+// codeMatches compares a reply with "250", "2xx", "+OK", "-ERR" or a POP2 sign.
+func codeMatches(want string, r *sandbox.Reply) bool {
+	switch {
+	case want == "":
+		return true
+	case r.Code != 0 && strings.HasSuffix(want, "xx"):
+		return strconv.Itoa(r.Code)[0] == want[0]
+	case r.Code != 0:
+		return strconv.Itoa(r.Code) == want
+	}
+	return r.Status == want
+}
+
+func (c Condition) mailboxHolds(w *sandbox.World) bool {
+	if w == nil {
+		return false
+	}
+	n := 0
+	for _, m := range w.Store.Messages(c.Args["user"]) {
+		if subjectMatches(c.Args["subject"], m.Subject) {
+			n++
+		}
+	}
+	return n >= c.num("count")
+}
+
+// subjectMatches looks for want (with _ for spaces) in a subject, ignoring case.
+func subjectMatches(want, subject string) bool {
+	want = strings.ReplaceAll(want, "_", " ")
+	return strings.Contains(strings.ToLower(subject), strings.ToLower(want))
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -1,0 +1,130 @@
+package lessons
+
+import (
+	"strings"
+	"testing"
+)
+
+func cond(t *testing.T, line string) Condition {
+	t.Helper()
+	c, err := parseCondition(line)
+	if err != "" {
+		t.Fatalf("%s: %s", line, err)
+	}
+	return c
+}
+
+var smtpSession = []string{
+	"telnet mail.example.test 25",
+	"EHLO client.example.test",
+	"MAIL FROM:<alice@example.test>",
+	"RCPT TO:<bob@example.test>",
+	"RCPT TO:<carol@example.test>",
+	"DATA",
+	"From: alice@example.test",
+	"To: bob@example.test",
+	"Cc: dave.unknown@example.test",
+	"Subject: Weekly meeting",
+	"",
+	"..a stuffed line",
+	".",
+	"MAIL FROM:<alice@example.test>",
+	"RCPT TO:<full@example.test>",
+	"DATA",
+	"no header here",
+	".",
+	"RCTP TO:<x@example.test>",
+	"QUIT",
+}
+
+// TestGoalKinds checks each kind of condition on a real session, with a
+// case that holds and a case that does not.
+func TestGoalKinds(t *testing.T) {
+	w, evs := play(t, smtpSession...)
+	facts := Facts{Events: evs, World: w}
+	tests := []struct {
+		line string
+		want bool
+	}{
+		{"session proto=smtp", true},
+		{"session proto=pop3", false},
+		{"command verb=RCPT count=3", true},
+		{"command verb=RCPT count=4", false},
+		{"command verb=RCTP", false}, // unknown verbs are not commands
+		{"reply verb=GREETING code=220", true},
+		{"reply verb=RCPT code=250 count=2 scope=transaction", true},
+		{"reply verb=RCPT code=250 count=3 scope=transaction", false},
+		{"reply verb=RCPT code=250 count=3", true},
+		{"reply code=500", true},
+		{"reply code=503", false},
+		{"reply verb=DATA code=3xx count=2", true},
+		{"reply verb=DATA code=5xx", false},
+		{"message rcpts=2 hidden=1 undelivered=1", true},
+		{"message hidden=2", false},
+		{"message bcc=yes", false},
+		{"message warning=no_header", true},
+		{"message warning=eight_bit", false},
+		{"message subject=weekly_meeting", true},
+		{"message subject=monthly", false},
+		{"delivery status=bounced user=full", true},
+		{"delivery status=delivered user=carol", true},
+		{"delivery status=delivered user=alice", true}, // the bounce
+		{"delivery status=dropped", false},
+		{"mailbox user=bob subject=weekly", true},
+		{"mailbox user=bob count=2", false},
+		{"mailbox user=alice subject=undelivered", true},
+		{"state proto=smtp to=IN_DATA", true},
+		{"state proto=pop3 to=UPDATE", false},
+		{"input data=yes prefix=..", true},
+		{"input data=no prefix=..", false},
+		{"closed reason=quit", true},
+		{"closed reason=timeout", false},
+	}
+	for _, tt := range tests {
+		if got := cond(t, tt.line).Holds(facts); got != tt.want {
+			t.Errorf("%s: holds = %v, want %v", tt.line, got, tt.want)
+		}
+	}
+}
+
+func TestGoalKindsPOP(t *testing.T) {
+	w, evs := play(t, append(smtpSession,
+		"telnet mail.example.test 110", "USER bob", "PASS bob", "RETR 1", "DELE 1", "QUIT")...)
+	facts := Facts{Events: evs, World: w}
+	for line, want := range map[string]bool{
+		"reply verb=RETR code=+OK proto=pop3":  true,
+		"reply verb=PASS code=-ERR proto=pop3": false,
+		"state proto=pop3 to=UPDATE":           true,
+		"mailbox user=bob":                     false, // deleted at QUIT
+		"session proto=pop3":                   true,
+	} {
+		if got := cond(t, line).Holds(facts); got != want {
+			t.Errorf("%s: holds = %v, want %v", line, got, want)
+		}
+	}
+}
+
+func TestQuizGoal(t *testing.T) {
+	c := cond(t, "quiz found=2")
+	if c.Holds(Facts{Found: 1}) || !c.Holds(Facts{Found: 2}) {
+		t.Error("quiz found=2 must need two mistakes found")
+	}
+}
+
+func TestConditionErrors(t *testing.T) {
+	for line, want := range map[string]string{
+		"teleport where=moon":       `unknown goal condition "teleport"`,
+		"reply colour=blue":         `condition reply has no key "colour"`,
+		"reply code=999":            `bad value "999" for code`,
+		"reply count":               `goal arguments look like key=value`,
+		"message warning=nonsense":  `bad value "nonsense" for warning`,
+		"session proto=imap":        `bad value "imap" for proto`,
+		"reply verb=RCPT count=0":   `bad value "0" for count`,
+		"delivery status=delivered": "",
+	} {
+		_, err := parseCondition(line)
+		if want == "" && err != "" || want != "" && !strings.Contains(err, want) {
+			t.Errorf("%s: error %q, want %q", line, err, want)
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package lessons
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseLesson(t *testing.T) {
+	src, err := os.ReadFile("testdata/good/01-demo.en.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Parse("01-demo.en.md", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Slug != "demo" || l.Number != 1 || l.Locale != "en" || l.Title != "Demo" {
+		t.Errorf("lesson = %+v", l)
+	}
+	if strings.Contains(l.Intro, "<script") || !strings.Contains(l.Intro, "<em>introduction</em>") {
+		t.Errorf("intro = %s", l.Intro)
+	}
+	if len(l.Steps) != 3 {
+		t.Fatalf("%d steps", len(l.Steps))
+	}
+	s := l.Steps[0]
+	if s.ID != "hello" || s.Title != "Say hello" || len(s.Goal) != 2 || !strings.Contains(s.Hint, "<strong>HELO</strong>") ||
+		len(s.Solution) != 2 || strings.Contains(s.Text, "goal") || !strings.Contains(s.Text, "<code>HELO</code>") {
+		t.Errorf("step 1 = %+v", s)
+	}
+	if r := l.Steps[1].Replay; r == nil || r.Proto != "smtp" || len(r.Lines) != 2 {
+		t.Errorf("replay = %+v", r)
+	}
+	q := l.Steps[2].Quiz
+	if q == nil || len(q.Lines) != 4 || q.Mistakes() != 2 || q.Lines[2].Text != "MAIL TO:<bob@example.test>" || !q.Lines[2].Client {
+		t.Errorf("quiz = %+v", q)
+	}
+}
+
+// TestBrokenFiles checks that each broken lesson is refused with its file
+// and line, and that the good lesson beside them still loads.
+func TestBrokenFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, pattern := range []string{"testdata/broken/*", "testdata/good/*"} {
+		files, _ := filepath.Glob(pattern)
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644)
+		}
+	}
+	lib, errs := LoadDir(dir)
+	var all []string
+	for _, e := range errs {
+		all = append(all, e.Error())
+	}
+	joined := strings.Join(all, "\n")
+	for _, want := range []string{
+		"02-unknown.en.md:10: unknown goal condition \"teleport\"",
+		"03-badkey.en.md:9: condition reply has no key \"colour\"",
+		"04-nogoal.en.md:6: step one has no goal block",
+		"05-noid.en.md:6: a step heading must end with its id",
+		"06-nofront.en.md:1: the file must start with front matter",
+		"07-mismatch.en.md: step two has a different goal in the other language",
+		"08-unclosed.en.md:6: a fenced block is not closed",
+		"bad-name.md: file name must look like",
+	} {
+		if !strings.Contains(joined, filepath.Join(dir, want)) && !strings.Contains(joined, want) {
+			t.Errorf("no error %q in:\n%s", want, joined)
+		}
+		if !strings.Contains(joined, dir) {
+			t.Errorf("errors do not name the directory %s", dir)
+		}
+	}
+	if got := lib.Slugs(); len(got) != 1 || got[0] != "demo" {
+		t.Errorf("loaded %v, want only demo", got)
+	}
+}
+
+func TestLoadDirMissing(t *testing.T) {
+	_, errs := LoadDir(filepath.Join(t.TempDir(), "nope"))
+	if len(errs) != 1 {
+		t.Fatalf("errors %v", errs)
+	}
+}
+
+func TestCheckerTicksInOrder(t *testing.T) {
+	src, _ := os.ReadFile("testdata/good/01-demo.en.md")
+	l, _ := Parse("01-demo.en.md", src)
+	w, evs := play(t, "telnet mail.example.test 25", "EHLO x.test", "MAIL FROM:<alice@example.test>",
+		"RCPT TO:<bob@example.test>", "RCPT TO:<carol@example.test>")
+	c := NewChecker(l, w)
+	for _, ev := range evs {
+		c.Observe(ev)
+	}
+	// EHLO is not HELO: step 1 is not done, so step 2 waits even though it holds.
+	if got := c.Done(); len(got) != 0 {
+		t.Fatalf("done %v, want none", got)
+	}
+	w2, evs2 := play(t, "telnet mail.example.test 25", "HELO x.test", "MAIL FROM:<alice@example.test>",
+		"RCPT TO:<bob@example.test>", "RCPT TO:<carol@example.test>")
+	c = NewChecker(l, w2)
+	for _, ev := range evs2 {
+		c.Observe(ev)
+	}
+	if got := strings.Join(c.Done(), ","); got != "hello,two" {
+		t.Fatalf("done %q, want hello,two", got)
+	}
+	if !c.Quiz("quiz", 5) || strings.Join(c.Done(), ",") != "hello,two,quiz" {
+		t.Errorf("quiz not ticked: %v", c.Done())
+	}
+	c.Restart()
+	if len(c.Done()) != 0 {
+		t.Error("restart kept progress")
+	}
+}

@@ -1,0 +1,185 @@
+package lessons
+
+import (
+	"embed"
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+//go:embed content/*.md
+var builtin embed.FS
+
+// Library is a set of lessons, each in one or more languages.
+type Library struct {
+	bySlug map[string]map[string]*Lesson // slug → locale → lesson
+	order  []string
+}
+
+// Builtin loads the lessons shipped with smtplab. They are tested, so an
+// error here is a bug.
+func Builtin() (*Library, error) {
+	lib, errs := Load(builtin, "content")
+	return lib, errors.Join(errs...)
+}
+
+// LoadDir loads a teacher's lessons from a directory. Every broken file is
+// reported; the others load.
+func LoadDir(dir string) (*Library, []error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return &Library{bySlug: map[string]map[string]*Lesson{}}, []error{err}
+	}
+	if !info.IsDir() {
+		return &Library{bySlug: map[string]map[string]*Lesson{}}, []error{&Error{File: dir, Msg: "not a directory"}}
+	}
+	lib, errs := Load(os.DirFS(dir), ".")
+	for i, e := range errs {
+		var le *Error
+		if errors.As(e, &le) {
+			le.File = path.Join(dir, le.File)
+			errs[i] = le
+		}
+	}
+	return lib, errs
+}
+
+// Load reads every *.md lesson file in dir of fsys.
+func Load(fsys fs.FS, dir string) (*Library, []error) {
+	lib := &Library{bySlug: map[string]map[string]*Lesson{}}
+	names, err := fs.Glob(fsys, path.Join(dir, "*.md"))
+	if err != nil {
+		return lib, []error{err}
+	}
+	var errs []error
+	var loaded []*Lesson
+	for _, name := range names {
+		src, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		display := strings.TrimPrefix(name, dir+"/")
+		l, err := Parse(display, src)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		loaded = append(loaded, l)
+	}
+	for _, l := range loaded {
+		lib.put(l)
+	}
+	errs = append(errs, lib.checkTranslations()...)
+	return lib, errs
+}
+
+func (lib *Library) put(l *Lesson) {
+	if lib.bySlug[l.Slug] == nil {
+		lib.bySlug[l.Slug] = map[string]*Lesson{}
+		lib.order = append(lib.order, l.Slug)
+	}
+	lib.bySlug[l.Slug][l.Locale] = l
+	slices.SortStableFunc(lib.order, func(a, b string) int { return lib.number(a) - lib.number(b) })
+}
+
+func (lib *Library) number(slug string) int {
+	for _, l := range lib.bySlug[slug] {
+		return l.Number
+	}
+	return 0
+}
+
+// checkTranslations requires the languages of a lesson to have the same
+// steps and goals; a lesson that does not is left out, with the reason.
+func (lib *Library) checkTranslations() []error {
+	var errs []error
+	for _, slug := range slices.Clone(lib.order) {
+		var ref *Lesson
+		for _, loc := range []string{"fr", "en"} {
+			l := lib.bySlug[slug][loc]
+			if l == nil {
+				continue
+			}
+			if ref == nil {
+				ref = l
+				continue
+			}
+			if msg := sameSteps(ref, l); msg != "" {
+				errs = append(errs, &Error{File: l.File, Msg: msg + " (compared with " + ref.File + ")"})
+				lib.remove(slug)
+			}
+		}
+	}
+	return errs
+}
+
+func sameSteps(a, b *Lesson) string {
+	if len(a.Steps) != len(b.Steps) {
+		return "not the same number of steps in both languages"
+	}
+	for i := range a.Steps {
+		sa, sb := a.Steps[i], b.Steps[i]
+		if sa.ID != sb.ID {
+			return "step " + strconv.Itoa(i+1) + " is " + sb.ID + " here but " + sa.ID + " in the other language"
+		}
+		if goalText(sa.Goal) != goalText(sb.Goal) {
+			return "step " + sa.ID + " has a different goal in the other language"
+		}
+	}
+	return ""
+}
+
+func goalText(g Goal) string {
+	lines := make([]string, len(g))
+	for i, c := range g {
+		lines[i] = c.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (lib *Library) remove(slug string) {
+	delete(lib.bySlug, slug)
+	lib.order = slices.DeleteFunc(lib.order, func(s string) bool { return s == slug })
+}
+
+// Merge adds other's lessons; one with the slug of a lesson already here
+// replaces it whole, in every language.
+func (lib *Library) Merge(other *Library) {
+	for _, slug := range other.order {
+		lib.remove(slug)
+		for _, l := range other.bySlug[slug] {
+			lib.put(l)
+		}
+	}
+}
+
+// Slugs lists the lessons in order.
+func (lib *Library) Slugs() []string { return slices.Clone(lib.order) }
+
+// Get returns a lesson in locale, or in the other language if it has only that.
+func (lib *Library) Get(locale, slug string) (*Lesson, bool) {
+	byLoc := lib.bySlug[slug]
+	if l, ok := byLoc[locale]; ok {
+		return l, true
+	}
+	for _, l := range byLoc {
+		return l, true
+	}
+	return nil, false
+}
+
+// List returns every lesson, in order, in locale where it exists.
+func (lib *Library) List(locale string) []*Lesson {
+	out := make([]*Lesson, 0, len(lib.order))
+	for _, slug := range lib.order {
+		if l, ok := lib.Get(locale, slug); ok {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -1,0 +1,325 @@
+package lessons
+
+import (
+	"bytes"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+)
+
+// markdown renders lesson text. Raw HTML is left out (goldmark's default):
+// a lesson file can never inject markup or script into a page.
+var markdown = goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough))
+
+var (
+	fileName = regexp.MustCompile(`^(\d{2})-([a-z0-9][a-z0-9-]*)\.([a-z]{2})\.md$`)
+	stepHead = regexp.MustCompile(`^##\s+(.+?)\s*\{#([A-Za-z0-9-]+)\}\s*$`)
+)
+
+// parser reads one lesson file.
+type parser struct {
+	file  string
+	lines []string
+	l     *Lesson
+	err   *Error
+}
+
+// Parse reads a lesson from the contents of the file named name
+// (NN-slug.LOCALE.md).
+func Parse(name string, src []byte) (*Lesson, error) {
+	base := name[strings.LastIndexByte(name, '/')+1:]
+	m := fileName.FindStringSubmatch(base)
+	if m == nil {
+		return nil, &Error{File: name, Msg: "file name must look like 04-bcc.fr.md (number, slug, language)"}
+	}
+	n, _ := strconv.Atoi(m[1])
+	p := &parser{file: name, l: &Lesson{Slug: m[2], Number: n, Locale: m[3], File: name}}
+	if m[3] != "fr" && m[3] != "en" {
+		return nil, &Error{File: name, Msg: "language must be fr or en, not " + m[3]}
+	}
+	p.lines = strings.Split(strings.ReplaceAll(string(src), "\r\n", "\n"), "\n")
+	p.parse()
+	if p.err != nil {
+		return nil, p.err
+	}
+	return p.l, nil
+}
+
+func (p *parser) fail(line int, msg string) {
+	if p.err == nil {
+		p.err = &Error{File: p.file, Line: line, Msg: msg}
+	}
+}
+
+func (p *parser) parse() {
+	body := p.frontMatter()
+	if p.err != nil {
+		return
+	}
+	var intro []string
+	var cur *stepSource
+	var steps []*stepSource
+	fence, fenceLine := "", 0
+	for i := body; i < len(p.lines); i++ {
+		line := p.lines[i]
+		if f := fenceOf(line); f != "" {
+			switch {
+			case fence == "":
+				fence, fenceLine = f, i+1
+			case strings.TrimSpace(line) == fence:
+				fence = ""
+			}
+		}
+		if fence == "" {
+			if m := stepHead.FindStringSubmatch(line); m != nil {
+				cur = &stepSource{title: m[1], id: m[2], line: i + 1}
+				steps = append(steps, cur)
+				continue
+			}
+			if strings.HasPrefix(line, "## ") {
+				p.fail(i+1, "a step heading must end with its id, like: ## Send the message {#send}")
+				return
+			}
+		}
+		if cur == nil {
+			intro = append(intro, line)
+		} else {
+			cur.body = append(cur.body, numbered{i + 1, line})
+		}
+	}
+	if fence != "" {
+		p.fail(fenceLine, "a fenced block is not closed")
+		return
+	}
+	p.l.Intro = render(strings.Join(intro, "\n"))
+	if len(steps) == 0 {
+		p.fail(body+1, "a lesson needs at least one step (## Title {#id})")
+	}
+	seen := map[string]bool{}
+	for _, s := range steps {
+		if seen[s.id] {
+			p.fail(s.line, "step id "+s.id+" is used twice")
+		}
+		seen[s.id] = true
+		p.l.Steps = append(p.l.Steps, p.step(s))
+	}
+}
+
+// frontMatter reads the --- block and returns the index of the line after it.
+func (p *parser) frontMatter() int {
+	if len(p.lines) == 0 || strings.TrimSpace(p.lines[0]) != "---" {
+		p.fail(1, "the file must start with front matter between --- lines (title: and summary:)")
+		return 0
+	}
+	for i := 1; i < len(p.lines); i++ {
+		line := strings.TrimSpace(p.lines[i])
+		if line == "---" {
+			if p.l.Title == "" || p.l.Summary == "" {
+				p.fail(1, "front matter needs title: and summary:")
+			}
+			return i + 1
+		}
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "title":
+			p.l.Title = v
+		case "summary":
+			p.l.Summary = v
+		default:
+			if !ok {
+				p.fail(i+1, "front matter lines look like key: value")
+			} else {
+				p.fail(i+1, "unknown front matter key "+strings.TrimSpace(k)+" (known: title, summary)")
+			}
+			return i + 1
+		}
+	}
+	p.fail(1, "front matter is not closed by a --- line")
+	return len(p.lines)
+}
+
+type numbered struct {
+	n    int
+	text string
+}
+
+type stepSource struct {
+	title, id string
+	line      int
+	body      []numbered
+}
+
+// step pulls the special fenced blocks out of a step and renders the rest.
+func (p *parser) step(s *stepSource) Step {
+	st := Step{ID: s.id, Title: s.title, Line: s.line}
+	var text []string
+	for i := 0; i < len(s.body); i++ {
+		kind := fenceInfo(s.body[i].text)
+		if !special[kind] {
+			text = append(text, s.body[i].text)
+			continue
+		}
+		fence := fenceOf(s.body[i].text)
+		var block []numbered
+		j := i + 1
+		for ; j < len(s.body) && strings.TrimSpace(s.body[j].text) != fence; j++ {
+			block = append(block, s.body[j])
+		}
+		p.block(&st, kind, s.body[i].n, block)
+		i = j
+	}
+	st.Text = render(strings.Join(text, "\n"))
+	if st.Goal == nil {
+		p.fail(s.line, "step "+s.id+" has no goal block")
+	}
+	return st
+}
+
+var special = map[string]bool{"goal": true, "hint": true, "solution": true, "replay": true, "quiz": true}
+
+func (p *parser) block(st *Step, kind string, line int, block []numbered) {
+	switch kind {
+	case "goal":
+		st.Goal = p.goal(block, line)
+	case "hint":
+		st.Hint = render(joinText(block))
+	case "solution":
+		for _, b := range block {
+			st.Solution = append(st.Solution, b.text)
+		}
+	case "replay":
+		st.Replay = p.replay(block, line)
+	case "quiz":
+		st.Quiz = p.quiz(block, line)
+	}
+}
+
+func (p *parser) goal(block []numbered, line int) Goal {
+	g := Goal{}
+	for _, b := range block {
+		text := strings.TrimSpace(b.text)
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		c, err := parseCondition(text)
+		if err != "" {
+			p.fail(b.n, err)
+			continue
+		}
+		c.Line = b.n
+		g = append(g, c)
+	}
+	if len(g) == 0 {
+		p.fail(line, "empty goal block")
+	}
+	return g
+}
+
+func (p *parser) replay(block []numbered, line int) *Replay {
+	r := &Replay{}
+	for _, b := range block {
+		text := strings.TrimRight(b.text, " ")
+		switch {
+		case strings.TrimSpace(text) == "":
+		case strings.HasPrefix(text, "proto:"):
+			r.Proto = strings.TrimSpace(strings.TrimPrefix(text, "proto:"))
+		case strings.HasPrefix(text, "C:"):
+			r.Lines = append(r.Lines, strings.TrimPrefix(strings.TrimPrefix(text, "C:"), " "))
+		default:
+			p.fail(b.n, "a replay line starts with proto: or C:")
+		}
+	}
+	if r.Proto != "smtp" && r.Proto != "pop3" && r.Proto != "pop2" {
+		p.fail(line, "a replay needs a first line proto: smtp, pop3 or pop2")
+	}
+	if len(r.Lines) == 0 {
+		p.fail(line, "a replay needs C: lines")
+	}
+	return r
+}
+
+func (p *parser) quiz(block []numbered, line int) *Quiz {
+	q := &Quiz{}
+	for _, b := range block {
+		text := strings.TrimRight(b.text, " ")
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		var ql QuizLine
+		switch {
+		case strings.HasPrefix(text, "C:"):
+			ql.Client = true
+		case strings.HasPrefix(text, "S:"):
+		default:
+			p.fail(b.n, "a quiz line starts with C: or S:")
+			continue
+		}
+		text = strings.TrimPrefix(text[2:], " ")
+		if i := strings.Index(text, " !! "); i >= 0 {
+			ql.Mistake = strings.TrimSpace(text[i+4:])
+			text = text[:i]
+		}
+		ql.Text = text
+		q.Lines = append(q.Lines, ql)
+	}
+	if q.Mistakes() == 0 {
+		p.fail(line, "a quiz needs at least one line marked with !! and its explanation")
+	}
+	return q
+}
+
+func joinText(block []numbered) string {
+	lines := make([]string, len(block))
+	for i, b := range block {
+		lines[i] = b.text
+	}
+	return strings.Join(lines, "\n")
+}
+
+// fenceOf returns the fence (``` or ~~~, possibly longer) opening line, or "".
+func fenceOf(line string) string {
+	t := strings.TrimSpace(line)
+	for _, c := range []string{"`", "~"} {
+		n := 0
+		for n < len(t) && t[n:n+1] == c {
+			n++
+		}
+		if n >= 3 {
+			return t[:n]
+		}
+	}
+	return ""
+}
+
+func fenceInfo(line string) string {
+	f := fenceOf(line)
+	if f == "" {
+		return ""
+	}
+	return strings.TrimSpace(strings.TrimSpace(line)[len(f):])
+}
+
+func render(src string) string {
+	var b bytes.Buffer
+	if err := markdown.Convert([]byte(src), &b); err != nil {
+		return ""
+	}
+	return b.String()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,266 @@
+package server_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"smtplab/lessons"
+	"smtplab/sandbox"
+	"smtplab/sandbox/pop2"
+	"smtplab/sandbox/pop3"
+	"smtplab/sandbox/smtp"
+	"smtplab/server"
+)
+
+var screenshots = flag.Bool("screenshots", false, "write the README's screenshots to web/screenshots")
+
+// app serves a full smtplab web side (engines, built-in lessons) for tests.
+func app(t *testing.T) (*httptest.Server, *sandbox.World) {
+	t.Helper()
+	lib, err := lessons.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sandbox.NewWorld(sandbox.Config{Name: "default"})
+	s := server.New(server.Config{
+		World: w, Lessons: lib,
+		Ports: server.Ports{SMTP: 2525, POP3: 1100, POP2: 1109},
+		NewSession: func(w *sandbox.World, p sandbox.Proto, peer sandbox.Peer) sandbox.Session {
+			switch p {
+			case sandbox.POP3:
+				return pop3.NewSession(w, peer)
+			case sandbox.POP2:
+				return pop2.NewSession(w, peer)
+			}
+			return smtp.NewSession(w, peer)
+		},
+	})
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	return ts, w
+}
+
+// chromium finds Debian's Chromium (or another Chrome); without one the
+// browser tests are skipped, and say so. CI installs it.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no Chromium found (apt-get install chromium): browser tests skipped")
+	return ""
+}
+
+// browser starts a headless Chromium with a fresh profile.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 1000),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("lang", "fr-FR"),
+		chromedp.Flag("accept-lang", "fr-FR,fr"),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// js evaluates an expression in the page.
+func js[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript condition until it holds.
+func waitFor(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second)))
+	if err != nil {
+		t.Fatalf("waiting for %s (%s): %v\nterminal:\n%s", what, expr, err, termText(ctx))
+	}
+}
+
+func termText(ctx context.Context) string {
+	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById('term-out')||document.body).innerText`))
+	return s
+}
+
+// open loads a page and waits for its WebSocket.
+func open(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	do(t, ctx, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS(`body[data-ws="open"]`)))
+}
+
+// typeLines types each line in the terminal and waits until the server has
+// seen it (its input line is shown) before the next.
+func typeLines(t *testing.T, ctx context.Context, lines ...string) {
+	t.Helper()
+	for _, l := range lines {
+		before := js[int](t, ctx, `document.querySelectorAll('#term-out .line').length`)
+		do(t, ctx, chromedp.SendKeys(chromedp.CSS("#term-input"), l+kb.Enter))
+		waitFor(t, ctx, "the terminal to show "+l, fmt.Sprintf(`document.querySelectorAll('#term-out .line').length > %d`, before))
+	}
+}
+
+// waitReply waits for a server reply whose first line starts with prefix.
+func waitReply(t *testing.T, ctx context.Context, prefix string) {
+	t.Helper()
+	waitFor(t, ctx, "reply "+prefix, fmt.Sprintf(
+		`[...document.querySelectorAll('#term-out .reply .line.server .text')].some(e => e.textContent.startsWith(%q))`, prefix))
+}
+
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if *screenshots {
+		dir = filepath.Join("..", "web", "screenshots")
+		os.MkdirAll(dir, 0o755)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// session is the whole SMTP session of the sandbox test: To, Cc, a
+// recipient in the envelope only (Bcc), and a Cc address with no RCPT.
+var session = []string{
+	"telnet localhost 25",
+	"HELO client.example.test",
+	"MAIL FROM:<bob@example.test>",
+	"RCPT TO:<alice@example.test>",
+	"RCPT TO:<carol@example.test>",
+	"RCPT TO:<bob@example.test>",
+	"DATA",
+	"From: Bob <bob@example.test>",
+	"To: Alice <alice@example.test>",
+	"Cc: carol@example.test, eve@example.test",
+	"Subject: Meeting",
+	"",
+	"Hello <script>alert('x')</script> world",
+	".",
+}
+
+func TestBrowserSandbox(t *testing.T) {
+	ts, _ := app(t)
+	ctx := browser(t)
+	open(t, ctx, ts.URL+"/sandbox")
+	if lang := js[string](t, ctx, `document.documentElement.lang`); lang != "fr" {
+		t.Fatalf("html lang = %q, want fr (from Accept-Language)", lang)
+	}
+	typeLines(t, ctx, session[:7]...)
+	waitReply(t, ctx, "354 ")
+	waitFor(t, ctx, "DATA mode", `document.getElementById('term').dataset.mode === 'data'`)
+	typeLines(t, ctx, session[7:]...)
+	waitReply(t, ctx, "250 2.0.0 Ok: queued as ")
+
+	// The 354 and 250 badges explain themselves on focus, and a click pins it.
+	for _, code := range []string{"354", "250"} {
+		sel := fmt.Sprintf(`[...document.querySelectorAll('#term-out .reply')].filter(r => r.dataset.code === %q).pop().querySelector('.badge')`, code)
+		js[bool](t, ctx, `(`+sel+`).focus(), true`)
+		waitFor(t, ctx, code+" explanation", `!document.getElementById('explain-pop').hidden`)
+		pop := js[string](t, ctx, `document.getElementById('explain-pop').innerText`)
+		if !strings.Contains(pop, code) || !strings.Contains(pop, "Pourquoi maintenant") || len(pop) < 80 {
+			t.Errorf("%s explanation:\n%s", code, pop)
+		}
+		js[bool](t, ctx, `(`+sel+`).click(), true`)
+		waitFor(t, ctx, code+" pinned", `!!document.querySelector('#term-out .explain.pinned')`)
+	}
+	// The last 250 carries an enhanced code, split into its parts.
+	enh := js[string](t, ctx, `[...document.querySelectorAll('#term-out .explain.pinned')].pop().innerText`)
+	if !strings.Contains(enh, "2.0.0") {
+		t.Errorf("pinned 250 explanation lacks its enhanced code:\n%s", enh)
+	}
+
+	// Verdicts: alice listed, bob hidden (Bcc), eve listed but not delivered.
+	verdict := func(addr string) string {
+		return js[string](t, ctx, fmt.Sprintf(`(document.querySelector('#verdicts tr[data-address=%q]')||{}).className||''`, addr))
+	}
+	for addr, want := range map[string]string{
+		"alice@example.test": "v-delivered-listed",
+		"carol@example.test": "v-delivered-listed",
+		"bob@example.test":   "v-delivered-hidden",
+		"eve@example.test":   "v-listed-not-delivered",
+	} {
+		if got := verdict(addr); got != want {
+			t.Errorf("verdict row of %s: %q, want %q", addr, got, want)
+		}
+	}
+	// The right mailboxes hold it.
+	waitFor(t, ctx, "mailboxes", `document.querySelectorAll('#mailboxes .msg').length === 3`)
+	for _, user := range []string{"alice", "bob", "carol"} {
+		if n := js[int](t, ctx, fmt.Sprintf(`document.querySelectorAll('#mailboxes [data-user=%q] .msg').length`, user)); n != 1 {
+			t.Errorf("%s's mailbox shows %d messages", user, n)
+		}
+	}
+	// A <script> in a body stays text: in the terminal and in the message view.
+	js[bool](t, ctx, `document.querySelector('#mailboxes [data-user="bob"] .msg').click(), true`)
+	waitFor(t, ctx, "message dialog", `document.getElementById('msg-dialog').open`)
+	raw := js[string](t, ctx, `document.getElementById('msg-raw').textContent`)
+	if !strings.Contains(raw, "<script>alert('x')</script>") || !strings.Contains(raw, "Return-Path: <bob@example.test>") {
+		t.Errorf("message view:\n%s", raw)
+	}
+	if n := js[int](t, ctx, `document.querySelectorAll('script:not([src]):not([type="application/json"])').length`); n != 0 {
+		t.Errorf("%d inline scripts in the page", n)
+	}
+	js[bool](t, ctx, `document.getElementById('msg-dialog').close(), true`)
+	shot(t, ctx, "sandbox-fr.png")
+
+	// Switch to English and back; the transcript comes back in each language.
+	do(t, ctx, chromedp.Click(chromedp.CSS("#lang-switch")), chromedp.WaitReady(chromedp.CSS(`html[lang="en"] body[data-ws="open"]`)))
+	waitReply(t, ctx, "250 2.0.0 Ok: queued as ")
+	js[bool](t, ctx, `[...document.querySelectorAll('#term-out .reply')].filter(r => r.dataset.code === '354').pop().querySelector('.badge').focus(), true`)
+	waitFor(t, ctx, "English explanation", `document.getElementById('explain-pop').innerText.includes('Why now')`)
+	js[bool](t, ctx, `document.activeElement.blur(), true`)
+	shot(t, ctx, "sandbox-en.png")
+	do(t, ctx, chromedp.Click(chromedp.CSS("#lang-switch")), chromedp.WaitReady(chromedp.CSS(`html[lang="fr"] body[data-ws="open"]`)))
+	waitReply(t, ctx, "250 2.0.0 Ok: queued as ")
+
+	// QUIT ends the session as telnet shows it.
+	typeLines(t, ctx, "QUIT")
+	waitFor(t, ctx, "connection closed", `document.getElementById('term-out').innerText.includes('Connection closed by foreign host.')`)
+
+	// A phone-sized window: nothing wider than the screen.
+	do(t, ctx, chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`body[data-ws="open"]`)))
+	if over := js[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
+		t.Errorf("the sandbox page is wider than a phone screen: %d > %d",
+			js[int](t, ctx, `document.documentElement.scrollWidth`), js[int](t, ctx, `window.innerWidth`))
+	}
+	shot(t, ctx, "sandbox-phone.png")
+}
