@@ -40,8 +40,14 @@ const (
 	ListedNotDelivered = "listed-not-delivered" // in a header, but no RCPT TO: gets nothing
 )
 
+// WarningKeys lists every warning the analysis can give.
+var WarningKeys = []string{
+	"no_header", "no_blank_line", "no_body", "missing_from", "missing_date", "missing_message_id",
+	"bcc_removed", "reply_to", "from_differs", "no_recipient_headers", "eight_bit", "bad_address_list",
+}
+
 // Warning is something about a message a student should look at. Key is a
-// catalog key under "warning.".
+// catalog key under "warning." and one of WarningKeys.
 type Warning struct {
 	Key  string            `json:"key"`
 	Args map[string]string `json:"args,omitempty"`
