@@ -125,16 +125,35 @@ func Keys(l Locale) []string {
 }
 
 // Fill replaces each {name} in t by args[name]. Unknown names stay as they are.
+// Every reply goes through it, so it scans once and allocates once.
 func Fill(t string, args map[string]string) string {
 	if len(args) == 0 || !strings.Contains(t, "{") {
 		return t
 	}
-	pairs := make([]string, 0, 2*len(args))
-	for k, v := range args {
-		pairs = append(pairs, "{"+k+"}", v)
+	var b strings.Builder
+	b.Grow(len(t) + 32)
+	for {
+		open := strings.IndexByte(t, '{')
+		if open < 0 {
+			break
+		}
+		end := strings.IndexByte(t[open:], '}')
+		if end < 0 {
+			break
+		}
+		name := t[open+1 : open+end]
+		v, ok := args[name]
+		if !ok {
+			v = t[open : open+end+1]
+		}
+		b.WriteString(t[:open])
+		b.WriteString(v)
+		t = t[open+end+1:]
 	}
-	return strings.NewReplacer(pairs...).Replace(t)
+	b.WriteString(t)
+	return b.String()
 }
+
 
 // Match picks the supported locale for a language tag such as "fr-CA".
 func Match(tag string) (Locale, bool) {
