@@ -154,7 +154,6 @@ func Fill(t string, args map[string]string) string {
 	return b.String()
 }
 
-
 // Match picks the supported locale for a language tag such as "fr-CA".
 func Match(tag string) (Locale, bool) {
 	tag = strings.ToLower(strings.TrimSpace(tag))
