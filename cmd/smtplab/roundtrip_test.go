@@ -231,3 +231,45 @@ func TestPOP2RoundTrip(t *testing.T) {
 		a.wantCount(t, map[string]int{"carol": 0})
 	})
 }
+
+// TestLargeMessageRoundTrip sends a message of a few MiB whose lines have
+// the longest length allowed, 998 octets and CRLF, some starting with a dot
+// (1001 octets on the wire once stuffed), through both transports: every
+// read and write boundary falls somewhere inside a line.
+func TestLargeMessageRoundTrip(t *testing.T) {
+	a := startApp(t)
+	var b strings.Builder
+	b.WriteString("From: alice@example.test\r\nTo: bob@example.test\r\nSubject: big\r\n\r\n")
+	for i := 0; b.Len() < 3<<20; i++ {
+		switch i % 5 {
+		case 0:
+			b.WriteString("." + strings.Repeat(strconv.Itoa(i%10), 997) + "\r\n")
+		case 1:
+			b.WriteString(".\r\n")
+		case 2:
+			b.WriteString(".." + strings.Repeat("x", 996) + "\r\n")
+		default:
+			b.WriteString(strings.Repeat(string(rune('a'+i%26)), 998) + "\r\n")
+		}
+	}
+	msg := b.String()
+	sendMail(t, a.addr(t, "smtp"), "alice@example.test", []string{"bob@example.test"}, msg)
+	a.wantCount(t, map[string]int{"bob": 1})
+
+	c := dialPOP3(t, a.addr(t, "pop3"))
+	c.login("bob", "bob")
+	got := c.retr(1)
+	c.quit()
+	if got != a.mailbox("bob")[0] {
+		t.Errorf("RETR differs from the stored copy")
+	}
+	text := got[min(len(got), strings.Index(got, "\r\nFrom: alice@example.test\r\n")+2):]
+	if text != msg {
+		i := 0
+		for i < len(text) && i < len(msg) && text[i] == msg[i] {
+			i++
+		}
+		t.Fatalf("a %d-octet message came back as %d octets of text; they differ from octet %d (line %d)",
+			len(msg), len(text), i, strings.Count(msg[:i], "\n")+1)
+	}
+}
