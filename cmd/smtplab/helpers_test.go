@@ -154,7 +154,7 @@ func (a *testApp) unlocked(box string) bool {
 func (a *testApp) deliver(t testing.TB, box, text string) {
 	t.Helper()
 	m := &sandbox.Message{ID: a.world.NewID(), Mailbox: box, Arrived: a.world.Now(), Raw: []byte(text)}
-	if err := a.world.Store.Deliver(m, 1<<20, 1<<30); err != nil {
+	if err := a.world.Store.Deliver(m, 1<<30, 1<<30); err != nil {
 		t.Fatalf("deliver to %s: %v", box, err)
 	}
 }
