@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,6 +104,91 @@ func TestPythonSmtplibAndPoplib(t *testing.T) {
 	}
 	// dele(1) and quit() removed each copy.
 	a.wantCount(t, map[string]int{"alice": 0, "bob": 0, "carol": 0})
+}
+
+const pythonExtras = `
+import json, poplib, smtplib, sys
+smtp_port, pop3_port = int(sys.argv[1]), int(sys.argv[2])
+out = {}
+s = smtplib.SMTP("127.0.0.1", smtp_port, timeout=10)
+s.ehlo()
+out["features"] = sorted(s.esmtp_features)
+out["size"] = s.esmtp_features.get("size")
+out["vrfy"] = list(s.verify("alice@example.test"))
+out["expn"] = list(s.expn("team@example.test"))
+out["refused"] = {k: [v[0], v[1]] for k, v in
+    s.sendmail("bob@example.test", ["alice@example.test", "joe@elsewhere.test"], "Subject: partial\r\n\r\nHi.\r\n").items()}
+s.quit()
+p = poplib.POP3("127.0.0.1", pop3_port, timeout=10)
+out["capa"] = sorted(p.capa())
+p.apop("alice", "alice")
+out["uidl"] = p.uidl()[1]
+out["top"] = p.top(1, 0)[1]
+out["quit"] = p.quit()
+print(json.dumps(out, default=lambda b: b.decode()))
+`
+
+// TestPythonExtras checks what Python's clients parse out of the server's
+// replies: EHLO keywords, VRFY and multi-line EXPN, a partly refused
+// envelope, CAPA, an APOP login from the greeting's timestamp, UIDL, TOP.
+func TestPythonExtras(t *testing.T) {
+	python := needCommand(t, "python3")
+	a := startApp(t)
+	r := runCommand(t, nil, python, "-c", pythonExtras, a.port(t, "smtp"), a.port(t, "pop3"))
+	if r.code != 0 {
+		t.Fatalf("python exited %d:\n%s", r.code, r.output())
+	}
+	var got struct {
+		Features []string         `json:"features"`
+		Size     string           `json:"size"`
+		Vrfy     []any            `json:"vrfy"`
+		Expn     []any            `json:"expn"`
+		Refused  map[string][]any `json:"refused"`
+		Capa     []string         `json:"capa"`
+		UIDL     []string         `json:"uidl"`
+		Top      []string         `json:"top"`
+		Quit     string           `json:"quit"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("python output %q: %v", r.output(), err)
+	}
+	for _, f := range []string{"size", "pipelining", "8bitmime", "enhancedstatuscodes"} {
+		if !slices.Contains(got.Features, f) {
+			t.Errorf("smtplib did not see %s in EHLO: %v", f, got.Features)
+		}
+	}
+	if got.Size != "10485760" {
+		t.Errorf("SIZE %q, want 10485760", got.Size)
+	}
+	if fmt.Sprint(got.Vrfy) != "[250 2.1.5 Alice Martin <alice@example.test>]" {
+		t.Errorf("VRFY alice: %v", got.Vrfy)
+	}
+	if len(got.Expn) != 2 || got.Expn[0] != 250.0 || strings.Count(got.Expn[1].(string), "\n") != 2 ||
+		!strings.Contains(got.Expn[1].(string), "carol@example.test") {
+		t.Errorf("EXPN team: %v, want 250 and three members", got.Expn)
+	}
+	if rf := got.Refused["joe@elsewhere.test"]; len(got.Refused) != 1 || len(rf) != 2 || rf[0] != 554.0 ||
+		!strings.HasPrefix(rf[1].(string), "5.7.1 ") {
+		t.Errorf("refused recipients %v, want only joe@elsewhere.test with 554 5.7.1", got.Refused)
+	}
+	msgs := a.world.Store.Messages("alice")
+	if len(msgs) != 1 || msgs[0].Subject != "partial" {
+		t.Fatalf("alice's mailbox after a partly refused envelope: %d messages", len(msgs))
+	}
+	for _, c := range []string{"USER", "TOP", "UIDL", "RESP-CODES", "PIPELINING"} {
+		if !slices.Contains(got.Capa, c) {
+			t.Errorf("poplib did not see %s in CAPA: %v", c, got.Capa)
+		}
+	}
+	if len(got.UIDL) != 1 || got.UIDL[0] != "1 "+msgs[0].UID {
+		t.Errorf("UIDL %q, want [\"1 %s\"]", got.UIDL, msgs[0].UID)
+	}
+	if top := strings.Join(got.Top, "\r\n") + "\r\n"; top != header(string(msgs[0].Raw))+"\r\n" {
+		t.Errorf("TOP 1 0 gave\n%q\nwant the header and the empty line\n%q", top, header(string(msgs[0].Raw))+"\r\n")
+	}
+	if !strings.HasPrefix(got.Quit, "+OK") {
+		t.Errorf("QUIT: %q", got.Quit)
+	}
 }
 
 func TestCurl(t *testing.T) {
@@ -213,6 +300,25 @@ func TestSwaks(t *testing.T) {
 		}
 	})
 
+	// With --pipeline swaks sends MAIL, both RCPTs and DATA in one write,
+	// as RFC 2920 allows once EHLO said PIPELINING.
+	t.Run("pipelined", func(t *testing.T) {
+		r := runCommand(t, nil, swaks, "--pipeline", "--server", "127.0.0.1", "--port", port,
+			"--from", "bob@example.test", "--to", "alice@example.test,carol@example.test",
+			"--header", "Subject: pipelined", "--body", "Sent in one go.")
+		if r.code != 0 {
+			t.Fatalf("swaks --pipeline exited %d:\n%s", r.code, r.output())
+		}
+		if !regexp.MustCompile(`(?s) -> MAIL FROM:<bob@example.test>\n -> RCPT TO:<alice@example.test>\n -> RCPT TO:<carol@example.test>\n -> DATA\n<-  250 `).MatchString(r.output()) {
+			t.Errorf("swaks did not pipeline (or the transcript changed form):\n%s", r.output())
+		}
+		for _, u := range []string{"alice", "carol"} {
+			if msgs := a.world.Store.Messages(u); len(msgs) != 1 || msgs[0].Subject != "pipelined" {
+				t.Errorf("%s has %d messages after swaks --pipeline, want the pipelined one", u, len(msgs))
+			}
+		}
+	})
+
 	t.Run("foreign recipient refused", func(t *testing.T) {
 		before, _ := a.world.Store.Usage()
 		r := runCommand(t, nil, swaks, "--server", "127.0.0.1", "--port", port,
@@ -229,20 +335,23 @@ func TestSwaks(t *testing.T) {
 	})
 }
 
+// ncArgs are the options that make nc end its session when its input ends:
+// -N shuts the socket down (netcat-openbsd); builds without it have -q,
+// which waits a little after the end of input.
+func ncArgs(nc string) []string {
+	help, _ := exec.Command(nc, "-h").CombinedOutput()
+	if strings.Contains(string(help), "-N") {
+		return []string{"-w", "5", "-N"}
+	}
+	return []string{"-w", "5", "-q", "2"}
+}
+
 // TestNetcatSession pipes the README's hand-typed session into nc -C, as a
 // student would type it into telnet.
 func TestNetcatSession(t *testing.T) {
 	nc := needCommand(t, "nc")
 	a := startApp(t)
-	help, _ := exec.Command(nc, "-h").CombinedOutput()
-	// -N: shut the socket down at the end of input (netcat-openbsd); older
-	// builds only have -q, which waits after the end of input.
-	args := []string{"-C", "-w", "5"}
-	if strings.Contains(string(help), "-N") {
-		args = append(args, "-N")
-	} else {
-		args = append(args, "-q", "2")
-	}
+	args := append([]string{"-C"}, ncArgs(nc)...)
 	session := "HELO client.example.test\n" +
 		"MAIL FROM:<bob@example.test>\n" +
 		"RCPT TO:<alice@example.test>\n" +
@@ -276,4 +385,24 @@ func TestNetcatSession(t *testing.T) {
 		!strings.Contains(raw, "Received: from client.example.test ([127.0.0.1])") {
 		t.Errorf("alice's message:\n%s", raw)
 	}
+}
+
+// TestNetcatWithoutCRLF is the classic trap: nc without -C sends bare LF.
+// Every command is refused with a reply that says what to do instead, and
+// nothing is delivered.
+func TestNetcatWithoutCRLF(t *testing.T) {
+	nc := needCommand(t, "nc")
+	a := startApp(t)
+	session := "HELO client.example.test\nMAIL FROM:<bob@example.test>\nRCPT TO:<alice@example.test>\nQUIT\n"
+	r := runCommand(t, strings.NewReader(session), nc, append(ncArgs(nc), "127.0.0.1", a.port(t, "smtp"))...)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\r\n"), "\r\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "220 ") {
+		t.Fatalf("want the greeting and four refusals, got:\n%s", r.output())
+	}
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, "500 5.5.2 ") || !strings.Contains(l, "nc -C") {
+			t.Errorf("bare-LF command answered %q, want 500 5.5.2 mentioning nc -C", l)
+		}
+	}
+	a.wantCount(t, map[string]int{"alice": 0})
 }
