@@ -10,12 +10,15 @@ import (
 // sessions obey.
 func TestConfigReachesTheWorld(t *testing.T) {
 	a := startApp(t, "-domain", "school.test", "-smtp-timeout", "300ms", "-pop3-timeout", "300ms")
+	a.deliver(t, "bob", "Subject: stays\r\n\r\nAn autologout deletes nothing.\r\n")
 
 	s := dialSMTP(t, a.addr(t, "smtp"))
 	p := dialPOP3(t, a.addr(t, "pop3"))
 	if !strings.Contains(p.greeting, "mail.school.test") {
 		t.Errorf("POP3 greeting %q does not name mail.school.test", p.greeting)
 	}
+	p.login("bob", "bob")
+	p.ok("DELE 1")
 	s.expect("HELO client.school.test", "250 mail.school.test ")
 	s.expect("MAIL FROM:<bob@school.test>", "250 ")
 	s.expect("RCPT TO:<alice@school.test>", "250 2.1.5 ")
@@ -33,5 +36,8 @@ func TestConfigReachesTheWorld(t *testing.T) {
 	} else {
 		p.expectEOF()
 	}
-	a.wantCount(t, map[string]int{"alice": 0})
+	a.wantCount(t, map[string]int{"alice": 0, "bob": 1})
+	if !a.unlocked("bob") {
+		t.Error("bob's maildrop is still locked after the autologout")
+	}
 }

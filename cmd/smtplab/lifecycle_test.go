@@ -76,6 +76,22 @@ func TestShutdownSays421(t *testing.T) {
 	}
 }
 
+// TestRestartOnSamePorts: right after a stop, a new smtplab binds the same
+// ports, although the connections just closed linger in TIME_WAIT.
+func TestRestartOnSamePorts(t *testing.T) {
+	first := startApp(t)
+	sendMail(t, first.addr(t, "smtp"), "alice@example.test", []string{"bob@example.test"}, "Subject: x\r\n\r\ny\r\n")
+	p := dialPOP3(t, first.addr(t, "pop3"))
+	p.login("bob", "bob")
+	p.quit()
+	if err := first.shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	second := startApp(t, "-smtp", first.addr(t, "smtp"), "-pop3", first.addr(t, "pop3"), "-pop2", first.addr(t, "pop2"))
+	dialSMTP(t, second.addr(t, "smtp")).expect("QUIT", "221 ")
+	dialPOP3(t, second.addr(t, "pop3")).quit()
+}
+
 // TestPortInUse runs smtplab as main does, with one address taken.
 func TestPortInUse(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

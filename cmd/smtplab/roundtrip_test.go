@@ -120,6 +120,31 @@ func TestMailRoundTrip(t *testing.T) {
 		c.quit()
 	})
 
+	t.Run("mail arriving during a session waits for the next one", func(t *testing.T) {
+		c := dialPOP3(t, pop3Addr)
+		c.login("carol", "carol")
+		n, size := c.stat()
+		sendMail(t, smtpAddr, "alice@example.test", []string{"carol@example.test"}, "Subject: later\r\n\r\nArrived during a session.\r\n")
+		a.wantCount(t, map[string]int{"carol": n + 1})
+		if n2, size2 := c.stat(); n2 != n || size2 != size {
+			t.Errorf("STAT changed within a session: %d %d, then %d %d", n, size, n2, size2)
+		}
+		if r := c.cmd("RETR " + strconv.Itoa(n+1)); !strings.HasPrefix(r, "-ERR") {
+			t.Errorf("RETR of a message that arrived after login: %q, want -ERR", r)
+		}
+		c.quit()
+		c = dialPOP3(t, pop3Addr)
+		c.login("carol", "carol")
+		if n3, _ := c.stat(); n3 != n+1 {
+			t.Errorf("next session: STAT says %d messages, want %d", n3, n+1)
+		}
+		if got := c.retr(n + 1); !strings.HasSuffix(got, "Subject: later\r\n\r\nArrived during a session.\r\n") {
+			t.Errorf("the new message: %q", got)
+		}
+		c.ok("DELE " + strconv.Itoa(n+1))
+		c.quit()
+	})
+
 	t.Run("a second login to a locked maildrop gets IN-USE", func(t *testing.T) {
 		first := dialPOP3(t, pop3Addr)
 		first.login("alice", "alice")
@@ -213,6 +238,22 @@ func TestPOP2RoundTrip(t *testing.T) {
 		if !a.unlocked("carol") {
 			t.Error("carol's mailbox is still locked after the POP2 client hung up")
 		}
+	})
+
+	t.Run("POP2 and POP3 share the maildrop lock", func(t *testing.T) {
+		c := retrieve(t)
+		p := dialPOP3(t, a.addr(t, "pop3"))
+		p.ok("USER carol")
+		if r := p.cmd("PASS carol"); !strings.HasPrefix(r, "-ERR [IN-USE]") {
+			t.Errorf("POP3 login while POP2 holds carol's mailbox: %q, want -ERR [IN-USE]", r)
+		}
+		c.c.Close()
+		a.waitSessions(t, "pop2", 0)
+		p.login("carol", "carol")
+		if n, _ := p.stat(); n != 1 {
+			t.Errorf("after POP2 hung up, POP3 sees %d messages, want 1", n)
+		}
+		p.quit()
 	})
 
 	t.Run("ACKD then QUIT deletes it", func(t *testing.T) {
