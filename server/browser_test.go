@@ -264,3 +264,80 @@ func TestBrowserSandbox(t *testing.T) {
 	}
 	shot(t, ctx, "sandbox-phone.png")
 }
+
+// lessonByNumber finds a built-in lesson by its number in the list.
+func lessonByNumber(t *testing.T, n int) *lessons.Lesson {
+	t.Helper()
+	lib, err := lessons.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lib.List("fr") {
+		if l.Number == n {
+			return l
+		}
+	}
+	t.Skipf("no built-in lesson %d yet", n)
+	return nil
+}
+
+// completeLesson types each step's solution and waits for the step to tick.
+func completeLesson(t *testing.T, ctx context.Context, l *lessons.Lesson) {
+	t.Helper()
+	for _, s := range l.Steps {
+		if s.Quiz != nil {
+			js[bool](t, ctx, fmt.Sprintf(`document.querySelectorAll('.quiz[data-step=%q] .quiz-line[data-wrong="yes"]').forEach(b => b.click()), true`, s.ID))
+		}
+		typeLines(t, ctx, s.Solution...)
+		waitFor(t, ctx, "step "+s.ID+" ticked", fmt.Sprintf(`document.getElementById('step-%s').classList.contains('done')`, s.ID))
+	}
+	waitFor(t, ctx, "lesson complete", `!document.getElementById('lesson-done').hidden`)
+}
+
+func stepsDone(t *testing.T, ctx context.Context) int {
+	return js[int](t, ctx, `document.querySelectorAll('.step.done').length`)
+}
+
+// TestBrowserLessons completes lessons 1 and 4 by typing in the terminal,
+// reloads, and finds the progress kept; then it does the quiz of lesson 15.
+func TestBrowserLessons(t *testing.T) {
+	ts, _ := app(t)
+	ctx := browser(t)
+	for _, n := range []int{1, 4} {
+		l := lessonByNumber(t, n)
+		open(t, ctx, ts.URL+"/lessons/"+l.Slug)
+		if got := stepsDone(t, ctx); got != 0 {
+			t.Fatalf("lesson %d starts with %d steps done", n, got)
+		}
+		// A first step's goal is not met by merely opening the page.
+		if js[bool](t, ctx, `document.querySelector('.step').classList.contains('done')`) {
+			t.Fatalf("lesson %d: first step ticked without doing anything", n)
+		}
+		completeLesson(t, ctx, l)
+		if n == 4 {
+			shot(t, ctx, "lesson-bcc-fr.png")
+		}
+		do(t, ctx, chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`body[data-ws="open"]`)))
+		if got := stepsDone(t, ctx); got != len(l.Steps) {
+			t.Errorf("after a reload, lesson %d shows %d of %d steps done", n, got, len(l.Steps))
+		}
+	}
+	// The list shows the progress (the list page has no WebSocket).
+	do(t, ctx, chromedp.Navigate(ts.URL+"/lessons"), chromedp.WaitReady(chromedp.CSS(".lesson-list")))
+	waitFor(t, ctx, "list progress", `document.querySelectorAll('.lesson-item.complete').length >= 2`)
+
+	for _, n := range []int{1, 4} {
+		slug := lessonByNumber(t, n).Slug
+		if !js[bool](t, ctx, fmt.Sprintf(`document.querySelector('.lesson-item[data-lesson=%q]').classList.contains('complete')`, slug)) {
+			t.Errorf("the lesson list does not show lesson %d as complete", n)
+		}
+	}
+
+	quiz := lessonByNumber(t, 15)
+	open(t, ctx, ts.URL+"/lessons/"+quiz.Slug)
+	completeLesson(t, ctx, quiz)
+	score := js[string](t, ctx, `document.querySelector('.quiz .quiz-score').textContent`)
+	if !strings.Contains(score, "0.") && !strings.Contains(score, ": 0") {
+		t.Logf("quiz score line: %s", score)
+	}
+}
