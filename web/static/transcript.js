@@ -35,16 +35,18 @@ export class Transcript {
     if (!line || !cmd.parts || !cmd.parts.length) return false;
     const text = line.querySelector('.text');
     const raw = text.textContent;
+    const upper = raw.toUpperCase(); // the verb comes back upper case, whatever was typed
     const frag = document.createDocumentFragment();
     let at = 0;
     cmd.parts.forEach((p, i) => {
-      const found = raw.indexOf(p.text, at);
+      const found = upper.indexOf(p.text.toUpperCase(), at);
       if (found < 0) return;
       if (found > at) frag.append(raw.slice(at, found));
       const label = (x && x.parts && x.parts[i]) || p.kind;
-      frag.append(el('span', 'part part-' + p.kind, p.text, { title: label }));
+      frag.append(el('span', 'part part-' + p.kind, raw.slice(found, found + p.text.length), { title: label }));
       at = found + p.text.length;
     });
+
     if (at < raw.length) frag.append(raw.slice(at));
     text.replaceChildren(frag);
     if (x && x.command) line.title = cmd.verb + ' — ' + x.command;
