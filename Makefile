@@ -5,7 +5,7 @@ TESTFLAGS ?=
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: run test bench fuzz lint build generate check-generated
+.PHONY: run test bench fuzz lint build generate
 
 run: ## start smtplab with its defaults (web on 127.0.0.1:8025, SMTP on 2525, POP3 on 1100, POP2 on 1109)
 	$(GO) run ./cmd/smtplab
@@ -26,7 +26,11 @@ fuzz: ## run each fuzz target for FUZZTIME
 		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
 	done
 
+generate: ## regenerate the templ components (web/*_templ.go)
+	$(GO) tool templ generate
+
 lint: ## formatting and vet
+
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
