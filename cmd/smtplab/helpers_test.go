@@ -398,7 +398,11 @@ func needCommand(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		t.Skipf("%s not installed (CI installs it; locally: apt-get install the package providing %s)", name, name)
+		pkg := map[string]string{"nc": "netcat-openbsd"}[name]
+		if pkg == "" {
+			pkg = name
+		}
+		t.Skipf("%s not installed (CI installs it; locally: apt-get install %s)", name, pkg)
 	}
 	return p
 }
