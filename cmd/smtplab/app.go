@@ -33,7 +33,13 @@ func newApp(cfg config, log *slog.Logger) *app {
 	w := sandbox.NewWorld(sandbox.Config{
 		Name:   "default",
 		Domain: cfg.Domain,
-		Limits: sandbox.Limits{CommandTimeout: cfg.SMTPTimeout, Autologout: cfg.POP3Timeout},
+		Limits: sandbox.Limits{
+			CommandTimeout: cfg.SMTPTimeout,
+			// RFC 5321 gives message text 3 minutes; a shorter -smtp-timeout
+			// shortens it too, so no wait is ever longer than the flag says.
+			DataTimeout: min(cfg.SMTPTimeout, sandbox.DefaultDataTimeout),
+			Autologout:  cfg.POP3Timeout,
+		},
 	})
 	return &app{cfg: cfg, log: log, world: w, ports: map[string]int{}}
 }

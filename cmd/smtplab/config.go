@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,7 +47,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.Lessons, "lessons", env("lessons", ""), "directory of extra lesson files, added to the built-in lessons")
 	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn or error")
 	maxSessions := fs.String("max-sessions", env("max-sessions", fmt.Sprint(tcp.DefaultMaxSessions)), "most concurrent sessions per TCP service")
-	smtpTimeout := fs.String("smtp-timeout", env("smtp-timeout", sandbox.DefaultCommandTimeout.String()), "how long an SMTP session may stay silent")
+	smtpTimeout := fs.String("smtp-timeout", env("smtp-timeout", sandbox.DefaultCommandTimeout.String()), "how long an SMTP server waits for the next command (and for message text, at most 3m)")
 	pop3Timeout := fs.String("pop3-timeout", env("pop3-timeout", sandbox.DefaultAutologout.String()), "POP3 autologout: how long a POP session may stay silent")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: smtplab [flags]\n\nEvery flag can also be set with SMTPLAB_<NAME>, e.g. SMTPLAB_SMTP=off.\n\nFlags:")
@@ -57,15 +59,27 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (flags start with -)", fs.Arg(0))
 	}
+	// An error names the setting as the user gave it: flag or variable.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	where := func(name string) string {
+		if !set[name] && getenv(envName(name)) != "" {
+			return envName(name)
+		}
+		return "-" + name
+	}
 	var err error
-	if c.MaxSessions, err = positiveInt("max-sessions", *maxSessions); err != nil {
-		return c, err
+	if c.MaxSessions, err = positiveInt(*maxSessions); err != nil {
+		return c, fmt.Errorf("%s: %w", where("max-sessions"), err)
 	}
-	if c.SMTPTimeout, err = positiveDuration("smtp-timeout", *smtpTimeout); err != nil {
-		return c, err
+	if c.SMTPTimeout, err = positiveDuration(*smtpTimeout); err != nil {
+		return c, fmt.Errorf("%s: %w", where("smtp-timeout"), err)
 	}
-	if c.POP3Timeout, err = positiveDuration("pop3-timeout", *pop3Timeout); err != nil {
-		return c, err
+	if c.POP3Timeout, err = positiveDuration(*pop3Timeout); err != nil {
+		return c, fmt.Errorf("%s: %w", where("pop3-timeout"), err)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return c, fmt.Errorf("%s: %w", where("log-level"), err)
 	}
 	return c, nil
 }
@@ -74,21 +88,36 @@ func envName(flag string) string {
 	return "SMTPLAB_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-func positiveInt(name, s string) (int, error) {
-	var n int
-	if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 {
-		return 0, fmt.Errorf("-%s: want a positive number, got %q", name, s)
+func positiveInt(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("want a positive number, got %q", s)
 	}
 	return n, nil
 }
 
-func positiveDuration(name, s string) (time.Duration, error) {
+func positiveDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("-%s: want a duration such as 5m or 30s, got %q", name, s)
+		return 0, fmt.Errorf("want a duration such as 5m or 30s, got %q", s)
 	}
 	return d, nil
 }
 
 // enabled reports whether a listener address is switched on.
 func enabled(addr string) bool { return !strings.EqualFold(addr, Off) && addr != "" }
+
+// parseLevel reads -log-level; an unknown level is an error, not a guess.
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("want debug, info, warn or error, got %q", s)
+}

@@ -59,7 +59,7 @@ func startAppLog(t testing.TB, w io.Writer, logs *syncBuffer, args ...string) *t
 
 func startConfig(t testing.TB, cfg config, w io.Writer, logs *syncBuffer) *testApp {
 	t.Helper()
-	a := &testApp{app: newApp(cfg, slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))), logs: logs}
+	a := &testApp{app: newApp(cfg, slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: mustLevel(cfg.LogLevel)}))), logs: logs}
 	if err := a.start(); err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -438,4 +438,12 @@ func runCommand(t *testing.T, stdin io.Reader, name string, args ...string) resu
 		t.Fatalf("%s: %v", name, err)
 	}
 	return r
+}
+
+func mustLevel(s string) slog.Level {
+	l, err := parseLevel(s)
+	if err != nil {
+		panic(err)
+	}
+	return l
 }

@@ -35,7 +35,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		fmt.Fprintln(stderr, "smtplab:", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
+	lvl, _ := parseLevel(cfg.LogLevel) // checked by parseConfig
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 	a := newApp(cfg, log)
 	if err := a.start(); err != nil {
 		fmt.Fprintln(stderr, "smtplab:", err)
@@ -49,12 +50,4 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		log.Warn("shutdown incomplete", "err", err)
 	}
 	return 0
-}
-
-func level(s string) slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return slog.LevelInfo
-	}
-	return l
 }

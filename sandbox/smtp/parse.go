@@ -192,8 +192,9 @@ func validDomain(s string) bool {
 		return false
 	}
 	if s[0] == '[' {
-		return s[len(s)-1] == ']' && len(s) > 2 && !strings.ContainsAny(s[1:len(s)-1], "[]\\ ")
+		return s[len(s)-1] == ']' && len(s) > 2 && validLiteral(s[1:len(s)-1])
 	}
+
 	for _, label := range strings.Split(s, ".") {
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
@@ -245,4 +246,15 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// validLiteral checks the inside of an address literal such as 192.0.2.1 or
+// IPv6:2001:db8::1: printable characters other than [ ] \ (RFC 5321 dcontent).
+func validLiteral(s string) bool {
+	for _, c := range []byte(s) {
+		if c < 33 || c > 126 || c == '[' || c == ']' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

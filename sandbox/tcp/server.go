@@ -139,8 +139,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	err := s.ln.Close()
+	// Each goodbye is sent on its own: a client that stopped reading, or
+	// one in the middle of a failed-login delay, must not hold up the others.
 	for _, c := range conns {
-		c.shutdown()
+		go c.shutdown()
 	}
 	waited := make(chan struct{})
 	go func() { s.wg.Wait(); close(waited) }()
@@ -148,6 +150,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-waited:
 		return err
 	case <-ctx.Done():
+		// Out of time: cut whatever is left, so blocked writes return.
+		for _, c := range conns {
+			c.nc.Close()
+		}
+		<-waited
 		return ctx.Err()
 	}
 }
