@@ -14,7 +14,7 @@ var vocabulary = map[string][]string{
 	"session":  {"proto"},
 	"command":  {"verb", "proto", "count"},
 	"reply":    {"verb", "code", "proto", "count", "scope"},
-	"message":  {"rcpts", "hidden", "undelivered", "bcc", "warning", "subject"},
+	"message":  {"rcpts", "hidden", "undelivered", "bcc", "warning", "subject", "body"},
 	"delivery": {"status", "user"},
 	"mailbox":  {"user", "count", "subject"},
 	"state":    {"proto", "to"},
@@ -41,6 +41,7 @@ var values = map[string]*regexp.Regexp{
 	"to":          regexp.MustCompile(`^[A-Z_]+$`),
 	"user":        regexp.MustCompile(`^[a-z0-9.-]+$`),
 	"subject":     regexp.MustCompile(`^\S+$`),
+	"body":        regexp.MustCompile(`^(7BIT|8BITMIME)$`),
 	"prefix":      regexp.MustCompile(`^\S+$`),
 	"warning":     regexp.MustCompile(`^(` + strings.Join(sandbox.WarningKeys, "|") + `)$`),
 }
@@ -174,6 +175,8 @@ func (c Condition) messageMatches(m *sandbox.Accepted) bool {
 		(c.Args["hidden"] == "" || hidden >= c.num("hidden")) &&
 		(c.Args["undelivered"] == "" || undelivered >= c.num("undelivered")) &&
 		c.is("bcc", yesNo(len(a.Bcc) > 0)) &&
+		c.is("body", m.Envelope.Body) &&
+
 		(c.Args["warning"] == "" || warned(c.Args["warning"])) &&
 		subjectMatches(c.Args["subject"], a.Subject)
 }

@@ -66,6 +66,8 @@ func TestGoalKinds(t *testing.T) {
 		{"message warning=eight_bit", false},
 		{"message subject=weekly_meeting", true},
 		{"message subject=monthly", false},
+		{"message body=8BITMIME", false},
+
 		{"delivery status=bounced user=full", true},
 		{"delivery status=delivered user=carol", true},
 		{"delivery status=delivered user=alice", true}, // the bounce

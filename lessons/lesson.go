@@ -54,9 +54,11 @@ func (c Condition) String() string {
 
 // Replay is a classic session to play back on the page.
 type Replay struct {
-	Proto string   // "smtp", "pop3", "pop2"
-	Lines []string // what the client sends
+	Proto string         // "smtp", "pop3", "pop2"
+	Mail  map[string]int // messages waiting in these mailboxes before it starts
+	Lines []string       // what the client sends
 }
+
 
 // Quiz is a transcript with mistakes to find.
 type Quiz struct {

@@ -231,10 +231,13 @@ func (p *parser) replay(block []numbered, line int) *Replay {
 		case strings.TrimSpace(text) == "":
 		case strings.HasPrefix(text, "proto:"):
 			r.Proto = strings.TrimSpace(strings.TrimPrefix(text, "proto:"))
+		case strings.HasPrefix(text, "mail:"):
+			p.replayMail(r, b)
 		case strings.HasPrefix(text, "C:"):
 			r.Lines = append(r.Lines, strings.TrimPrefix(strings.TrimPrefix(text, "C:"), " "))
 		default:
-			p.fail(b.n, "a replay line starts with proto: or C:")
+			p.fail(b.n, "a replay line starts with proto:, mail: or C:")
+
 		}
 	}
 	if r.Proto != "smtp" && r.Proto != "pop3" && r.Proto != "pop2" {
@@ -322,4 +325,24 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// replayMail reads "mail: alice 2 bob 1": messages to deliver first.
+func (p *parser) replayMail(r *Replay, b numbered) {
+	f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(b.text), "mail:"))
+	if len(f) == 0 || len(f)%2 != 0 {
+		p.fail(b.n, "mail: takes pairs of a user and a number, like mail: alice 2")
+		return
+	}
+	if r.Mail == nil {
+		r.Mail = map[string]int{}
+	}
+	for i := 0; i < len(f); i += 2 {
+		n, err := strconv.Atoi(f[i+1])
+		if err != nil || n < 1 || n > 20 {
+			p.fail(b.n, "mail: wants a number of messages from 1 to 20, not "+f[i+1])
+			return
+		}
+		r.Mail[f[i]] = n
+	}
 }

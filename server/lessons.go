@@ -1,8 +1,11 @@
 package server
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/go-chi/chi/v5"
@@ -85,20 +88,15 @@ func quizView(q *lessons.Quiz) *web.QuizView {
 // the sandbox's real replies and explanations, not a copy that could drift.
 func (s *Server) replay(r *lessons.Replay, loc catalog.Locale) *web.ReplayView {
 	w := s.newVisitorWorld("replay")
-	var replies []*sandbox.Reply
-	w.Subscribe(func(ev sandbox.Event) {
-		if ev.Reply != nil {
-			replies = append(replies, ev.Reply)
-		}
-	})
+	s.deliverSamples(w, r.Mail)
 	sess := s.cfg.NewSession(w, sandbox.Proto(r.Proto), sandbox.Peer{Remote: "192.0.2.10:52000", Transport: "replay"})
 	v := &web.ReplayView{Proto: r.Proto}
 	take := func(o sandbox.Output) {
-		for _, rep := range replies {
+		for _, rep := range o.Replies {
 			v.Items = append(v.Items, replayItem(rep, loc))
 		}
-		replies = nil
 	}
+
 	take(sess.Start())
 	for _, line := range r.Lines {
 		if sess.Closed() {
@@ -111,7 +109,22 @@ func (s *Server) replay(r *lessons.Replay, loc catalog.Locale) *web.ReplayView {
 	return v
 }
 
+// deliverSamples puts sample messages in mailboxes before a replay, sent
+// through a real SMTP session so they are stored as any message would be.
+func (s *Server) deliverSamples(w *sandbox.World, mail map[string]int) {
+	for _, user := range slices.Sorted(maps.Keys(mail)) {
+		for n := 1; n <= mail[user]; n++ {
+			text := catalog.Wire("sample.message", sandbox.Args("user", user, "domain", w.Domain, "n", strconv.Itoa(n)))
+			text = strings.ReplaceAll(text, "\n.\n", "\n..\n")
+			sess := s.cfg.NewSession(w, sandbox.SMTP, sandbox.Peer{Remote: "192.0.2.10:52001", Transport: "replay"})
+			sess.Start()
+			sess.Feed([]byte(strings.ReplaceAll("HELO replay.test\nMAIL FROM:<bob@"+w.Domain+">\nRCPT TO:<"+user+"@"+w.Domain+">\nDATA\n"+text+".\nQUIT\n", "\n", "\r\n")))
+		}
+	}
+}
+
 func replayItem(r *sandbox.Reply, loc catalog.Locale) web.ReplayItem {
+
 	x := catalog.Explain(loc, r.Meaning, r.Enhanced, r.Reason, r.Args)
 	label, family := r.Status, "2"
 	if r.Code != 0 {

@@ -12,8 +12,10 @@ export function family(reply) {
 
 // label is what the badge shows: the SMTP code, or the POP status.
 export function label(reply) {
-  return reply.code ? String(reply.code) : reply.status;
+  // POP2's RETR sends the message with no status sign at all.
+  return reply.code ? String(reply.code) : (reply.status || '…');
 }
+
 
 // explanation builds the explanation block of a reply.
 export function explanation(reply, x) {
