@@ -59,7 +59,6 @@ type Replay struct {
 	Lines []string       // what the client sends
 }
 
-
 // Quiz is a transcript with mistakes to find.
 type Quiz struct {
 	Lines []QuizLine
