@@ -20,13 +20,15 @@ import (
 
 // app is a running smtplab: the default world and the services around it.
 type app struct {
-	cfg   config
-	log   *slog.Logger
-	world *sandbox.World
-	tcp   []*tcp.Server
-	web   *server.Server
-	http  *http.Server
-	ports map[string]int // bound TCP ports by service name
+	cfg      config
+	log      *slog.Logger
+	world    *sandbox.World
+	tcp      []*tcp.Server
+	web      *server.Server
+	http     *http.Server
+	ports    map[string]int // bound TCP ports by service name
+	httpAddr string         // bound web address, once started
+
 }
 
 func newApp(cfg config, log *slog.Logger) *app {
@@ -143,7 +145,8 @@ func (a *app) startWeb() error {
 		NewSession: newSession,
 	})
 	a.http = &http.Server{Handler: a.web.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
-	a.log.Info("listening", "service", "http", "addr", ln.Addr().String(), "open", "http://"+ln.Addr().String()+"/")
+	a.httpAddr = ln.Addr().String()
+	a.log.Info("listening", "service", "http", "addr", a.httpAddr, "open", "http://"+a.httpAddr+"/")
 	go func() {
 		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("service stopped", "service", "http", "err", err)
