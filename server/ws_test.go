@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -111,6 +113,41 @@ func wsURL(ts *httptest.Server) string { return "ws" + strings.TrimPrefix(ts.URL
 func dialWS(ts *httptest.Server, hdr http.Header) (*websocket.Conn, *http.Response, error) {
 	d := websocket.Dialer{HandshakeTimeout: readWait}
 	return d.Dial(wsURL(ts), hdr)
+}
+
+// connectSlow is connect for a page on a slower link than loopback: its
+// socket takes little at a time, so the server cannot write far ahead of
+// what the page has read.
+func connectSlow(t *testing.T, ts *httptest.Server, visitor, lang string) *wsClient {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: readWait, NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err == nil {
+			nc.(*net.TCPConn).SetReadBuffer(slowBuf)
+		}
+		return nc, err
+	}}
+	ws, _, err := d.Dial(wsURL(ts), http.Header{"Origin": {ts.URL}, "Cookie": {"smtplab_visitor=" + visitor + "; smtplab_lang=" + lang}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return &wsClient{t: t, ws: ws}
+}
+
+// slowBuf is the socket buffer of a slow link, on both ends.
+var slowBuf = 32 << 10
+
+// slowListener gives the server's side of each connection a small send
+// buffer: what the page has not read yet stays in the server's queue.
+type slowListener struct{ net.Listener }
+
+func (l slowListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err == nil {
+		nc.(*net.TCPConn).SetWriteBuffer(slowBuf)
+	}
+	return nc, err
 }
 
 // connect opens the WebSocket of visitor in locale lang, as a page of the
@@ -246,6 +283,10 @@ func (c *wsClient) hello(fields map[string]any) (welcome, boxes srvMsg, rest []s
 
 func dump(ms []srvMsg) string {
 	var b strings.Builder
+	if len(ms) > 30 {
+		fmt.Fprintf(&b, "  (%d messages, the last 30:)\n", len(ms))
+		ms = ms[len(ms)-30:]
+	}
 	for _, m := range ms {
 		fmt.Fprintf(&b, "  %.300s\n", m.frame)
 	}
@@ -374,6 +415,16 @@ func TestWSSMTPSession(t *testing.T) {
 			evs := events(before)
 			if len(evs) == 0 || evs[0].kind() != sandbox.EventOpen || evs[0].Ev.Open.Transport != "websocket" {
 				t.Errorf("the session does not start with an open event:\n%s", dump(before))
+			}
+			var kinds []sandbox.EventKind
+			for _, m := range evs {
+				kinds = append(kinds, m.kind())
+				if m.kind() == sandbox.EventState && (m.X == nil || m.X.State == "") {
+					t.Errorf("state without explanation: %s", m)
+				}
+			}
+			if want := []sandbox.EventKind{sandbox.EventOpen, sandbox.EventState}; !slices.Equal(kinds, want) {
+				t.Errorf("events before the banner: %v, want %v", kinds, want)
 			}
 			for _, m := range append(evs, banner) {
 				if m.Ev.Proto != sandbox.SMTP || m.Ev.Session == "" || m.Ev.Session != banner.Ev.Session {
@@ -690,6 +741,171 @@ func TestWSReconnect(t *testing.T) {
 	c3 := connect(t, ts, newVisitor(), "en")
 	if w, _, replay := c3.hello(map[string]any{"terminal": welcome.Terminal}); w.Terminal == welcome.Terminal || len(replay) != 0 {
 		t.Errorf("another visitor got the terminal: %s, %d events", w, len(replay))
+	}
+}
+
+// TestWSTwoPagesOnOneTerminal: a duplicated browser tab copies
+// sessionStorage, so two pages may say hello with the same terminal id.
+// Whatever the server makes of it, a page that types must not be left
+// silently without answers while its lines still reach the session: it
+// either sees the replies or is told (error or close) that it lost the
+// terminal.
+func TestWSTwoPagesOnOneTerminal(t *testing.T) {
+	ts, _ := app(t)
+	visitor := newVisitor()
+	first := connect(t, ts, visitor, "en")
+	welcome, _, _ := first.hello(nil)
+	first.send(openMsg("smtp"))
+	first.untilReply(220)
+
+	second := connect(t, ts, visitor, "en")
+	second.hello(map[string]any{"terminal": welcome.Terminal})
+
+	first.send(input("HELO first.example.test"))
+	first.send(map[string]string{"t": "raw", "mailbox": "x", "uid": "x"})
+	var got []srvMsg
+	for {
+		m, err := first.tryRead()
+		if err != nil {
+			return // told by a close
+		}
+		if m.T == "error" && m.Key != "no_message" {
+			return // told by an error
+		}
+		if m.isError("no_message") {
+			break
+		}
+		got = append(got, m)
+	}
+	if len(replies(got)) == 0 {
+		// The line did reach the session: the other page saw it answered.
+		reply, _ := second.until("the reply on the other page", func(m srvMsg) bool { return m.code() != 0 })
+		t.Errorf("the page that typed HELO got no answer and no notice; the other page of the terminal got %s", reply)
+	}
+}
+
+// slowApp is app on a listener whose connections keep little unsent.
+func slowApp(t *testing.T) *httptest.Server {
+	t.Helper()
+	s := server.New(server.Config{World: sandbox.NewWorld(sandbox.Config{Name: "default"}), NewSession: engines})
+	ts := httptest.NewUnstartedServer(s.Handler())
+	ts.Listener = slowListener{ts.Listener}
+	ts.Start()
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	return ts
+}
+
+// TestWSLongPaste: a message pasted whole (one input of a few thousand
+// short lines, far under MaxWSMessage and VisitorMessageSize) is shown
+// whole and answered, and the terminal that holds it can be shown again
+// after a reload, over a link slower than loopback. Each line is one
+// event, so more lines than SendQueue must not overflow the page's queue.
+func TestWSLongPaste(t *testing.T) {
+	ts := slowApp(t)
+	visitor := newVisitor()
+	c := connectSlow(t, ts, visitor, "en")
+	welcome, _, _ := c.hello(nil)
+	c.send(openMsg("smtp"))
+	c.send(input("HELO c.example.test", "MAIL FROM:<bob@example.test>", "RCPT TO:<alice@example.test>", "DATA"))
+	c.untilReply(354)
+	lines := []string{"Subject: a long paste", ""}
+	for i := range 3000 {
+		lines = append(lines, fmt.Sprintf("line %d", i))
+	}
+	lines = append(lines, ".")
+	if n := len(fmt.Sprint(lines)); n > server.MaxWSMessage/10 {
+		t.Fatalf("the paste is %d octets: not a small one", n)
+	}
+	c.send(input(lines...))
+	end, got := c.until("the end of the message", func(m srvMsg) bool { return m.code() != 0 })
+	if end.code() != 250 {
+		t.Fatalf("after the paste: %s", end)
+	}
+	inputs := 0
+	for _, m := range got {
+		if m.kind() == sandbox.EventInput {
+			inputs++
+		}
+	}
+	if inputs != len(lines) {
+		t.Errorf("%d input events shown for %d lines pasted", inputs, len(lines))
+	}
+	c.ws.Close()
+
+	c = connectSlow(t, ts, visitor, "en")
+	c.send(map[string]any{"t": "hello", "page": "sandbox", "terminal": welcome.Terminal})
+	_, replay := c.untilT("replayed")
+	if n := len(events(replay)); n < len(lines) {
+		t.Errorf("after a reload, %d events replayed before 'replayed'; the paste alone made %d", n, len(lines))
+	}
+	// And the page stays connected.
+	c.sync()
+}
+
+// TestWSReplayLongLog: a terminal whose transcript is longer than
+// SendQueue (typed in pieces, each shown fine) is replayed whole to the
+// page that reloads, which stays connected. Otherwise every reload of
+// that tab fails the same way, and the page reconnects forever.
+func TestWSReplayLongLog(t *testing.T) {
+	ts := slowApp(t)
+	visitor := newVisitor()
+	c := connectSlow(t, ts, visitor, "en")
+	welcome, _, _ := c.hello(nil)
+	c.send(openMsg("smtp"))
+	c.send(input("HELO c.example.test", "MAIL FROM:<bob@example.test>", "RCPT TO:<alice@example.test>", "DATA", "Subject: long", ""))
+	c.untilReply(354)
+	total := 0
+	for piece := range 6 {
+		var lines []string
+		for i := range server.SendQueue / 2 {
+			lines = append(lines, fmt.Sprintf("piece %d line %d", piece, i))
+		}
+		c.send(input(lines...))
+		last := lines[len(lines)-1]
+		c.until("the last line of piece "+fmt.Sprint(piece), func(m srvMsg) bool {
+			return m.kind() == sandbox.EventInput && m.Ev.Input.Text == last
+		})
+		total += len(lines)
+	}
+	c.send(input("."))
+	c.untilReply(250)
+	c.ws.Close()
+
+	for reload := range 2 {
+		c = connectSlow(t, ts, visitor, "en")
+		c.send(map[string]any{"t": "hello", "page": "sandbox", "terminal": welcome.Terminal})
+		_, replay := c.untilT("replayed")
+		if n := len(events(replay)); n < total {
+			t.Errorf("reload %d: %d events replayed; the pieces alone made %d", reload, n, total)
+		}
+		c.sync()
+		c.ws.Close()
+	}
+}
+
+// TestWSLiveReplayBusyClass: a teacher who opens /live after a busy
+// class gets the sessions kept (up to LiveSessions of LiveEventsPerSession
+// events) and stays connected.
+func TestWSLiveReplayBusyClass(t *testing.T) {
+	world := sandbox.NewWorld(sandbox.Config{Name: "default"})
+	s := server.New(server.Config{World: world, NewSession: engines})
+	ts := httptest.NewUnstartedServer(s.Handler())
+	ts.Listener = slowListener{ts.Listener}
+	ts.Start()
+	t.Cleanup(func() { ts.Close(); s.Close() })
+
+	sessions, kept := 3, 0
+	for range sessions {
+		sess := smtp.NewSession(world, sandbox.Peer{Remote: "192.0.2.9:25000", Transport: "test"})
+		sess.Start()
+		sess.Feed([]byte("HELO c.example.test\r\n" + strings.Repeat("NOOP\r\n", server.LiveEventsPerSession/3) + "QUIT\r\n"))
+		kept += server.LiveEventsPerSession
+	}
+	c := connectSlow(t, ts, newVisitor(), "en")
+	c.send(map[string]string{"t": "hello", "page": "live"})
+	_, replay := c.untilT("replayed")
+	if n := len(events(replay)); n < kept {
+		t.Errorf("%d events replayed; %d sessions kept %d", n, sessions, kept)
 	}
 }
 
