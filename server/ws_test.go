@@ -340,6 +340,13 @@ func TestWSOrigin(t *testing.T) {
 		}
 		if !errors.Is(err, websocket.ErrBadHandshake) || res == nil || res.StatusCode != http.StatusForbidden {
 			t.Errorf("Origin %s: err %v, response %v, want 403", origin, err, res)
+			continue
+		}
+		if res.Header.Get("Content-Security-Policy") == "" || res.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("Origin %s: the 403 lacks the security headers: %v", origin, res.Header)
+		}
+		if len(res.Cookies()) > 0 {
+			t.Errorf("Origin %s: the refusal sets cookies %v", origin, res.Cookies())
 		}
 	}
 	for _, hdr := range []http.Header{
@@ -550,7 +557,7 @@ func TestWSSMTPSession(t *testing.T) {
 
 			// Reset: mailboxes empty, every page told.
 			c.send(map[string]string{"t": "reset"})
-			m, before := c.untilT("reset")
+			_, before = c.untilT("reset")
 			var last *srvMsg
 			for i := range before {
 				if before[i].T == "mailboxes" {
@@ -563,7 +570,6 @@ func TestWSSMTPSession(t *testing.T) {
 			if got := last.box("alice"); got == nil || len(got) != 0 {
 				t.Errorf("after reset, alice's mailbox: %v", got)
 			}
-			_ = m
 			c.send(map[string]string{"t": "raw", "mailbox": "alice", "uid": uid})
 			if m := c.read(); !m.isError("no_message") {
 				t.Errorf("raw after reset: %s", m)
@@ -575,6 +581,37 @@ func TestWSSMTPSession(t *testing.T) {
 	}
 	if meanings[catalog.EN] == meanings[catalog.FR] {
 		t.Errorf("220 explained the same in both languages: %q", meanings[catalog.EN])
+	}
+}
+
+// TestWSMailboxesReachEveryTab: a delivery or a reset made in one tab
+// redraws the mailboxes of the visitor's other tabs, not another visitor's.
+func TestWSMailboxesReachEveryTab(t *testing.T) {
+	ts, _ := app(t)
+	visitor := newVisitor()
+	a := connect(t, ts, visitor, "en")
+	a.hello(nil)
+	b := connect(t, ts, visitor, "fr")
+	b.hello(nil)
+	other := connect(t, ts, newVisitor(), "en")
+	other.hello(nil)
+
+	a.send(openMsg("smtp"))
+	a.send(input("HELO c.example.test", "MAIL FROM:<bob@example.test>", "RCPT TO:<carol@example.test>", "DATA", "Subject: to carol", "", "hi", "."))
+	m, before := b.untilT("mailboxes")
+	if got := m.box("carol"); !slices.Equal(got, []string{"to carol"}) {
+		t.Errorf("the other tab's mailboxes: carol has %v", got)
+	}
+	if len(before) != 0 {
+		t.Errorf("the other tab got the session's events:\n%s", dump(before))
+	}
+	a.send(map[string]string{"t": "reset"})
+	m, _ = b.untilT("mailboxes")
+	if got := m.box("carol"); got == nil || len(got) != 0 {
+		t.Errorf("after a reset in the first tab, carol has %v", got)
+	}
+	if got := other.sync(); len(got) != 0 {
+		t.Errorf("another visitor was told:\n%s", dump(got))
 	}
 }
 
