@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -174,12 +175,7 @@ func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) {
 		Name: langCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
-	next := r.URL.Query().Get("next")
-	// Only a path on this site: never an open redirect.
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		next = "/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 }
 
 func staticHandler(files fs.FS) http.Handler {
@@ -196,4 +192,24 @@ func staticHandler(files fs.FS) http.Handler {
 		}
 		fsrv.ServeHTTP(w, r)
 	})
+}
+
+// localPath returns next if it is a path on this site, else "/": the
+// language switch must never become an open redirect. Browsers drop tabs
+// and newlines from URLs and read \\ as /, so "/\t/evil" or "/\\evil" would
+// reach another host; any such character refuses the path.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	for _, c := range []byte(next) {
+		if c <= ' ' || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return next
 }

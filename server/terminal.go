@@ -173,6 +173,13 @@ func (t *terminal) attach(c *wsConn) {
 	}
 }
 
+// shownElsewhere reports whether a page other than c, still open, shows t.
+func (t *terminal) shownElsewhere(c *wsConn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sink != nil && t.sink != c && !t.sink.closed()
+}
+
 func (t *terminal) detach(c *wsConn) {
 	t.mu.Lock()
 	if t.sink == c {

@@ -155,11 +155,13 @@ func (v *visitor) route(ev sandbox.Event) {
 	}
 }
 
-// terminal returns the terminal id, or a new one when id is unknown.
-func (v *visitor) terminal(id string) *terminal {
+// terminal returns the terminal id for page c, or a new one when id is
+// unknown or already shown by another open page: a duplicated browser tab
+// carries its original's id, and must not take its terminal away.
+func (v *visitor) terminal(id string, c *wsConn) *terminal {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if t, ok := v.terminals[id]; ok && id != "" {
+	if t, ok := v.terminals[id]; ok && id != "" && !t.shownElsewhere(c) {
 		return t
 	}
 	if len(v.order) >= MaxTerminalsPerVisitor {

@@ -56,7 +56,7 @@ func has(g *registry, id string) bool {
 // channel that receives the reason the session closes.
 func openSession(t *testing.T, v *visitor) (*terminal, <-chan string) {
 	t.Helper()
-	term := v.terminal("")
+	term := v.terminal("", nil)
 	var id string
 	closed := make(chan string, 1)
 	cancel := v.world.Subscribe(func(ev sandbox.Event) {
@@ -244,17 +244,17 @@ func TestVisitorTerminalsBounded(t *testing.T) {
 	first, closed := openSession(t, v)
 	ids := []string{first.id}
 	for len(ids) < MaxTerminalsPerVisitor {
-		ids = append(ids, v.terminal("").id)
+		ids = append(ids, v.terminal("", nil).id)
 	}
 	for _, id := range ids {
-		if v.terminal(id).id != id {
+		if v.terminal(id, nil).id != id {
 			t.Fatalf("terminal %s not found again", id)
 		}
 	}
 	if len(v.terminals) != MaxTerminalsPerVisitor {
 		t.Fatalf("%d terminals", len(v.terminals))
 	}
-	extra := v.terminal("")
+	extra := v.terminal("", nil)
 	if len(v.terminals) != MaxTerminalsPerVisitor || len(v.order) != MaxTerminalsPerVisitor {
 		t.Fatalf("%d terminals (%d in order) after one more", len(v.terminals), len(v.order))
 	}
@@ -266,7 +266,7 @@ func TestVisitorTerminalsBounded(t *testing.T) {
 	}
 	waitClosed(t, closed, "hangup")
 	// Its id now names nothing: asking for it gives a new terminal.
-	if again := v.terminal(ids[0]); again.id == ids[0] || again == first {
+	if again := v.terminal(ids[0], nil); again.id == ids[0] || again == first {
 		t.Error("an evicted terminal came back")
 	}
 	for _, id := range ids[2:] {

@@ -25,8 +25,11 @@ const (
 	// RatePerSecond and RateBurst bound the messages a page may send.
 	RatePerSecond = 20
 	RateBurst     = 60
-	// SendQueue is how many messages may wait for a slow page before it is dropped.
-	SendQueue = 1024
+	// SendQueue is how many messages may wait for a slow page before it is
+	// dropped. It is generous: a long paste or the replay of a long
+	// transcript queues thousands of events at once, and events wait
+	// unexplained (a pointer each) until the writer turns them into JSON.
+	SendQueue = 50000
 	writeWait = 10 * time.Second
 )
 
@@ -74,7 +77,9 @@ type wsConn struct {
 	s      *Server
 	ws     *websocket.Conn
 	locale catalog.Locale
-	send   chan []byte
+	qmu    sync.Mutex
+	queue  []outItem
+	wake   chan struct{}
 	done   chan struct{}
 	once   sync.Once
 
@@ -96,9 +101,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := &wsConn{s: s, ws: ws, locale: localeOf(r), send: make(chan []byte, SendQueue),
+	c := &wsConn{s: s, ws: ws, locale: localeOf(r), wake: make(chan struct{}, 1),
 		done: make(chan struct{}), tokens: RateBurst, last: time.Now()}
-	ws.SetReadLimit(MaxWSMessage)
+	// Past MaxWSMessage the page is told why before the socket closes; only
+	// far past it does the WebSocket library cut it short.
+	ws.SetReadLimit(2 * MaxWSMessage)
 	go c.writeLoop()
 	c.readLoop(id, r.RemoteAddr)
 }
@@ -116,6 +123,10 @@ func (c *wsConn) readLoop(visitorID, remote string) {
 			return
 		}
 		c.ws.SetReadDeadline(time.Now().Add(PongWait))
+		if len(data) > MaxWSMessage {
+			c.fail("too_big")
+			return
+		}
 		if !c.allow() {
 			c.fail("rate")
 			continue
@@ -195,7 +206,7 @@ func (c *wsConn) hello(m clientMsg, visitorID string) bool {
 		return false
 	}
 	c.visitor = v
-	c.terminal = v.terminal(m.Terminal)
+	c.terminal = v.terminal(m.Terminal, c)
 	v.addPage(c)
 	c.sendJSON(map[string]string{"t": "welcome", "terminal": c.terminal.id, "world": v.world.Name})
 	c.sendJSON(mailboxSnapshot(v.world))
@@ -238,25 +249,64 @@ func (c *wsConn) reset() {
 	c.sendJSON(map[string]string{"t": "reset"})
 }
 
-func (c *wsConn) sendEvent(ev sandbox.Event) { c.sendJSON(explain(ev, c.locale)) }
+// outItem is a message waiting for the writer: an event, explained when
+// written, or a message already encoded.
+type outItem struct {
+	ev  *sandbox.Event
+	raw []byte
+}
+
+func (c *wsConn) sendEvent(ev sandbox.Event) { c.enqueue(outItem{ev: &ev}) }
 
 func (c *wsConn) fail(key string) {
 	c.sendJSON(errorMsg{T: "error", Key: key, Text: web.T(string(c.locale), "js.error."+key)})
 }
 
-// sendJSON queues v for the page; a page too slow to keep up is dropped.
+// sendJSON queues v for the page.
 func (c *wsConn) sendJSON(v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	if b, err := json.Marshal(v); err == nil {
+		c.enqueue(outItem{raw: b})
+	}
+}
+
+// enqueue keeps the order of everything sent; a page so slow that
+// SendQueue messages pile up is dropped, and reconnects.
+func (c *wsConn) enqueue(it outItem) {
+	c.qmu.Lock()
+	if len(c.queue) >= SendQueue {
+		c.qmu.Unlock()
+		go c.close() // callers may hold locks that close needs
 		return
 	}
+	c.queue = append(c.queue, it)
+	c.qmu.Unlock()
 	select {
-	case <-c.done:
-	case c.send <- b:
+	case c.wake <- struct{}{}:
 	default:
-		// Callers may hold locks that close needs: close on the side.
-		go c.close()
 	}
+}
+
+func (c *wsConn) take() []outItem {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	items := c.queue
+	c.queue = nil
+	return items
+}
+
+// write sends queued items in order; false if the socket failed.
+func (c *wsConn) write(items []outItem) bool {
+	for _, it := range items {
+		b := it.raw
+		if it.ev != nil {
+			b, _ = json.Marshal(explain(*it.ev, c.locale))
+		}
+		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+		if c.ws.WriteMessage(websocket.TextMessage, b) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *wsConn) writeLoop() {
@@ -266,13 +316,12 @@ func (c *wsConn) writeLoop() {
 	for {
 		select {
 		case <-c.done:
+			c.write(c.take()) // a last error message must reach the page before the close
 			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			c.flush() // a last error message must reach the page before the close
 			c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
 			return
-		case b := <-c.send:
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if c.ws.WriteMessage(websocket.TextMessage, b) != nil {
+		case <-c.wake:
+			if !c.write(c.take()) {
 				c.close()
 				return
 			}
@@ -286,16 +335,12 @@ func (c *wsConn) writeLoop() {
 	}
 }
 
-func (c *wsConn) flush() {
-	for {
-		select {
-		case b := <-c.send:
-			if c.ws.WriteMessage(websocket.TextMessage, b) != nil {
-				return
-			}
-		default:
-			return
-		}
+func (c *wsConn) closed() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
 	}
 }
 
