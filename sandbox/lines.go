@@ -50,9 +50,6 @@ func (s *LineSplitter) Feed(p []byte, fn func(Line) bool) {
 	}
 }
 
-// Pending reports how many octets of an unfinished line have arrived.
-func (s *LineSplitter) Pending() int { return s.octets }
-
 func (s *LineSplitter) take(chunk []byte) {
 	s.octets += len(chunk)
 	if n := len(chunk); n >= 2 {

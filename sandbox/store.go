@@ -28,7 +28,6 @@ func (m *Message) Size() int { return len(m.Raw) }
 var (
 	ErrMailboxFull = errors.New("mailbox full")
 	ErrStoreFull   = errors.New("insufficient storage")
-	ErrNoMailbox   = errors.New("no such mailbox")
 )
 
 // Store keeps the mailboxes of one world. Implementations are safe for

@@ -154,17 +154,6 @@ func Fill(t string, args map[string]string) string {
 	return b.String()
 }
 
-// Match picks the supported locale for a language tag such as "fr-CA".
-func Match(tag string) (Locale, bool) {
-	tag = strings.ToLower(strings.TrimSpace(tag))
-	for _, l := range Locales {
-		if tag == string(l) || strings.HasPrefix(tag, string(l)+"-") {
-			return l, true
-		}
-	}
-	return "", false
-}
-
 // Explanation is what a student is told about one reply.
 type Explanation struct {
 	Meaning string `json:"meaning"`           // what the code means in general
