@@ -1,6 +1,9 @@
 package sandbox
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Protocol limits. Each is enforced by the engines and named in the reply a
 // client gets when it goes past it.
@@ -72,4 +75,13 @@ func orDefault[T comparable](v *T, d T) {
 	if *v == zero {
 		*v = d
 	}
+}
+
+// HumanDuration writes d as people do, for replies and explanations:
+// "5 min", "3 min", "90 s".
+func HumanDuration(d time.Duration) string {
+	if d >= time.Minute && d%time.Minute == 0 {
+		return strconv.Itoa(int(d/time.Minute)) + " min"
+	}
+	return strconv.Itoa(int(d.Round(time.Second)/time.Second)) + " s"
 }

@@ -82,7 +82,7 @@ func (s *Session) Idle() time.Duration { return s.World.Limits.Autologout }
 // Timeout ends an idle session; ACKD marks are not applied.
 func (s *Session) Timeout() sandbox.Output {
 	if !s.Closed() {
-		s.finish(minus("timeout", "idle", s.Idle().String()), "timeout")
+		s.finish(minus("timeout", "idle", sandbox.HumanDuration(s.Idle())), "timeout")
 	}
 	return s.Flush()
 }

@@ -89,7 +89,7 @@ func (s *Session) Timeout() sandbox.Output {
 		if s.drop != nil && len(s.drop.marked()) > 0 {
 			key = "timeout.marked"
 		}
-		s.finish(fail(key, "idle", s.Idle().String(), "marked", s.markedCount()), "timeout")
+		s.finish(fail(key, "idle", sandbox.HumanDuration(s.Idle()), "marked", s.markedCount()), "timeout")
 	}
 	return s.Flush()
 }

@@ -86,7 +86,7 @@ func (s *Session) Timeout() sandbox.Output {
 	if s.State() == InData {
 		key = "timeout.data"
 	}
-	s.finish(reply(421, "4.4.2", key, "host", s.World.Host, "idle", humanDuration(s.Idle())), "timeout")
+	s.finish(reply(421, "4.4.2", key, "host", s.World.Host, "idle", sandbox.HumanDuration(s.Idle())), "timeout")
 	return s.Flush()
 }
 
@@ -104,14 +104,6 @@ func (s *Session) Hangup() {
 		s.SetState(Closed)
 		s.End("hangup")
 	}
-}
-
-// humanDuration writes d the way people do: "5 min", "3 min", "90 s".
-func humanDuration(d time.Duration) string {
-	if d >= time.Minute && d%time.Minute == 0 {
-		return strconv.Itoa(int(d/time.Minute)) + " min"
-	}
-	return strconv.Itoa(int(d.Round(time.Second)/time.Second)) + " s"
 }
 
 func (s *Session) finish(r *sandbox.Reply, why string) {

@@ -1,0 +1,105 @@
+package sandboxtest
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"smtplab/sandbox"
+)
+
+// GoldenDir replays every transcript in dir (e.g. "../testdata/pop3")
+// against sessions made by newSession. observe, if not nil, sees every
+// event of every transcript's world.
+func GoldenDir(t *testing.T, dir string, newSession func(*sandbox.World, sandbox.Peer) sandbox.Session, observe sandbox.Observer) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no transcripts in %s: %v", dir, err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
+			Golden(t, f, func(opts map[string]string) *sandbox.World {
+				w := OptionWorld(t, opts)
+				if observe != nil {
+					w.Subscribe(observe)
+				}
+				return w
+			}, func(w *sandbox.World) sandbox.Session { return newSession(w, Peer) })
+		})
+	}
+}
+
+// OptionWorld makes the world a transcript asks for with its option lines:
+//
+//	option max-message-size 200   the SIZE the world advertises
+//	option max-store 1000         how much all mailboxes may hold
+//	option mail alice 3 bob 1     test messages waiting in mailboxes
+//	option locked alice           another session holds alice's mailbox
+func OptionWorld(t testing.TB, opts map[string]string) *sandbox.World {
+	t.Helper()
+	atoi := func(k string) int {
+		if opts[k] == "" {
+			return 0
+		}
+		n, err := strconv.Atoi(opts[k])
+		if err != nil {
+			t.Fatalf("option %s: %v", k, err)
+		}
+		return n
+	}
+	w := NewWorld(sandbox.Limits{MaxMessageSize: atoi("max-message-size"), MaxStore: int64(atoi("max-store"))})
+	f := strings.Fields(opts["mail"])
+	for i := 0; i+1 < len(f); i += 2 {
+		n, err := strconv.Atoi(f[i+1])
+		if err != nil {
+			t.Fatalf("option mail: bad count %q", f[i+1])
+		}
+		FillMailbox(t, w, f[i], n)
+	}
+	for _, box := range strings.Fields(opts["locked"]) {
+		if !w.Store.Lock(box) {
+			t.Fatalf("option locked: %s already locked", box)
+		}
+	}
+	return w
+}
+
+// FillMailbox delivers n test messages to box and returns them. The second
+// has body lines starting with a dot, one of them a lone dot, to show how
+// each protocol sends them.
+func FillMailbox(t testing.TB, w *sandbox.World, box string, n int) []*sandbox.Message {
+	t.Helper()
+	var out []*sandbox.Message
+	for i := 1; i <= n; i++ {
+		m := TestMessage(w, box, i)
+		if err := w.Store.Deliver(m, 1<<20, 1<<30); err != nil {
+			t.Fatalf("deliver to %s: %v", box, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// TestMessage is the i-th test message for box.
+func TestMessage(w *sandbox.World, box string, i int) *sandbox.Message {
+	id := w.NewID()
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: Bob Durand <bob@%s>\r\n", w.Domain)
+	fmt.Fprintf(&b, "To: %s@%s\r\n", box, w.Domain)
+	fmt.Fprintf(&b, "Subject: Test message %d\r\n", i)
+	fmt.Fprintf(&b, "Message-ID: <%s@%s>\r\n", id, w.Domain)
+	b.WriteString("\r\n")
+	fmt.Fprintf(&b, "Hello %s,\r\n", box)
+	if i == 2 {
+		b.WriteString(".\r\n..two dots\r\n.hidden\r\n")
+	}
+	fmt.Fprintf(&b, "this is message %d.\r\n", i)
+	b.WriteString("Bye\r\n")
+	return &sandbox.Message{
+		ID: id, Mailbox: box, Arrived: w.Now(), Raw: []byte(b.String()),
+		Subject: fmt.Sprintf("Test message %d", i), From: "bob@" + w.Domain,
+	}
+}
