@@ -217,7 +217,7 @@ func unknown(verb, line string) *sandbox.Reply {
 	switch {
 	case strings.TrimSpace(line) == "":
 		return minus("unknown.empty")
-	case hasControl(line):
+	case sandbox.HasControl(line):
 		return minus("unknown.control")
 	}
 	for _, v := range pop3Verbs {

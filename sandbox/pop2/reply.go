@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"smtplab/sandbox"
 	"smtplab/sandbox/catalog"
@@ -64,35 +63,8 @@ func transfer(m *sandbox.Message) []byte {
 // maxEcho bounds what a reply repeats of the client's input.
 const maxEcho = 40
 
-// echo makes client text safe to repeat in a reply: valid UTF-8, control
-// characters shown as "?", at most maxEcho octets.
-func echo(s string) string {
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-	if len(s) <= maxEcho {
-		return s
-	}
-	cut := maxEcho
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
-
-// hasControl reports whether s holds control characters other than tab.
-func hasControl(s string) bool {
-	for _, c := range []byte(s) {
-		if c < ' ' && c != '\t' || c == 0x7f {
-			return true
-		}
-	}
-	return false
-}
+// echo repeats client text in a reply, made safe and short.
+func echo(s string) string { return sandbox.Echo(s, maxEcho) }
 
 // isNumber reports whether s is a non-empty string of ASCII digits.
 func isNumber(s string) bool {

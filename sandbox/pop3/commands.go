@@ -117,7 +117,7 @@ func unknown(verb, line string) *sandbox.Reply {
 	switch {
 	case strings.TrimSpace(line) == "":
 		return fail("unknown.empty")
-	case hasControl(line):
+	case sandbox.HasControl(line):
 		return fail("unknown.control")
 	case verb == "HELO":
 		return fail("unknown.helo")
@@ -149,39 +149,9 @@ var typoTargets = []string{
 // nearestVerb suggests a POP3 verb one typo away from v, if there is one.
 func nearestVerb(v string) string {
 	for _, known := range typoTargets {
-		if len(v) >= 3 && oneEditApart(v, known) {
+		if len(v) >= 3 && sandbox.OneEditApart(v, known) {
 			return known
 		}
 	}
 	return ""
-}
-
-// oneEditApart reports whether a and b differ by one substitution,
-// insertion, deletion, or swap of two neighbours.
-func oneEditApart(a, b string) bool {
-	if a == b {
-		return false
-	}
-	if len(a) == len(b) {
-		var diff []int
-		for i := range a {
-			if a[i] != b[i] {
-				diff = append(diff, i)
-			}
-		}
-		return len(diff) == 1 ||
-			len(diff) == 2 && diff[1] == diff[0]+1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]]
-	}
-	if len(a) < len(b) {
-		a, b = b, a
-	}
-	if len(a) != len(b)+1 {
-		return false
-	}
-	for i := range b {
-		if a[i] != b[i] {
-			return a[i+1:] == b[i:]
-		}
-	}
-	return true
 }

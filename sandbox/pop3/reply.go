@@ -3,7 +3,6 @@ package pop3
 import (
 	"bytes"
 	"strings"
-	"unicode/utf8"
 
 	"smtplab/sandbox"
 	"smtplab/sandbox/catalog"
@@ -63,33 +62,5 @@ func textLines(raw []byte) []string {
 // line stays far below 512 octets whatever the client sent.
 const maxEcho = 40
 
-// echo makes client text safe to repeat in a reply: valid UTF-8, control
-// characters shown as "?", at most maxEcho octets.
-func echo(s string) string {
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-	if len(s) <= maxEcho {
-		return s
-	}
-	cut := maxEcho
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
-
-// hasControl reports whether s holds control characters other than tab,
-// such as the escape sequences an arrow key types into telnet.
-func hasControl(s string) bool {
-	for _, c := range []byte(s) {
-		if c < ' ' && c != '\t' || c == 0x7f {
-			return true
-		}
-	}
-	return false
-}
+// echo repeats client text in a reply, made safe and short.
+func echo(s string) string { return sandbox.Echo(s, maxEcho) }

@@ -53,7 +53,7 @@ func (s *Session) heloKey(key, name string) string {
 }
 
 func (s *Session) greetArgs(name string) []string {
-	return []string{"host", s.World.Host, "name", printable(name), "ip", s.clientIP()}
+	return []string{"host", s.World.Host, "name", echo(name), "ip", s.clientIP()}
 }
 
 func (s *Session) clientIP() string {
@@ -91,7 +91,7 @@ func (s *Session) cmdMail(arg string) *sandbox.Reply {
 		return pathReply(perr, "mail")
 	}
 	if p.Mailbox != "" && p.Domain == "" {
-		return reply(553, "5.1.7", "mail.no_domain", "addr", printable(p.Mailbox), "domain", s.World.Domain)
+		return reply(553, "5.1.7", "mail.no_domain", "addr", echo(p.Mailbox), "domain", s.World.Domain)
 	}
 	if r := s.mailParams(p.Params); r != nil {
 		return r
@@ -100,7 +100,7 @@ func (s *Session) cmdMail(arg string) *sandbox.Reply {
 	s.env.From = &from
 	s.SetState(HaveFrom)
 	s.envelopeChanged()
-	addr := printable(from)
+	addr := echo(from)
 	switch {
 	case from == "":
 		return reply(250, "2.1.0", "mail.ok.null")
@@ -120,13 +120,13 @@ func (s *Session) mailParams(params []Param) *sandbox.Reply {
 	s.env.Size, s.env.Body = 0, ""
 	for _, p := range params {
 		if !s.esmtp {
-			return reply(555, "5.5.4", "param.no_ehlo", "param", printable(p.Key))
+			return reply(555, "5.5.4", "param.no_ehlo", "param", echo(p.Key))
 		}
 		switch p.Key {
 		case "SIZE":
 			n, err := strconv.Atoi(p.Value)
 			if err != nil || n < 0 {
-				return reply(501, "5.5.4", "param.size_syntax", "value", printable(p.Value))
+				return reply(501, "5.5.4", "param.size_syntax", "value", echo(p.Value))
 			}
 			if limit := s.World.Limits.MaxMessageSize; n > limit {
 				return reply(552, "5.3.4", "param.size_exceeded", "size", p.Value, "limit", strconv.Itoa(limit))
@@ -135,11 +135,11 @@ func (s *Session) mailParams(params []Param) *sandbox.Reply {
 		case "BODY":
 			v := strings.ToUpper(p.Value)
 			if v != "7BIT" && v != "8BITMIME" {
-				return reply(501, "5.5.4", "param.body", "value", printable(p.Value))
+				return reply(501, "5.5.4", "param.body", "value", echo(p.Value))
 			}
 			s.env.Body = v
 		default:
-			return reply(555, "5.5.4", "param.unknown", "param", printable(p.Key))
+			return reply(555, "5.5.4", "param.unknown", "param", echo(p.Key))
 		}
 	}
 	return nil
@@ -157,7 +157,7 @@ func (s *Session) cmdRcpt(arg string) *sandbox.Reply {
 		return pathReply(perr, "rcpt")
 	}
 	if len(p.Params) > 0 {
-		return reply(555, "5.5.4", "param.unknown", "param", printable(p.Params[0].Key))
+		return reply(555, "5.5.4", "param.unknown", "param", echo(p.Params[0].Key))
 	}
 	r := s.recipient(p)
 	if r.Code >= 400 {
@@ -168,7 +168,7 @@ func (s *Session) cmdRcpt(arg string) *sandbox.Reply {
 
 // recipient decides on one forward-path and adds it to the envelope if accepted.
 func (s *Session) recipient(p Path) *sandbox.Reply {
-	addr := printable(p.Mailbox)
+	addr := echo(p.Mailbox)
 	if p.Mailbox == "" {
 		return reply(501, "5.1.3", "rcpt.null")
 	}

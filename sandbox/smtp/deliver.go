@@ -160,7 +160,7 @@ func (s *Session) trace(id string, env sandbox.Envelope, rcpt string, now time.T
 	}
 	var b strings.Builder
 	b.WriteString("Return-Path: <" + *env.From + ">\r\n")
-	b.WriteString("Received: from " + printable(s.helo) + " ([" + s.clientIP() + "])\r\n")
+	b.WriteString("Received: from " + echo(s.helo) + " ([" + s.clientIP() + "])\r\n")
 	b.WriteString("\tby " + s.World.Host + " (smtplab) with " + with + " id " + id + "\r\n")
 	b.WriteString("\tfor <" + rcpt + ">; " + now.Format(time.RFC1123Z) + "\r\n")
 	return b.String()

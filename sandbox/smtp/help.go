@@ -27,7 +27,7 @@ func (s *Session) cmdHelp(arg string) *sandbox.Reply {
 			return reply(214, "2.0.0", "help."+strings.ToLower(t))
 		}
 	}
-	return reply(504, "5.5.4", "help.unknown", "topic", printable(topic))
+	return reply(504, "5.5.4", "help.unknown", "topic", echo(topic))
 }
 
 // status is the 211 system status reply, to HELP STATUS.
@@ -93,7 +93,7 @@ func (s *Session) lookupArg(arg, cmd string, byName bool) (sandbox.Entry, string
 	local := q
 	if l, d, ok := cutAddress(q); ok {
 		if !s.World.IsLocalDomain(d) {
-			return sandbox.Entry{}, "", reply(550, "5.7.1", cmd+".foreign", "addr", printable(q), "domain", s.World.Domain)
+			return sandbox.Entry{}, "", reply(550, "5.7.1", cmd+".foreign", "addr", echo(q), "domain", s.World.Domain)
 		}
 		local = l
 	}
@@ -115,8 +115,8 @@ func (s *Session) lookupArg(arg, cmd string, byName bool) (sandbox.Entry, string
 			return found[0], s.World.Address(found[0].Local), nil
 		case 0:
 		default:
-			return sandbox.Entry{}, "", reply(553, "5.1.4", "vrfy.ambiguous", "query", printable(q), "count", strconv.Itoa(len(found)))
+			return sandbox.Entry{}, "", reply(553, "5.1.4", "vrfy.ambiguous", "query", echo(q), "count", strconv.Itoa(len(found)))
 		}
 	}
-	return sandbox.Entry{}, "", reply(550, "5.1.1", cmd+".unknown", "query", printable(q))
+	return sandbox.Entry{}, "", reply(550, "5.1.1", cmd+".unknown", "query", echo(q))
 }

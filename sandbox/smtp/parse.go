@@ -3,7 +3,6 @@ package smtp
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"smtplab/sandbox"
 )
@@ -218,36 +217,6 @@ func validRoute(s string) bool {
 	return true
 }
 
-// printable replaces control characters so an echoed argument cannot break a
-// reply line or a terminal, and cuts it to the longest legal path so the reply
-// stays within 512 octets.
-func printable(s string) string {
-	if len(s) > sandbox.MaxPath {
-		cut := sandbox.MaxPath
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
-	}
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-}
-
-// hasControl reports whether s holds control characters other than tab,
-// such as the escape sequences an arrow key types into telnet.
-func hasControl(s string) bool {
-	for _, c := range []byte(s) {
-		if c < ' ' && c != '\t' || c == 0x7f {
-			return true
-		}
-	}
-	return false
-}
-
 // validLiteral checks the inside of an address literal such as 192.0.2.1 or
 // IPv6:2001:db8::1: printable characters other than [ ] \ (RFC 5321 dcontent).
 func validLiteral(s string) bool {
@@ -258,3 +227,6 @@ func validLiteral(s string) bool {
 	}
 	return true
 }
+
+// echo repeats client text in a reply, cut to the longest legal path.
+func echo(s string) string { return sandbox.Echo(s, sandbox.MaxPath) }

@@ -175,53 +175,23 @@ func (s *Session) unknown(verb, line string) *sandbox.Reply {
 		return reply(500, "5.5.2", "unknown.empty")
 	case line[0] == ' ' || line[0] == '\t':
 		return reply(500, "5.5.2", "unknown.space")
-	case hasControl(line):
-		return reply(500, "5.5.2", "unknown.control", "verb", printable(verb))
+	case sandbox.HasControl(line):
+		return reply(500, "5.5.2", "unknown.control", "verb", echo(verb))
 	}
 	if near := nearestVerb(verb); near != "" {
-		return reply(500, "5.5.2", "unknown.typo", "verb", printable(verb), "near", near)
+		return reply(500, "5.5.2", "unknown.typo", "verb", echo(verb), "near", near)
 	}
-	return reply(500, "5.5.2", "unknown", "verb", printable(verb))
+	return reply(500, "5.5.2", "unknown", "verb", echo(verb))
 }
 
 // nearestVerb suggests a known verb one typo away from v, if there is one.
 func nearestVerb(v string) string {
 	for _, known := range helpTopics {
-		if len(v) >= 3 && oneEditApart(v, known) {
+		if len(v) >= 3 && sandbox.OneEditApart(v, known) {
 			return known
 		}
 	}
 	return ""
-}
-
-// oneEditApart reports whether a and b differ by one substitution,
-// insertion, deletion, or swap of two neighbours.
-func oneEditApart(a, b string) bool {
-	if a == b {
-		return false
-	}
-	if len(a) == len(b) {
-		diff := []int{}
-		for i := range a {
-			if a[i] != b[i] {
-				diff = append(diff, i)
-			}
-		}
-		return len(diff) == 1 ||
-			len(diff) == 2 && diff[1] == diff[0]+1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]]
-	}
-	if len(a) < len(b) {
-		a, b = b, a
-	}
-	if len(a) != len(b)+1 {
-		return false
-	}
-	for i := range b {
-		if a[i] != b[i] {
-			return a[i+1:] == b[i:]
-		}
-	}
-	return true
 }
 
 // reply builds a reply whose text comes from the catalog entry "smtp."+key.

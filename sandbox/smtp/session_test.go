@@ -186,14 +186,3 @@ func TestMessageOverDefaultSize(t *testing.T) {
 		t.Errorf("bob has %d messages", n)
 	}
 }
-
-func TestOneEditApart(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		want bool
-	}{{"RCTP", "RCPT", true}, {"HELLO", "HELO", true}, {"MAIL", "MAIL", false}, {"MALE", "MAIL", false}, {"DAT", "DATA", true}, {"XYZZY", "QUIT", false}} {
-		if got := oneEditApart(c.a, c.b); got != c.want {
-			t.Errorf("oneEditApart(%q, %q) = %v", c.a, c.b, got)
-		}
-	}
-}
