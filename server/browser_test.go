@@ -341,3 +341,41 @@ func TestBrowserLessons(t *testing.T) {
 		t.Logf("quiz score line: %s", score)
 	}
 }
+
+// TestBrowserEveryLesson opens each built-in lesson in both languages: the
+// page's script runs (its socket opens), every replay plays to its end and
+// shows the server's replies with their explanations, and every quiz lists
+// its lines.
+func TestBrowserEveryLesson(t *testing.T) {
+	ts, _ := app(t)
+	ctx := browser(t)
+	lib, err := lessons.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, loc := range []string{"en", "fr"} {
+		do(t, ctx, chromedp.Navigate(ts.URL+"/lang/"+loc+"?next=/lessons"), chromedp.WaitReady(chromedp.CSS(".lesson-list")))
+		for _, l := range lib.List(loc) {
+			open(t, ctx, ts.URL+"/lessons/"+l.Slug)
+			if n := js[int](t, ctx, `document.querySelectorAll('.step').length`); n != len(l.Steps) {
+				t.Errorf("%s/%s: %d steps shown, want %d", loc, l.Slug, n, len(l.Steps))
+			}
+			for _, s := range l.Steps {
+				if s.Replay != nil {
+					sel := fmt.Sprintf(`.replay[data-step=%q]`, s.ID)
+					js[bool](t, ctx, `document.querySelector('`+sel+` .replay-all').click(), true`)
+					waitFor(t, ctx, l.Slug+" replay", `document.querySelector('`+sel+` .replay-out').innerText.includes(`+
+						fmt.Sprintf("%q", map[string]string{"fr": "Fin de la session.", "en": "End of the session."}[loc])+`)`)
+					if n := js[int](t, ctx, `document.querySelectorAll('`+sel+` .explain .x-reason').length`); n < 2 {
+						t.Errorf("%s/%s: the replay shows %d explained replies", loc, l.Slug, n)
+					}
+				}
+				if s.Quiz != nil {
+					if n := js[int](t, ctx, fmt.Sprintf(`document.querySelectorAll('.quiz[data-step=%q] .quiz-line').length`, s.ID)); n != len(s.Quiz.Lines) {
+						t.Errorf("%s/%s: the quiz shows %d lines, want %d", loc, l.Slug, n, len(s.Quiz.Lines))
+					}
+				}
+			}
+		}
+	}
+}
