@@ -256,6 +256,14 @@ func TestBrowserSandbox(t *testing.T) {
 	typeLines(t, ctx, "QUIT")
 	waitFor(t, ctx, "connection closed", `document.getElementById('term-out').innerText.includes('Connection closed by foreign host.')`)
 
+	// Bob fetches his copy with POP3: the journey reaches the reader.
+	typeLines(t, ctx, "telnet mail.example.test pop3", "USER bob", "PASS bob", "RETR 1")
+	waitFor(t, ctx, "the retrieved message", `document.getElementById('term-out').innerText.includes('Hello <script>')`)
+	waitFor(t, ctx, "the journey's last hop", `document.getElementById('hop-mua-in').classList.contains('lit')`)
+	typeLines(t, ctx, "QUIT")
+	waitFor(t, ctx, "POP3 closed", `document.querySelectorAll('#term-out .line.system').length > 0 && document.getElementById('term').dataset.mode === 'shell'`)
+
+
 	// A phone-sized window: nothing wider than the screen.
 	do(t, ctx, chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`body[data-ws="open"]`)))
 	if over := js[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
