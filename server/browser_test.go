@@ -263,7 +263,6 @@ func TestBrowserSandbox(t *testing.T) {
 	typeLines(t, ctx, "QUIT")
 	waitFor(t, ctx, "POP3 closed", `document.querySelectorAll('#term-out .line.system').length > 0 && document.getElementById('term').dataset.mode === 'shell'`)
 
-
 	// A phone-sized window: nothing wider than the screen.
 	do(t, ctx, chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`body[data-ws="open"]`)))
 	if over := js[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
