@@ -5,10 +5,8 @@ import (
 	"testing"
 
 	"smtplab/sandbox"
-	"smtplab/sandbox/pop2"
-	"smtplab/sandbox/pop3"
+	"smtplab/sandbox/engine"
 	"smtplab/sandbox/sandboxtest"
-	"smtplab/sandbox/smtp"
 )
 
 // terminal types lines as the browser terminal would: at the shell prompt,
@@ -37,14 +35,7 @@ func (term *terminal) typeLine(line string) {
 	if !ok {
 		term.t.Fatalf("no service on port %s", f[2])
 	}
-	switch proto {
-	case sandbox.SMTP:
-		term.sess = smtp.NewSession(term.w, sandboxtest.Peer)
-	case sandbox.POP3:
-		term.sess = pop3.NewSession(term.w, sandboxtest.Peer)
-	case sandbox.POP2:
-		term.sess = pop2.NewSession(term.w, sandboxtest.Peer)
-	}
+	term.sess = engine.New(term.w, proto, sandboxtest.Peer)
 	term.sess.Start()
 }
 

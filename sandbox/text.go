@@ -68,3 +68,17 @@ func OneEditApart(a, b string) bool {
 	}
 	return true
 }
+
+// IsNumber reports whether s is a non-empty string of ASCII digits, as a
+// message number must be.
+func IsNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -17,9 +17,7 @@ import (
 
 	"smtplab/lessons"
 	"smtplab/sandbox"
-	"smtplab/sandbox/pop2"
-	"smtplab/sandbox/pop3"
-	"smtplab/sandbox/smtp"
+	"smtplab/sandbox/engine"
 	"smtplab/server"
 )
 
@@ -35,16 +33,8 @@ func app(t *testing.T) (*httptest.Server, *sandbox.World) {
 	w := sandbox.NewWorld(sandbox.Config{Name: "default"})
 	s := server.New(server.Config{
 		World: w, Lessons: lib,
-		Ports: server.Ports{SMTP: 2525, POP3: 1100, POP2: 1109},
-		NewSession: func(w *sandbox.World, p sandbox.Proto, peer sandbox.Peer) sandbox.Session {
-			switch p {
-			case sandbox.POP3:
-				return pop3.NewSession(w, peer)
-			case sandbox.POP2:
-				return pop2.NewSession(w, peer)
-			}
-			return smtp.NewSession(w, peer)
-		},
+		Ports:      server.Ports{SMTP: 2525, POP3: 1100, POP2: 1109},
+		NewSession: engine.New,
 	})
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { ts.Close(); s.Close() })

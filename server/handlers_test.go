@@ -16,23 +16,13 @@ import (
 
 	"smtplab/lessons"
 	"smtplab/sandbox"
-	"smtplab/sandbox/pop2"
-	"smtplab/sandbox/pop3"
-	"smtplab/sandbox/smtp"
+	"smtplab/sandbox/engine"
 	"smtplab/server"
 	"smtplab/web"
 )
 
 // engines starts a session of the real engine of each protocol.
-func engines(w *sandbox.World, p sandbox.Proto, peer sandbox.Peer) sandbox.Session {
-	switch p {
-	case sandbox.POP3:
-		return pop3.NewSession(w, peer)
-	case sandbox.POP2:
-		return pop2.NewSession(w, peer)
-	}
-	return smtp.NewSession(w, peer)
-}
+var engines = engine.New
 
 // appWith serves the web side over world w with the lesson library lib.
 func appWith(t *testing.T, w *sandbox.World, lib *lessons.Library) *httptest.Server {

@@ -11,9 +11,7 @@ import (
 
 	"smtplab/lessons"
 	"smtplab/sandbox"
-	"smtplab/sandbox/pop2"
-	"smtplab/sandbox/pop3"
-	"smtplab/sandbox/smtp"
+	"smtplab/sandbox/engine"
 	"smtplab/sandbox/tcp"
 	"smtplab/server"
 )
@@ -55,26 +53,15 @@ type service struct {
 
 func (a *app) services() []service {
 	return []service{
-		{"smtp", a.cfg.SMTP, engine(sandbox.SMTP)},
-		{"pop3", a.cfg.POP3, engine(sandbox.POP3)},
-		{"pop2", a.cfg.POP2, engine(sandbox.POP2)},
+		{"smtp", a.cfg.SMTP, forProto(sandbox.SMTP)},
+		{"pop3", a.cfg.POP3, forProto(sandbox.POP3)},
+		{"pop2", a.cfg.POP2, forProto(sandbox.POP2)},
 	}
 }
 
-// newSession starts a session of protocol p: the one place that knows
-// which engine speaks which protocol.
-func newSession(w *sandbox.World, p sandbox.Proto, peer sandbox.Peer) sandbox.Session {
-	switch p {
-	case sandbox.POP3:
-		return pop3.NewSession(w, peer)
-	case sandbox.POP2:
-		return pop2.NewSession(w, peer)
-	}
-	return smtp.NewSession(w, peer)
-}
-
-func engine(p sandbox.Proto) func(*sandbox.World, sandbox.Peer) sandbox.Session {
-	return func(w *sandbox.World, peer sandbox.Peer) sandbox.Session { return newSession(w, p, peer) }
+// forProto starts sessions of protocol p, for a TCP service.
+func forProto(p sandbox.Proto) func(*sandbox.World, sandbox.Peer) sandbox.Session {
+	return func(w *sandbox.World, peer sandbox.Peer) sandbox.Session { return engine.New(w, p, peer) }
 }
 
 // start binds every enabled service; if one cannot bind, none stays open.
@@ -142,7 +129,7 @@ func (a *app) startWeb() error {
 		Lessons:    lib,
 		Logger:     a.log,
 		Ports:      server.Ports{SMTP: a.ports["smtp"], POP3: a.ports["pop3"], POP2: a.ports["pop2"]},
-		NewSession: newSession,
+		NewSession: engine.New,
 	})
 	a.http = &http.Server{Handler: a.web.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	a.httpAddr = ln.Addr().String()

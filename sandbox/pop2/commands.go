@@ -104,7 +104,7 @@ func (s *Session) cmdRead(_, arg string) *sandbox.Reply {
 	if a == "" {
 		return s.announce("read")
 	}
-	if !isNumber(a) || strings.Trim(a, "0") == "" {
+	if !sandbox.IsNumber(a) || strings.Trim(a, "0") == "" {
 		return minus("read.syntax", "arg", echo(a))
 	}
 	n, err := strconv.Atoi(a)
@@ -245,7 +245,7 @@ func commandParts(verb, arg string) []sandbox.Part {
 	}
 	if a := strings.TrimSpace(arg); a != "" {
 		kind := "text"
-		if isNumber(a) {
+		if sandbox.IsNumber(a) {
 			kind = "number"
 		}
 		parts = append(parts, sandbox.Part{Kind: kind, Text: a})

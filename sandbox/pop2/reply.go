@@ -65,16 +65,3 @@ const maxEcho = 40
 
 // echo repeats client text in a reply, made safe and short.
 func echo(s string) string { return sandbox.Echo(s, maxEcho) }
-
-// isNumber reports whether s is a non-empty string of ASCII digits.
-func isNumber(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}

@@ -92,7 +92,7 @@ func commandParts(verb, arg string, rest bool) []sandbox.Part {
 	}
 	for _, a := range fields(arg) {
 		kind := "text"
-		if isNumber(a) {
+		if sandbox.IsNumber(a) {
 			kind = "number"
 		}
 		parts = append(parts, sandbox.Part{Kind: kind, Text: a})

@@ -56,7 +56,7 @@ func (d *maildrop) touch(n int) { d.last = max(d.last, n) }
 // with the reply a client deserves: not a number, zero, beyond the
 // maildrop, or marked deleted.
 func (d *maildrop) message(verb, arg string) (int, *sandbox.Message, *sandbox.Reply) {
-	if !isNumber(arg) {
+	if !sandbox.IsNumber(arg) {
 		return 0, nil, fail("msg.not_number", "verb", verb, "arg", echo(arg))
 	}
 	n, err := strconv.Atoi(arg)
@@ -69,17 +69,4 @@ func (d *maildrop) message(verb, arg string) (int, *sandbox.Message, *sandbox.Re
 		return 0, nil, fail("msg.deleted", "verb", verb, "n", strconv.Itoa(n))
 	}
 	return n, d.msgs[n-1], nil
-}
-
-// isNumber reports whether s is a non-empty string of ASCII digits.
-func isNumber(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

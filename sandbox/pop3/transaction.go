@@ -100,7 +100,7 @@ func (s *Session) cmdTop(verb, arg string) *sandbox.Reply {
 	if r != nil {
 		return r
 	}
-	if !isNumber(f[1]) {
+	if !sandbox.IsNumber(f[1]) {
 		return fail("top.bad_lines", "arg", echo(f[1]))
 	}
 	want, err := strconv.Atoi(f[1])
