@@ -121,12 +121,11 @@ func (s *Session) bounce(m *sandbox.Message, rt route, why string, original []by
 func (s *Session) sendBounce(m *sandbox.Message, rt route, why string, owner sandbox.Entry, original []byte) {
 	id := s.World.NewID()
 	now := s.World.Now()
-	header := sandbox.SplitHeader(original)
 	text := catalog.Wire("smtp.bounce", sandbox.Args(
 		"host", s.World.Host, "sender", *m.Envelope.From, "rcpt", rt.rcpt, "id", id,
 		"date", now.Format(time.RFC1123Z), "original", m.ID,
 		"why", catalog.Wire("smtp."+why, nil),
-		"headers", string(bytes.TrimRight(original[:headerEnd(original, header)], "\r\n")),
+		"headers", string(bytes.TrimRight(original[:sandbox.SplitHeader(original).BodyStart], "\r\n")),
 	))
 	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n") + "\r\n"
 	null := ""
@@ -142,13 +141,6 @@ func (s *Session) sendBounce(m *sandbox.Message, rt route, why string, owner san
 	if err := s.World.Store.Deliver(b, quota, s.World.Limits.MaxStore); err == nil {
 		s.delivered(b, *m.Envelope.From, "delivery.bounce", "rcpt", rt.rcpt)
 	}
-}
-
-func headerEnd(text []byte, h sandbox.Header) int {
-	if h.Separated {
-		return h.BodyStart
-	}
-	return min(h.BodyStart, len(text))
 }
 
 // trace is the Return-Path and Received lines the delivering server puts on
