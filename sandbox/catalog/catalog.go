@@ -12,8 +12,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -110,19 +111,11 @@ func Text(l Locale, key string, args map[string]string) (string, bool) {
 	return "", false
 }
 
-// Keys lists the keys of locale l (or of the wire texts when l is "wire").
-func Keys(l Locale) []string {
-	m := texts[l]
-	if l == "wire" {
-		m = wire
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+// Keys lists the explanation keys of locale l, sorted.
+func Keys(l Locale) []string { return slices.Sorted(maps.Keys(texts[l])) }
+
+// WireKeys lists the keys of the wire texts, sorted.
+func WireKeys() []string { return slices.Sorted(maps.Keys(wire)) }
 
 // Fill replaces each {name} in t by args[name]. Unknown names stay as they are.
 // Every reply goes through it, so it scans once and allocates once.

@@ -142,7 +142,7 @@ func TestTextsClean(t *testing.T) {
 // both locales, its own or its parent's.
 func TestWireKeysHaveReasons(t *testing.T) {
 	n := 0
-	for _, k := range Keys("wire") {
+	for _, k := range WireKeys() {
 		if !strings.HasPrefix(k, "smtp.") {
 			continue
 		}

@@ -178,7 +178,7 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("reason %s has no wire text", r)
 		}
 	}
-	for _, k := range catalog.Keys("wire") {
+	for _, k := range catalog.WireKeys() {
 		if strings.HasPrefix(k, "pop2.") && !reasons[k] && !isParent(k, reasons) {
 			t.Errorf("wire text %s is never sent", k)
 		}

@@ -79,7 +79,7 @@ func TestWireKeysUsed(t *testing.T) {
 	seen := newReasons()
 	runGolden(t, seen.observe)
 	scenarios(t, seen.observe)
-	for _, k := range catalog.Keys("wire") {
+	for _, k := range catalog.WireKeys() {
 		if strings.HasPrefix(k, "pop3.") && !seen.reasons[k] {
 			t.Errorf("wire text %s is never sent", k)
 		}
