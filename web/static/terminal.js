@@ -54,8 +54,8 @@ export class Terminal {
         this.proto = null;
         this.state = null;
         this.setMode('shell');
-        if (!replaying) this.transcript.system(SHELL_PROMPT, 'prompt-line');
         break;
+
       default:
         this.transcript.event(ev, x);
     }
