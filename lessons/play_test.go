@@ -24,7 +24,7 @@ var ports = map[string]sandbox.Proto{
 func (term *terminal) typeLine(line string) {
 	term.t.Helper()
 	if term.sess != nil && !term.sess.Closed() {
-		term.sess.Feed([]byte(line + "\r\n"))
+		sandbox.FeedAll(term.sess, []byte(line+"\r\n"))
 		return
 	}
 	f := strings.Fields(line)

@@ -24,6 +24,20 @@ const (
 	MaxPOP3Arg = 40
 )
 
+// Output bounds. They cost memory, not protocol: what a client is sent is
+// never cut, only held back until the previous part is on its way.
+const (
+	// MaxStepOutput is how many reply octets one call into a session may pile
+	// up before the engine pauses and lets the transport send them: ten
+	// pipelined RETRs of a 10 MB message go out one at a time.
+	MaxStepOutput = 64 << 10
+	// MaxEventReplyLines and MaxEventReplyOctets bound the part of a reply an
+	// event carries (what a terminal, the live view and a lesson keep): the
+	// start of a long message and its last line, with a count of the rest.
+	MaxEventReplyLines  = 200
+	MaxEventReplyOctets = 16 << 10
+)
+
 // Defaults for the limits a world may tune.
 const (
 	// DefaultMaxRecipients is RFC 5321's minimum: a server must buffer 100 recipients.

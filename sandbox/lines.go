@@ -24,6 +24,7 @@ func (l Line) HasBareCR() bool { return bytes.IndexByte(l.Text, '\r') >= 0 }
 // for a line of message text); a change applies to the next line.
 type LineSplitter struct {
 	Max    int
+	rest   []byte // input not yet cut, kept when fn asked Feed to stop
 	buf    []byte
 	octets int
 	prev   byte // the octet before the most recent one, to tell CRLF from LF
@@ -31,8 +32,13 @@ type LineSplitter struct {
 }
 
 // Feed consumes p and calls fn with each complete line, in order. If fn
-// returns false, Feed stops and drops the rest of p (the session is over).
+// returns false, Feed stops and keeps the rest of p (a copy): the next Feed
+// starts with it. Held reports whether anything is kept.
 func (s *LineSplitter) Feed(p []byte, fn func(Line) bool) {
+	if len(s.rest) > 0 {
+		p = append(s.rest, p...)
+		s.rest = nil
+	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		chunk := p
@@ -45,10 +51,19 @@ func (s *LineSplitter) Feed(p []byte, fn func(Line) bool) {
 			return
 		}
 		if !fn(s.finish()) {
+			if len(p) > 0 {
+				s.rest = append([]byte(nil), p...)
+			}
 			return
 		}
 	}
 }
+
+// Held reports whether input from an earlier Feed waits to be cut.
+func (s *LineSplitter) Held() bool { return len(s.rest) > 0 }
+
+// Drop forgets input that waits, for a session that has ended.
+func (s *LineSplitter) Drop() { s.rest = nil }
 
 func (s *LineSplitter) take(chunk []byte) {
 	s.octets += len(chunk)

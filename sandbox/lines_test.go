@@ -74,3 +74,31 @@ func TestLineBareCR(t *testing.T) {
 		t.Error("bare CR not seen")
 	}
 }
+
+// TestLineSplitterKeepsWhatIsLeft: a stop keeps the rest of the input, and
+// the next Feed starts with it, before anything new.
+func TestLineSplitterKeepsWhatIsLeft(t *testing.T) {
+	s := &LineSplitter{Max: 512}
+	var got []string
+	stopAfter := 1
+	fn := func(l Line) bool {
+		got = append(got, string(l.Text))
+		return len(got) < stopAfter
+	}
+	buf := []byte("A\r\nB\r\nC\r\nD")
+	s.Feed(buf, fn)
+	copy(buf, "XXXXXXXXXX") // the caller reuses its buffer
+	if !s.Held() || len(got) != 1 {
+		t.Fatalf("after a stop: held %v, lines %q", s.Held(), got)
+	}
+	stopAfter = 100
+	s.Feed([]byte("E\r\n"), fn)
+	if want := "A B C DE"; strings.Join(got, " ") != want || s.Held() {
+		t.Fatalf("lines %q, held %v; want %s", got, s.Held(), want)
+	}
+	s.Feed([]byte("F\r\n"), func(Line) bool { return false })
+	s.Drop()
+	if s.Held() {
+		t.Fatal("Drop kept input")
+	}
+}

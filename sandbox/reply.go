@@ -28,6 +28,9 @@ type Reply struct {
 	Meaning  string            `json:"meaning"`
 	Reason   string            `json:"reason"`
 	Args     map[string]string `json:"args,omitempty"`
+	// Omitted and OmittedOctets count the lines an excerpt left out.
+	Omitted       int `json:"omitted,omitempty"`
+	OmittedOctets int `json:"omittedOctets,omitempty"`
 }
 
 func (r *Reply) Error() string { return strings.Join(r.Lines, "\n") }
@@ -38,6 +41,41 @@ func (r *Reply) Positive() bool {
 		return r.Code < 400
 	}
 	return r.Status != "-ERR" && r.Status != "-"
+}
+
+// Octets is the reply's size on the wire.
+func (r *Reply) Octets() int {
+	n := 0
+	for _, l := range r.Lines {
+		n += len(l) + 2
+	}
+	return n
+}
+
+// Excerpt returns r itself when it is short, else a copy that keeps the
+// first lines (within MaxEventReplyLines and MaxEventReplyOctets) and the
+// last one, and counts what it left out. The kept lines are copied, so the
+// excerpt holds nothing of the big text it was cut from.
+func (r *Reply) Excerpt() *Reply {
+	if len(r.Lines) <= MaxEventReplyLines && r.Octets() <= MaxEventReplyOctets {
+		return r
+	}
+	e := *r
+	e.Lines = nil
+	size := 0
+	last := len(r.Lines) - 1
+	for _, l := range r.Lines[:last] {
+		if len(e.Lines) >= MaxEventReplyLines-1 || size+len(l)+2 > MaxEventReplyOctets {
+			break
+		}
+		e.Lines = append(e.Lines, strings.Clone(l))
+		size += len(l) + 2
+	}
+	kept := len(e.Lines)
+	e.Lines = append(e.Lines, strings.Clone(r.Lines[last]))
+	e.Omitted = last - kept
+	e.OmittedOctets = r.Octets() - size - len(r.Lines[last]) - 2
+	return &e
 }
 
 // Wire returns the reply as sent on the wire, each line ended by CRLF.

@@ -14,8 +14,11 @@ type Session interface {
 	Start() Output
 	// Refuse opens and at once closes the session, because the server is full.
 	Refuse() Output
-	// Feed hands the engine what the client sent; it answers every complete
-	// line, in order (pipelining), and keeps a partial line for later.
+	// Feed hands the engine what the client sent; it answers complete lines,
+	// in order (pipelining), and keeps a partial line for later. When the
+	// answers pass MaxStepOutput it stops early and sets Output.More: the
+	// transport sends what it got and calls Feed(nil) for the rest, so a
+	// pipelined burst of large replies never sits in memory at once.
 	Feed(p []byte) Output
 	// Idle is how long the engine will wait for more input in its current state.
 	Idle() time.Duration
@@ -40,6 +43,7 @@ type Output struct {
 	Replies []*Reply
 	Delay   time.Duration // wait this long before sending (slows password guessing)
 	Close   bool          // close the connection once the replies are sent
+	More    bool          // input is left: send this, then call Feed(nil)
 }
 
 // Bytes is the output as sent on the wire.
@@ -60,6 +64,7 @@ type Base struct {
 	proto Proto
 	state string
 	out   Output
+	size  int // octets of out's replies
 	done  bool
 }
 
@@ -99,11 +104,31 @@ func (b *Base) Received(l Line, data bool) {
 	b.Emit(Event{Kind: EventInput, Input: &Input{Text: string(l.Text), Data: data, BareLF: !l.CRLF, TooLong: l.TooLong}})
 }
 
-// Send queues r and emits it.
+// Send queues r and emits it. The event carries an excerpt of a long reply
+// (RETR of a big message): the wire gets every line, watchers the start.
 func (b *Base) Send(r *Reply) {
 	r.Proto = b.proto
 	b.out.Replies = append(b.out.Replies, r)
-	b.Emit(Event{Kind: EventReply, Reply: r})
+	b.size += r.Octets()
+	b.Emit(Event{Kind: EventReply, Reply: r.Excerpt()})
+}
+
+// FeedLines is the body of an engine's Feed: it hands each complete line of
+// p to handle until the session ends or the pending replies pass
+// MaxStepOutput, and then says whether input is left (Output.More).
+func (b *Base) FeedLines(ls *LineSplitter, p []byte, handle func(Line)) Output {
+	if !b.done {
+		ls.Feed(p, func(l Line) bool {
+			handle(l)
+			return !b.done && b.size < MaxStepOutput
+		})
+	}
+	if b.done {
+		ls.Drop()
+	}
+	out := b.Flush()
+	out.More = ls.Held()
+	return out
 }
 
 // Delay asks the transport to wait before sending the pending output.
@@ -123,6 +148,22 @@ func (b *Base) End(reason string) {
 // Flush returns the pending output and starts a new one.
 func (b *Base) Flush() Output {
 	o := b.out
-	b.out = Output{}
+	b.out, b.size = Output{}, 0
 	return o
+}
+
+// FeedAll feeds p and keeps calling Feed(nil) while the engine says More,
+// returning everything it answered in one Output. It is for callers that
+// bound p themselves (tests, lesson replays); transports send each part as
+// it comes instead.
+func FeedAll(s Session, p []byte) Output {
+	out := s.Feed(p)
+	for out.More {
+		next := s.Feed(nil)
+		out.Replies = append(out.Replies, next.Replies...)
+		out.Delay = max(out.Delay, next.Delay)
+		out.Close = out.Close || next.Close
+		out.More = next.More
+	}
+	return out
 }

@@ -103,7 +103,7 @@ func (s *Server) replay(r *lessons.Replay, loc catalog.Locale) *web.ReplayView {
 			break
 		}
 		v.Items = append(v.Items, web.ReplayItem{Client: true, Text: line})
-		take(sess.Feed([]byte(line + "\r\n")))
+		take(sandbox.FeedAll(sess, []byte(line+"\r\n")))
 	}
 	sess.Hangup()
 	return v
@@ -118,7 +118,7 @@ func (s *Server) deliverSamples(w *sandbox.World, mail map[string]int) {
 			text = strings.ReplaceAll(text, "\n.\n", "\n..\n")
 			sess := s.cfg.NewSession(w, sandbox.SMTP, sandbox.Peer{Remote: "192.0.2.10:52001", Transport: "replay"})
 			sess.Start()
-			sess.Feed([]byte(strings.ReplaceAll("HELO replay.test\nMAIL FROM:<bob@"+w.Domain+">\nRCPT TO:<"+user+"@"+w.Domain+">\nDATA\n"+text+".\nQUIT\n", "\n", "\r\n")))
+			sandbox.FeedAll(sess, []byte(strings.ReplaceAll("HELO replay.test\nMAIL FROM:<bob@"+w.Domain+">\nRCPT TO:<"+user+"@"+w.Domain+">\nDATA\n"+text+".\nQUIT\n", "\n", "\r\n")))
 		}
 	}
 }

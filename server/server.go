@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
@@ -46,6 +47,9 @@ type Config struct {
 	Ports   Ports          // where real clients reach the same services (0: off)
 	Logger  *slog.Logger
 	Lessons *lessons.Library // may be nil
+	// Health reports whether the services beside the web side work (nil: ok);
+	// /healthz answers 503 with its error otherwise. May be nil.
+	Health func() error
 	// NewSession starts an engine session of protocol p in w.
 	NewSession func(w *sandbox.World, p sandbox.Proto, peer sandbox.Peer) sandbox.Session
 }
@@ -62,6 +66,7 @@ type Server struct {
 	live    *liveHub
 	handler http.Handler
 	stop    context.CancelFunc
+	sockets atomic.Int64 // open WebSockets
 }
 
 // New builds the server and starts its housekeeping; Close stops it.
@@ -159,8 +164,18 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusNotFound, web.NotFound(p))
 }
 
+// healthz says "ok", or 503 and what is wrong: a TCP service that cannot
+// accept clients makes the whole of smtplab unhealthy.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.cfg.Health != nil {
+		if err := s.cfg.Health(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("unhealthy: " + err.Error() + "\n"))
+			return
+		}
+	}
 	w.Write([]byte("ok\n"))
 }
 

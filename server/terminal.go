@@ -87,7 +87,9 @@ func (t *terminal) input(lines []string) {
 		return
 	}
 	b := []byte(strings.Join(lines, "\r\n") + "\r\n")
-	t.step(s, func() sandbox.Output { return s.Feed(b) })
+	for more := t.step(s, func() sandbox.Output { return s.Feed(b) }); more; {
+		more = t.step(s, func() sandbox.Output { return s.Feed(nil) })
+	}
 }
 
 // hangup drops the connection, as closing telnet would.
@@ -104,12 +106,13 @@ func (t *terminal) session() sandbox.Session {
 }
 
 // step runs one call into session s and passes on what it produced: events
-// to the page and the log, after the delay the session asked for.
-func (t *terminal) step(s sandbox.Session, call func() sandbox.Output) {
+// to the page and the log, after the delay the session asked for. It
+// reports whether the session has input left to answer.
+func (t *terminal) step(s sandbox.Session, call func() sandbox.Output) (more bool) {
 	t.mu.Lock()
 	if t.sess != s || s.Closed() {
 		t.mu.Unlock()
-		return
+		return false
 	}
 	out := call()
 	evs := t.drain()
@@ -118,10 +121,12 @@ func (t *terminal) step(s sandbox.Session, call func() sandbox.Output) {
 	}
 	t.publish(evs)
 	t.rearm(s)
+	more = out.More && !s.Closed()
 	t.mu.Unlock()
 	if touchesMailboxes(evs) {
 		t.v.mailboxesChanged()
 	}
+	return more
 }
 
 // rearm restarts the idle timer, or stops it when the session is over.

@@ -31,6 +31,11 @@ const (
 	// unexplained (a pointer each) until the writer turns them into JSON.
 	SendQueue = 50000
 	writeWait = 10 * time.Second
+	// HelloWait is how long a new socket may stay without saying hello;
+	// MaxSockets bounds the sockets open at once, bound or not, so sockets
+	// that never say who they are cannot use up the process's descriptors.
+	HelloWait  = 10 * time.Second
+	MaxSockets = 2 * MaxWorlds
 )
 
 var upgrader = websocket.Upgrader{
@@ -96,6 +101,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin WebSocket refused", http.StatusForbidden)
 		return
 	}
+	if s.sockets.Add(1) > MaxSockets {
+		s.sockets.Add(-1)
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, "too many connections", http.StatusServiceUnavailable)
+		return
+	}
+	defer s.sockets.Add(-1)
 	id := visitorID(w, r)
 	ws, err := upgrader.Upgrade(w, r, w.Header())
 	if err != nil {
@@ -112,8 +124,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 
 func (c *wsConn) readLoop(visitorID, remote string) {
 	defer c.close()
-	c.ws.SetReadDeadline(time.Now().Add(PongWait))
-	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(PongWait)) })
+	c.ws.SetReadDeadline(time.Now().Add(HelloWait))
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(c.wait())) })
 	for {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
@@ -122,7 +134,6 @@ func (c *wsConn) readLoop(visitorID, remote string) {
 			}
 			return
 		}
-		c.ws.SetReadDeadline(time.Now().Add(PongWait))
 		if len(data) > MaxWSMessage {
 			c.fail("too_big")
 			return
@@ -139,7 +150,17 @@ func (c *wsConn) readLoop(visitorID, remote string) {
 		if !c.handle(m, visitorID, remote) {
 			return
 		}
+		c.ws.SetReadDeadline(time.Now().Add(c.wait()))
 	}
+}
+
+// wait is how long the page may stay silent: HelloWait until it said
+// hello, then PongWait.
+func (c *wsConn) wait() time.Duration {
+	if c.visitor == nil && !c.live {
+		return HelloWait
+	}
+	return PongWait
 }
 
 // allow takes a token from the connection's bucket.

@@ -935,7 +935,7 @@ func TestWSLiveReplayBusyClass(t *testing.T) {
 	for range sessions {
 		sess := smtp.NewSession(world, sandbox.Peer{Remote: "192.0.2.9:25000", Transport: "test"})
 		sess.Start()
-		sess.Feed([]byte("HELO c.example.test\r\n" + strings.Repeat("NOOP\r\n", server.LiveEventsPerSession/3) + "QUIT\r\n"))
+		sandbox.FeedAll(sess, []byte("HELO c.example.test\r\n"+strings.Repeat("NOOP\r\n", server.LiveEventsPerSession/3)+"QUIT\r\n"))
 		kept += server.LiveEventsPerSession
 	}
 	c := connectSlow(t, ts, newVisitor(), "en")

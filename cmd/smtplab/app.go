@@ -16,6 +16,14 @@ import (
 	"smtplab/server"
 )
 
+// HTTP connection limits: a client gets this long to send its request
+// headers, and a kept-alive connection with no request is closed after
+// httpIdleTimeout, so idle browsers cannot hold descriptors for good.
+const (
+	httpHeaderTimeout = 10 * time.Second
+	httpIdleTimeout   = 2 * time.Minute
+)
+
 // app is a running smtplab: the default world and the services around it.
 type app struct {
 	cfg      config
@@ -130,8 +138,14 @@ func (a *app) startWeb() error {
 		Logger:     a.log,
 		Ports:      server.Ports{SMTP: a.ports["smtp"], POP3: a.ports["pop3"], POP2: a.ports["pop2"]},
 		NewSession: engine.New,
+		Health:     a.health,
 	})
-	a.http = &http.Server{Handler: a.web.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	a.http = &http.Server{
+		Handler:           a.web.Handler(),
+		ReadHeaderTimeout: httpHeaderTimeout,
+		IdleTimeout:       httpIdleTimeout,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
 	a.httpAddr = ln.Addr().String()
 	a.log.Info("listening", "service", "http", "addr", a.httpAddr, "open", "http://"+a.httpAddr+"/")
 	go func() {
@@ -140,6 +154,15 @@ func (a *app) startWeb() error {
 		}
 	}()
 	return nil
+}
+
+// health is nil while every TCP service accepts clients.
+func (a *app) health() error {
+	var errs []error
+	for _, s := range a.tcp {
+		errs = append(errs, s.Health())
+	}
+	return errors.Join(errs...)
 }
 
 // lessons loads the built-in lessons and the teacher's, if any. A broken

@@ -27,7 +27,7 @@ func FuzzPOP2(f *testing.F) {
 		fillMailbox(t, w, "alice", 3)
 		s := NewSession(w, sandboxtest.Peer)
 		out := s.Start().Bytes()
-		out = append(out, s.Feed(in).Bytes()...)
+		out = append(out, sandbox.FeedAll(s, in).Bytes()...)
 		s.Hangup()
 		for len(out) > 0 {
 			i := bytes.Index(out, []byte("\r\n"))

@@ -67,13 +67,7 @@ func (s *Session) Refuse() sandbox.Output {
 
 // Feed answers every complete line in p, in order.
 func (s *Session) Feed(p []byte) sandbox.Output {
-	if !s.Closed() {
-		s.lines.Feed(p, func(l sandbox.Line) bool {
-			s.commandLine(l)
-			return !s.Closed()
-		})
-	}
-	return s.Flush()
+	return s.FeedLines(&s.lines, p, s.commandLine)
 }
 
 // Idle is how long the server waits for a command.

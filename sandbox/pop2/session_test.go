@@ -20,7 +20,7 @@ func send(s *Session, lines ...string) string {
 	for _, l := range lines {
 		b = append(b, l+"\r\n"...)
 	}
-	return string(s.Feed(b).Bytes())
+	return string(sandbox.FeedAll(s, b).Bytes())
 }
 
 func login(t *testing.T, w *sandbox.World, user string) *Session {

@@ -69,13 +69,7 @@ func (s *Session) Refuse() sandbox.Output {
 // Feed answers every complete line in p. Several commands in one write are
 // answered in order (PIPELINING, RFC 2449 §6.6).
 func (s *Session) Feed(p []byte) sandbox.Output {
-	if !s.Closed() {
-		s.lines.Feed(p, func(l sandbox.Line) bool {
-			s.commandLine(l)
-			return !s.Closed()
-		})
-	}
-	return s.Flush()
+	return s.FeedLines(&s.lines, p, s.commandLine)
 }
 
 // Idle is the autologout timer (RFC 1939 §3: at least 10 minutes).

@@ -35,7 +35,7 @@ func send(s *Session, lines ...string) string {
 	for _, l := range lines {
 		b = append(b, l+"\r\n"...)
 	}
-	return string(s.Feed(b).Bytes())
+	return string(sandbox.FeedAll(s, b).Bytes())
 }
 
 // firstLine returns the first reply line of out.

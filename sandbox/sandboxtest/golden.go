@@ -203,7 +203,7 @@ func (g *golden) run(w *sandbox.World, s sandbox.Session, rec *Recorder) {
 			continue
 		}
 		if batch != nil {
-			out = append(out, splitLines(s.Feed(batch).Bytes())...)
+			out = append(out, splitLines(sandbox.FeedAll(s, batch).Bytes())...)
 			batch = nil
 		}
 		switch st.tag {
@@ -225,7 +225,7 @@ func (g *golden) run(w *sandbox.World, s sandbox.Session, rec *Recorder) {
 		}
 	}
 	if batch != nil {
-		out = append(out, splitLines(s.Feed(batch).Bytes())...)
+		out = append(out, splitLines(sandbox.FeedAll(s, batch).Bytes())...)
 	}
 	if len(out) > 0 && !*update {
 		g.t.Errorf("%s: unexpected server lines at the end:\n%s", g.file, strings.Join(out, "\n"))

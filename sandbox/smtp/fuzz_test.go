@@ -29,8 +29,8 @@ func FuzzSession(f *testing.F) {
 		s := NewSession(w, sandboxtest.Peer)
 		out := s.Start().Bytes()
 		at := int(cut) % (len(in) + 1)
-		out = append(out, s.Feed(in[:at]).Bytes()...)
-		out = append(out, s.Feed(in[at:]).Bytes()...)
+		out = append(out, sandbox.FeedAll(s, in[:at]).Bytes()...)
+		out = append(out, sandbox.FeedAll(s, in[at:]).Bytes()...)
 		checkReplies(t, out)
 	})
 }

@@ -59,17 +59,13 @@ func (s *Session) Refuse() sandbox.Output {
 
 // Feed answers every complete line in p.
 func (s *Session) Feed(p []byte) sandbox.Output {
-	if !s.Closed() {
-		s.lines.Feed(p, func(l sandbox.Line) bool {
-			if s.State() == InData {
-				s.dataLine(l)
-			} else {
-				s.commandLine(l)
-			}
-			return !s.Closed()
-		})
-	}
-	return s.Flush()
+	return s.FeedLines(&s.lines, p, func(l sandbox.Line) {
+		if s.State() == InData {
+			s.dataLine(l)
+		} else {
+			s.commandLine(l)
+		}
+	})
 }
 
 // Idle is RFC 5321's server timeout for the current state.

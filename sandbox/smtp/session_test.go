@@ -13,7 +13,7 @@ func converse(t *testing.T, w *sandbox.World, lines ...string) string {
 	t.Helper()
 	s := NewSession(w, sandboxtest.Peer)
 	out := string(s.Start().Bytes())
-	out += string(s.Feed([]byte(strings.Join(lines, "\r\n") + "\r\n")).Bytes())
+	out += string(sandbox.FeedAll(s, []byte(strings.Join(lines, "\r\n")+"\r\n")).Bytes())
 	return out
 }
 

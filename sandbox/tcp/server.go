@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"smtplab/sandbox"
@@ -22,6 +24,11 @@ const DefaultMaxSessions = 100
 // WriteTimeout bounds how long a reply may take to send, so a client that
 // stops reading cannot hold a session forever.
 const WriteTimeout = 30 * time.Second
+
+// AcceptBackoffMax bounds the wait between two failed Accepts. Accept fails
+// for reasons that pass, above all a process out of file descriptors; the
+// service waits and tries again instead of stopping for good.
+const AcceptBackoffMax = time.Second
 
 // readSize is how much is read from a client at a time. A larger write is
 // simply read in several pieces; lines longer than this are put together by
@@ -40,6 +47,8 @@ type Server struct {
 	conns map[*conn]struct{}
 	wg    sync.WaitGroup
 	done  bool
+	fault error // the last Accept error, until an Accept succeeds
+	spare *os.File
 }
 
 // Listen binds addr. A clear error says which service could not start.
@@ -53,32 +62,106 @@ func (s *Server) Listen(addr string) error {
 		return fmt.Errorf("cannot listen for %s on %s: %w", s.Name, addr, err)
 	}
 	s.ln = ln
+	s.spare = reserveDescriptor()
 	return nil
+}
+
+// reserveDescriptor holds one file descriptor back, so that a process out
+// of them can still accept one client and tell it why it is turned away.
+func reserveDescriptor() *os.File {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 // Addr is the address actually bound (useful with port 0).
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// Serve accepts clients until Shutdown. It returns nil after Shutdown.
+// Serve accepts clients until Shutdown. It returns nil after Shutdown. An
+// Accept error does not end it: it waits (longer each time, at most
+// AcceptBackoffMax), says so in the log and in Health, and goes on.
 func (s *Server) Serve() error {
+	var delay time.Duration
 	for {
 		c, err := s.ln.Accept()
-		if err != nil {
-			s.mu.Lock()
-			done := s.done
-			s.mu.Unlock()
-			if done {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
+		if err == nil {
+			delay = 0
+			s.setFault(nil)
+			s.start(c)
+			continue
+		}
+		if s.stopped() {
+			return nil
+		}
+		if errors.Is(err, net.ErrClosed) {
 			return err
 		}
-		s.start(c)
+		if s.setFault(err) == nil {
+			s.logger().Error("cannot accept clients; retrying", "err", err)
+		}
+		if isOutOfDescriptors(err) {
+			s.refuseOne()
+		}
+		delay = min(max(2*delay, 5*time.Millisecond), AcceptBackoffMax)
+		time.Sleep(delay)
 	}
+}
+
+func (s *Server) stopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.done
+}
+
+// setFault records the state of Accept and returns the previous one.
+func (s *Server) setFault(err error) (was error) {
+	s.mu.Lock()
+	was, s.fault = s.fault, err
+	s.mu.Unlock()
+	if was != nil && err == nil {
+		s.logger().Info("accepting clients again")
+	}
+	return was
+}
+
+// Health is nil while the service accepts clients, else the error that
+// keeps it from doing so.
+func (s *Server) Health() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fault != nil {
+		return fmt.Errorf("%s: %w", s.Name, s.fault)
+	}
+	return nil
+}
+
+func isOutOfDescriptors(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
+// refuseOne spends the reserved descriptor on the first waiting client: it
+// gets the engine's "too many sessions" reply instead of silence.
+func (s *Server) refuseOne() {
+	s.mu.Lock()
+	spare := s.spare
+	s.spare = nil
+	s.mu.Unlock()
+	if spare == nil {
+		return
+	}
+	spare.Close()
+	if c, err := s.ln.Accept(); err == nil {
+		cn := &conn{nc: c, log: s.logger()}
+		cn.sess = s.NewSession(sandbox.Peer{Remote: c.RemoteAddr().String(), Transport: "tcp"})
+		cn.refuse()
+	}
+	s.mu.Lock()
+	if !s.done {
+		s.spare = reserveDescriptor()
+	}
+	s.mu.Unlock()
 }
 
 func (s *Server) start(nc net.Conn) {
@@ -137,6 +220,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for c := range s.conns {
 		conns = append(conns, c)
 	}
+	if s.spare != nil {
+		s.spare.Close()
+		s.spare = nil
+	}
 	s.mu.Unlock()
 	err := s.ln.Close()
 	// Each goodbye is sent on its own: a client that stopped reading, or
@@ -185,8 +272,12 @@ func (c *conn) serve() {
 		c.nc.SetReadDeadline(time.Now().Add(idle))
 		n, err := c.nc.Read(buf)
 		if n > 0 {
+			// A burst of commands is answered part by part: each part is on
+			// the wire before the engine makes the next (Output.More).
 			p := buf[:n]
-			c.call(func() sandbox.Output { return c.sess.Feed(p) })
+			for more := c.call(func() sandbox.Output { return c.sess.Feed(p) }); more; {
+				more = c.call(func() sandbox.Output { return c.sess.Feed(nil) })
+			}
 		}
 		if err != nil {
 			c.ended(err)
@@ -208,14 +299,17 @@ func (c *conn) ended(err error) {
 }
 
 // call runs one session step and sends its output, honouring the delay the
-// session asked for and closing the connection if it said so.
-func (c *conn) call(step func() sandbox.Output) {
+// session asked for and closing the connection if it said so. It reports
+// whether the session has input left to answer.
+func (c *conn) call(step func() sandbox.Output) (more bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sess.Closed() {
-		return
+		return false
 	}
-	c.send(step())
+	out := step()
+	c.send(out)
+	return out.More && !c.sess.Closed()
 }
 
 func (c *conn) send(out sandbox.Output) {

@@ -62,6 +62,10 @@ export class Transcript {
       if (i === 0) line.append(badge(reply, x || {}, () => group), ' ');
       line.append(el('span', 'text', l));
       group.append(line);
+      // An excerpt of a long reply (RETR of a big message) says what it left out.
+      if (reply.omitted && i === lines.length - 2) {
+        group.append(el('div', 'line system', t('term.omitted', { lines: reply.omitted, octets: reply.omittedOctets })));
+      }
     });
     group.dataset.code = reply.code ? String(reply.code) : reply.status;
     this.append(group);
