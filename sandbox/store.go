@@ -28,6 +28,9 @@ func (m *Message) Size() int { return len(m.Raw) }
 var (
 	ErrMailboxFull = errors.New("mailbox full")
 	ErrStoreFull   = errors.New("insufficient storage")
+	// ErrStoreUnavailable wraps a failure to make a change durable (disk
+	// full, read-only database): nothing was stored, try again later.
+	ErrStoreUnavailable = errors.New("mail store unavailable")
 )
 
 // Store keeps the mailboxes of one world. Implementations are safe for

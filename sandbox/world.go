@@ -47,6 +47,10 @@ type Config struct {
 	Clock   func() time.Time // default time.Now
 	NewID   func() string    // queue ids; default random
 	Store   Store            // default a new MemoryStore
+	// Directory finds the other worlds of the sandbox by mail domain (a
+	// class's world, say), so that mail over the TCP ports can reach them.
+	// Nil: the world is alone.
+	Directory func(domain string) *World
 }
 
 // DefaultDomain is the reserved domain the sandbox uses when none is given.
@@ -82,7 +86,10 @@ type World struct {
 	Host   string
 	Limits Limits
 	Store  Store
+	// Directory: see Config.
+	Directory func(domain string) *World
 
+	emu     sync.RWMutex // entries change while sessions run (a student joins)
 	entries map[string]Entry
 	order   []string
 	clock   func() time.Time
@@ -104,6 +111,7 @@ func NewWorld(c Config) *World {
 		Host:      c.Host,
 		Limits:    c.Limits.withDefaults(),
 		Store:     c.Store,
+		Directory: c.Directory,
 		entries:   map[string]Entry{},
 		clock:     c.Clock,
 		newID:     c.NewID,
@@ -155,17 +163,55 @@ func (w *World) NewSessionID(p Proto) string {
 
 // Lookup finds a local part (any case).
 func (w *World) Lookup(local string) (Entry, bool) {
+	w.emu.RLock()
+	defer w.emu.RUnlock()
 	e, ok := w.entries[strings.ToLower(local)]
 	return e, ok
 }
 
 // Entries lists the world's addresses in their configured order.
 func (w *World) Entries() []Entry {
+	w.emu.RLock()
+	defer w.emu.RUnlock()
 	out := make([]Entry, 0, len(w.order))
 	for _, l := range w.order {
 		out = append(out, w.entries[l])
 	}
 	return out
+}
+
+// SetEntry adds or replaces an address; a new one goes last.
+func (w *World) SetEntry(e Entry) {
+	e.Local = strings.ToLower(e.Local)
+	w.emu.Lock()
+	defer w.emu.Unlock()
+	if _, ok := w.entries[e.Local]; !ok {
+		w.order = append(w.order, e.Local)
+	}
+	w.entries[e.Local] = e
+}
+
+// RemoveEntry removes an address (its mailbox is the store's business).
+func (w *World) RemoveEntry(local string) {
+	local = strings.ToLower(local)
+	w.emu.Lock()
+	defer w.emu.Unlock()
+	delete(w.entries, local)
+	for i, l := range w.order {
+		if l == local {
+			w.order = append(w.order[:i:i], w.order[i+1:]...)
+			break
+		}
+	}
+}
+
+// Neighbor returns the sandbox world of another domain, if the directory
+// knows one; never the world itself.
+func (w *World) Neighbor(domain string) *World {
+	if w.Directory == nil || w.IsLocalDomain(domain) {
+		return nil
+	}
+	return w.Directory(strings.ToLower(domain))
 }
 
 // Users lists the entries that have a mailbox.
