@@ -33,14 +33,14 @@ func (c Class) Host() string { return "mail." + c.Domain }
 
 // Student is one member of a class.
 type Student struct {
-	ID       string    `json:"id"`       // server-issued, random: also names their practice world
-	ClassID  string    `json:"classId"`  //
-	Name     string    `json:"name"`     // first name as typed
-	Local    string    `json:"local"`    // local part of their address in the class domain
-	Password string    `json:"-"`        // POP3 password
-	PIN      string    `json:"-"`        // with the code and the name, the way back in
-	Joined   time.Time `json:"joined"`   //
-	Seen     time.Time `json:"seen"`     // last page opened (not stored on every change)
+	ID       string    `json:"id"`      // server-issued, random: also names their practice world
+	ClassID  string    `json:"classId"` //
+	Name     string    `json:"name"`    // first name as typed
+	Local    string    `json:"local"`   // local part of their address in the class domain
+	Password string    `json:"-"`       // POP3 password
+	PIN      string    `json:"-"`       // with the code and the name, the way back in
+	Joined   time.Time `json:"joined"`  //
+	Seen     time.Time `json:"seen"`    // last page opened (not stored on every change)
 }
 
 // Step is one lesson step a student reached, with when.

@@ -29,13 +29,35 @@ func TestBuiltinLessonsLoad(t *testing.T) {
 				t.Errorf("%s/%s: the solutions differ between languages", slug, fr.Steps[i].ID)
 			}
 		}
+		if fr.World != en.World {
+			t.Errorf("%s: world %s in French, %s in English", slug, fr.World, en.World)
+		}
+		for _, l := range []*Lesson{fr, en} {
+			if l.World == WorldClass {
+				l = l.ForClass(testClass)
+			}
+			if text := lessonText(l); placeholder.MatchString(text) {
+				t.Errorf("%s: placeholders left: %v", l.File, placeholder.FindAllString(text, -1))
+			}
+		}
 	}
+}
+
+// lessonText is everything of l a student reads or types.
+func lessonText(l *Lesson) string {
+	parts := []string{l.Title, l.Summary, l.Intro}
+	for _, s := range l.Steps {
+		parts = append(parts, s.Title, s.Text, s.Hint)
+		parts = append(parts, s.Solution...)
+	}
+	return strings.Join(parts, "\n")
 }
 
 // TestBuiltinSolutions replays each lesson's reference solution through the
 // engines and checks every step ticks, so no lesson is impossible; then, for
 // each step, replays only the steps before it and checks that step is not
-// ticked, so no goal is met by accident.
+// ticked, so no goal is met by accident. A class lesson is played as lea
+// of class.test, with tom and zoe for classmates (testClass).
 func TestBuiltinSolutions(t *testing.T) {
 	lib, err := Builtin()
 	if err != nil {
@@ -46,6 +68,9 @@ func TestBuiltinSolutions(t *testing.T) {
 			l := lib.bySlug[slug][loc]
 			if l == nil {
 				continue
+			}
+			if l.World == WorldClass {
+				l = l.ForClass(testClass)
 			}
 			t.Run(slug+"."+loc, func(t *testing.T) { checkSolution(t, l) })
 		}
@@ -58,7 +83,7 @@ func checkSolution(t *testing.T, l *Lesson) {
 		for _, s := range l.Steps[:upTo] {
 			lines = append(lines, s.Solution...)
 		}
-		w, evs := play(t, lines...)
+		w, evs := playLesson(t, l, lines...)
 		c := NewChecker(l, w)
 		for _, ev := range evs {
 			c.Observe(ev)

@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"slices"
+	"strings"
 	"sync"
 
 	"smtplab/sandbox"
@@ -13,25 +14,57 @@ const MaxCheckedEvents = 20000
 // Checker follows one student through one lesson: it sees the events of
 // the student's terminal and ticks steps, in order, as their goals hold.
 // A ticked step stays ticked. It is safe for concurrent use.
+//
+// For a class lesson filled in by ForClass, only the events of sessions
+// opened with the class's server count: what the student does on the
+// practice server beside it ticks nothing.
 type Checker struct {
 	lesson *Lesson
 	world  *sandbox.World
+	host   string // a class lesson's server, or "": every session counts
 
 	mu     sync.Mutex
 	events []sandbox.Event
-	found  map[string]int // step id → mistakes found in its quiz
-	done   int            // steps ticked, from the first
+	found  map[string]int  // step id → mistakes found in its quiz
+	done   int             // steps ticked, from the first
+	open   map[string]bool // session → opened with host (class lessons)
 }
 
-// NewChecker starts checking l for a student whose mailboxes are in w.
+// NewChecker starts checking l for a student whose mailboxes are in w: for
+// a class lesson, the lesson returned by ForClass and the class's world.
 func NewChecker(l *Lesson, w *sandbox.World) *Checker {
-	return &Checker{lesson: l, world: w, found: map[string]int{}}
+	c := &Checker{lesson: l, world: w, found: map[string]int{}, open: map[string]bool{}}
+	if l.World == WorldClass && l.class != nil {
+		c.host = l.class.Host
+	}
+	return c
+}
+
+// counts reports whether ev belongs to a session the lesson looks at.
+// Called with mu held.
+func (c *Checker) counts(ev sandbox.Event) bool {
+	if c.host == "" {
+		return true
+	}
+	if ev.Kind == sandbox.EventOpen {
+		// Session ids are unique within a world only: an open event
+		// always says anew which server the id is talking to.
+		c.open[ev.Session] = ev.Open != nil && strings.EqualFold(ev.Open.Host, c.host)
+	}
+	ok := c.open[ev.Session]
+	if ev.Kind == sandbox.EventClose {
+		delete(c.open, ev.Session)
+	}
+	return ok
 }
 
 // Observe takes one event and reports whether more steps are now done.
 func (c *Checker) Observe(ev sandbox.Event) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.counts(ev) {
+		return false
+	}
 	if len(c.events) < MaxCheckedEvents {
 		c.events = append(c.events, ev)
 	}

@@ -14,7 +14,7 @@ var vocabulary = map[string][]string{
 	"session":  {"proto"},
 	"command":  {"verb", "proto", "count"},
 	"reply":    {"verb", "code", "proto", "count", "scope"},
-	"message":  {"rcpts", "hidden", "undelivered", "bcc", "warning", "subject", "body"},
+	"message":  {"rcpts", "listed", "hidden", "undelivered", "self", "bcc", "warning", "subject", "body"},
 	"delivery": {"status", "user"},
 	"mailbox":  {"user", "count", "subject"},
 	"state":    {"proto", "to"},
@@ -28,11 +28,13 @@ var values = map[string]*regexp.Regexp{
 	"proto":       regexp.MustCompile(`^(smtp|pop3|pop2)$`),
 	"count":       regexp.MustCompile(`^[1-9][0-9]*$`),
 	"rcpts":       regexp.MustCompile(`^[1-9][0-9]*$`),
-	"hidden":      regexp.MustCompile(`^[1-9][0-9]*$`),
-	"undelivered": regexp.MustCompile(`^[1-9][0-9]*$`),
+	"listed":      regexp.MustCompile(`^(0|[1-9][0-9]*)$`), // 0: none
+	"hidden":      regexp.MustCompile(`^(0|[1-9][0-9]*)$`),
+	"undelivered": regexp.MustCompile(`^(0|[1-9][0-9]*)$`),
 	"found":       regexp.MustCompile(`^[1-9][0-9]*$`),
 	"scope":       regexp.MustCompile(`^transaction$`),
 	"bcc":         regexp.MustCompile(`^(yes|no)$`),
+	"self":        regexp.MustCompile(`^(yes|no)$`),
 	"data":        regexp.MustCompile(`^(yes|no)$`),
 	"status":      regexp.MustCompile(`^(delivered|bounced|dropped)$`),
 	"reason":      regexp.MustCompile(`^(quit|timeout|hangup|shutdown|full)$`),
@@ -124,6 +126,18 @@ func (c Condition) num(key string) int {
 	return 1
 }
 
+// counts compares an optional count with n: at least that many, or none
+// for 0.
+func (c Condition) counts(key string, n int) bool {
+	if _, ok := c.Args[key]; !ok {
+		return true
+	}
+	if want := c.num(key); want > 0 {
+		return n >= want
+	}
+	return n == 0
+}
+
 // is compares an optional argument with a value.
 func (c Condition) is(key, v string) bool {
 	want, ok := c.Args[key]
@@ -154,14 +168,20 @@ func (c Condition) matches(ev sandbox.Event) bool {
 
 func (c Condition) messageMatches(m *sandbox.Accepted) bool {
 	a := m.Analysis
-	hidden, undelivered := 0, 0
+	listed, hidden, undelivered := 0, 0, 0
 	for _, v := range a.Verdicts {
 		switch v.Verdict {
+		case sandbox.DeliveredListed:
+			listed++
 		case sandbox.DeliveredHidden:
 			hidden++
 		case sandbox.ListedNotDelivered:
 			undelivered++
 		}
+	}
+	self := false // the sender wrote to their own address
+	for _, r := range m.Envelope.To {
+		self = self || m.Envelope.From != nil && strings.EqualFold(r, *m.Envelope.From)
 	}
 	warned := func(key string) bool {
 		for _, w := range a.Warnings {
@@ -172,11 +192,10 @@ func (c Condition) messageMatches(m *sandbox.Accepted) bool {
 		return false
 	}
 	return len(m.Envelope.To) >= c.num("rcpts") &&
-		(c.Args["hidden"] == "" || hidden >= c.num("hidden")) &&
-		(c.Args["undelivered"] == "" || undelivered >= c.num("undelivered")) &&
+		c.counts("listed", listed) && c.counts("hidden", hidden) && c.counts("undelivered", undelivered) &&
+		c.is("self", yesNo(self)) &&
 		c.is("bcc", yesNo(len(a.Bcc) > 0)) &&
 		c.is("body", m.Envelope.Body) &&
-
 		(c.Args["warning"] == "" || warned(c.Args["warning"])) &&
 		subjectMatches(c.Args["subject"], a.Subject)
 }

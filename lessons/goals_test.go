@@ -61,6 +61,15 @@ func TestGoalKinds(t *testing.T) {
 		{"reply verb=DATA code=5xx", false},
 		{"message rcpts=2 hidden=1 undelivered=1", true},
 		{"message hidden=2", false},
+		{"message rcpts=2 listed=1 hidden=1", true},
+		{"message listed=2", false},
+		{"message listed=0", true},               // the second message has no header
+		{"message rcpts=2 listed=0", false},      // the first lists bob
+		{"message undelivered=0", true},          // the second message
+		{"message rcpts=2 undelivered=0", false}, // the first lists dave, who got nothing
+		{"message hidden=0", false},              // both hide someone
+		{"message self=no rcpts=2", true},        // alice did not write to herself
+		{"message self=yes", false},
 		{"message bcc=yes", false},
 		{"message warning=no_header", true},
 		{"message warning=eight_bit", false},
@@ -122,11 +131,36 @@ func TestConditionErrors(t *testing.T) {
 		"message warning=nonsense":  `bad value "nonsense" for warning`,
 		"session proto=imap":        `bad value "imap" for proto`,
 		"reply verb=RCPT count=0":   `bad value "0" for count`,
+		"message rcpts=0":           `bad value "0" for rcpts`,
+		"message listed=01":         `bad value "01" for listed`,
+		"message self=maybe":        `bad value "maybe" for self`,
+		"message hidden=0 self=yes": "",
 		"delivery status=delivered": "",
 	} {
 		_, err := parseCondition(line)
 		if want == "" && err != "" || want != "" && !strings.Contains(err, want) {
 			t.Errorf("%s: error %q, want %q", line, err, want)
+		}
+	}
+}
+
+// TestMessageCounts checks listed, hidden, undelivered=0 and self on one
+// message that Alice also sends to herself, hidden.
+func TestMessageCounts(t *testing.T) {
+	w, evs := play(t, "telnet mail.example.test 25", "HELO x.test", "MAIL FROM:<alice@example.test>",
+		"RCPT TO:<bob@example.test>", "RCPT TO:<carol@example.test>", "RCPT TO:<Alice@example.test>",
+		"DATA", "From: alice@example.test", "To: bob@example.test", "Cc: carol@example.test", "", "Hi", ".")
+	facts := Facts{Events: evs, World: w}
+	for line, want := range map[string]bool{
+		"message self=yes": true,
+		"message self=no":  false,
+		"message rcpts=3 listed=2 hidden=1 undelivered=0": true,
+		"message listed=3":      false,
+		"message hidden=2":      false,
+		"message undelivered=1": false,
+	} {
+		if got := cond(t, line).Holds(facts); got != want {
+			t.Errorf("%s: holds = %v, want %v", line, got, want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ package lessons
 
 import (
 	"fmt"
+	"html"
 	"strings"
 )
 
@@ -15,9 +16,68 @@ type Lesson struct {
 	Locale  string
 	Title   string
 	Summary string
+	World   string // WorldPractice or WorldClass: where the student works
 	Intro   string // HTML
 	Steps   []Step
 	File    string // where it was read from, for messages
+
+	class *ClassVars // set by ForClass
+}
+
+// The worlds a lesson can take place in (front matter key world).
+const (
+	// WorldPractice is the student's own copy of example.test, alone.
+	WorldPractice = "practice"
+	// WorldClass is the mail world a class shares: a class lesson's text
+	// holds placeholders that ForClass fills in for each student.
+	WorldClass = "class"
+)
+
+// ClassVars are what the placeholders of a class lesson stand for, for one
+// student of one class.
+type ClassVars struct {
+	Host   string // {{host}}: the class's mail server, e.g. mail.2nde-b.test
+	Domain string // {{domain}}: its mail domain, e.g. 2nde-b.test
+	Me     string // {{me}}: the student's local part, e.g. lea
+	Mate1  string // {{mate1}}: a classmate's local part
+	Mate2  string // {{mate2}}: another classmate's local part
+}
+
+// placeholderNames are the placeholders a class lesson may use, as {{name}}.
+var placeholderNames = []string{"host", "domain", "me", "mate1", "mate2"}
+
+func (v ClassVars) replacer(escape func(string) string) *strings.Replacer {
+	return strings.NewReplacer(
+		"{{host}}", escape(v.Host),
+		"{{domain}}", escape(v.Domain),
+		"{{me}}", escape(v.Me),
+		"{{mate1}}", escape(v.Mate1),
+		"{{mate2}}", escape(v.Mate2),
+	)
+}
+
+// ForClass returns a copy of l with its placeholders filled in for one
+// student: in the introduction, step texts and hints (HTML, so the values
+// are escaped) and in the solutions (lines to type, so they are not). A
+// checker made from the copy of a class lesson counts only the sessions
+// opened with v.Host. l itself is not changed.
+func (l *Lesson) ForClass(v ClassVars) *Lesson {
+	c := *l
+	c.class = &v
+	inHTML, asTyped := v.replacer(html.EscapeString), v.replacer(func(s string) string { return s })
+	c.Intro = inHTML.Replace(l.Intro)
+	c.Steps = make([]Step, len(l.Steps))
+	for i, s := range l.Steps {
+		s.Text, s.Hint = inHTML.Replace(s.Text), inHTML.Replace(s.Hint)
+		if s.Solution != nil {
+			s.Solution = make([]string, len(l.Steps[i].Solution))
+			for j, line := range l.Steps[i].Solution {
+				s.Solution[j] = asTyped.Replace(line)
+			}
+		}
+		c.Steps[i] = s
+	}
+	return &c
 }
 
 // Step is one thing to understand and do.

@@ -64,6 +64,7 @@ func TestBrokenFiles(t *testing.T) {
 		"06-nofront.en.md:1: the file must start with front matter",
 		"07-mismatch.en.md: step two has a different goal in the other language",
 		"08-unclosed.en.md:6: a fenced block is not closed",
+		"09-placeholder.en.md:8: placeholder {{host}} in a practice lesson",
 		"bad-name.md: file name must look like",
 	} {
 		if !strings.Contains(joined, filepath.Join(dir, want)) && !strings.Contains(joined, want) {

@@ -119,6 +119,9 @@ func (lib *Library) checkTranslations() []error {
 }
 
 func sameSteps(a, b *Lesson) string {
+	if a.World != b.World {
+		return "world is " + b.World + " here but " + a.World + " in the other language"
+	}
 	if len(a.Steps) != len(b.Steps) {
 		return "not the same number of steps in both languages"
 	}

@@ -3,6 +3,7 @@ package lessons
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,8 @@ var markdown = goldmark.New(goldmark.WithExtensions(extension.Table, extension.S
 var (
 	fileName = regexp.MustCompile(`^(\d{2})-([a-z0-9][a-z0-9-]*)\.([a-z]{2})\.md$`)
 	stepHead = regexp.MustCompile(`^##\s+(.+?)\s*\{#([A-Za-z0-9-]+)\}\s*$`)
+	// placeholder is {{name}} in a class lesson.
+	placeholder = regexp.MustCompile(`\{\{([^{}]*)\}\}`)
 )
 
 // parser reads one lesson file.
@@ -37,7 +40,7 @@ func Parse(name string, src []byte) (*Lesson, error) {
 		return nil, &Error{File: name, Msg: "file name must look like 04-bcc.fr.md (number, slug, language)"}
 	}
 	n, _ := strconv.Atoi(m[1])
-	p := &parser{file: name, l: &Lesson{Slug: m[2], Number: n, Locale: m[3], File: name}}
+	p := &parser{file: name, l: &Lesson{Slug: m[2], Number: n, Locale: m[3], World: WorldPractice, File: name}}
 	if m[3] != "fr" && m[3] != "en" {
 		return nil, &Error{File: name, Msg: "language must be fr or en, not " + m[3]}
 	}
@@ -60,7 +63,7 @@ func (p *parser) parse() {
 	if p.err != nil {
 		return
 	}
-	var intro []string
+	var intro []numbered
 	var cur *stepSource
 	var steps []*stepSource
 	fence, fenceLine := "", 0
@@ -76,6 +79,7 @@ func (p *parser) parse() {
 		}
 		if fence == "" {
 			if m := stepHead.FindStringSubmatch(line); m != nil {
+				p.placeholders(i+1, m[1], "a step title")
 				cur = &stepSource{title: m[1], id: m[2], line: i + 1}
 				steps = append(steps, cur)
 				continue
@@ -86,7 +90,8 @@ func (p *parser) parse() {
 			}
 		}
 		if cur == nil {
-			intro = append(intro, line)
+			p.placeholders(i+1, line, "")
+			intro = append(intro, numbered{i + 1, line})
 		} else {
 			cur.body = append(cur.body, numbered{i + 1, line})
 		}
@@ -95,7 +100,7 @@ func (p *parser) parse() {
 		p.fail(fenceLine, "a fenced block is not closed")
 		return
 	}
-	p.l.Intro = render(strings.Join(intro, "\n"))
+	p.l.Intro = p.render(intro)
 	if len(steps) == 0 {
 		p.fail(body+1, "a lesson needs at least one step (## Title {#id})")
 	}
@@ -126,6 +131,7 @@ func (p *parser) frontMatter() int {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		p.placeholders(i+1, line, "the front matter")
 		k, v, ok := strings.Cut(line, ":")
 		v = strings.TrimSpace(v)
 		switch strings.TrimSpace(k) {
@@ -133,11 +139,16 @@ func (p *parser) frontMatter() int {
 			p.l.Title = v
 		case "summary":
 			p.l.Summary = v
+		case "world":
+			if v != WorldPractice && v != WorldClass {
+				p.fail(i+1, "world must be practice or class, not "+strconv.Quote(v))
+			}
+			p.l.World = v
 		default:
 			if !ok {
 				p.fail(i+1, "front matter lines look like key: value")
 			} else {
-				p.fail(i+1, "unknown front matter key "+strings.TrimSpace(k)+" (known: title, summary)")
+				p.fail(i+1, "unknown front matter key "+strings.TrimSpace(k)+" (known: title, summary, world)")
 			}
 			return i + 1
 		}
@@ -160,11 +171,12 @@ type stepSource struct {
 // step pulls the special fenced blocks out of a step and renders the rest.
 func (p *parser) step(s *stepSource) Step {
 	st := Step{ID: s.id, Title: s.title, Line: s.line}
-	var text []string
+	var text []numbered
 	for i := 0; i < len(s.body); i++ {
 		kind := fenceInfo(s.body[i].text)
 		if !special[kind] {
-			text = append(text, s.body[i].text)
+			p.placeholders(s.body[i].n, s.body[i].text, "")
+			text = append(text, s.body[i])
 			continue
 		}
 		fence := fenceOf(s.body[i].text)
@@ -176,7 +188,7 @@ func (p *parser) step(s *stepSource) Step {
 		p.block(&st, kind, s.body[i].n, block)
 		i = j
 	}
-	st.Text = render(strings.Join(text, "\n"))
+	st.Text = p.render(text)
 	if st.Goal == nil {
 		p.fail(s.line, "step "+s.id+" has no goal block")
 	}
@@ -185,12 +197,18 @@ func (p *parser) step(s *stepSource) Step {
 
 var special = map[string]bool{"goal": true, "hint": true, "solution": true, "replay": true, "quiz": true}
 
+// where names the blocks that cannot hold placeholders, for messages.
+var where = map[string]string{"goal": "a goal", "replay": "a replay", "quiz": "a quiz"}
+
 func (p *parser) block(st *Step, kind string, line int, block []numbered) {
+	for _, b := range block {
+		p.placeholders(b.n, b.text, where[kind])
+	}
 	switch kind {
 	case "goal":
 		st.Goal = p.goal(block, line)
 	case "hint":
-		st.Hint = render(joinText(block))
+		st.Hint = p.render(block)
 	case "solution":
 		for _, b := range block {
 			st.Solution = append(st.Solution, b.text)
@@ -308,6 +326,51 @@ func fenceInfo(line string) string {
 		return ""
 	}
 	return strings.TrimSpace(strings.TrimSpace(line)[len(f):])
+}
+
+// render renders Markdown lines, and checks that every placeholder in them
+// is still there in the HTML, where ForClass will find it: one written in
+// a link's address or in raw HTML would be lost. To tell which one is lost,
+// a copy where each placeholder is made unique is rendered too.
+func (p *parser) render(lines []numbered) string {
+	src := joinText(lines)
+	out := render(src)
+	if !placeholder.MatchString(src) {
+		return out
+	}
+	marked := make([]numbered, len(lines))
+	for i, b := range lines {
+		k := 0
+		marked[i] = numbered{b.n, placeholder.ReplaceAllStringFunc(b.text, func(string) string {
+			k++
+			return "{{" + strconv.Itoa(b.n) + "x" + strconv.Itoa(k) + "}}"
+		})}
+	}
+	check := render(joinText(marked))
+	for _, b := range lines {
+		for k, m := range placeholder.FindAllString(b.text, -1) {
+			if !strings.Contains(check, "{{"+strconv.Itoa(b.n)+"x"+strconv.Itoa(k+1)+"}}") {
+				p.fail(b.n, "placeholder "+m+" is lost when the text is rendered: write it in plain text or in `code`, not in a link address or HTML")
+			}
+		}
+	}
+	return out
+}
+
+// placeholders checks the {{name}} placeholders of one source line. where
+// names the part of the file the line is in, or is "" for the places that
+// may hold them: the introduction, step texts, hints and solutions.
+func (p *parser) placeholders(n int, line, where string) {
+	for _, m := range placeholder.FindAllStringSubmatch(line, -1) {
+		switch {
+		case !slices.Contains(placeholderNames, m[1]):
+			p.fail(n, "unknown placeholder "+m[0]+" (known: {{"+strings.Join(placeholderNames, "}}, {{")+"}})")
+		case where != "":
+			p.fail(n, "placeholder "+m[0]+" cannot be used in "+where+", only in the text, hints and solutions")
+		case p.l.World != WorldClass:
+			p.fail(n, "placeholder "+m[0]+" in a practice lesson: placeholders need world: class in the front matter")
+		}
+	}
 }
 
 func render(src string) string {

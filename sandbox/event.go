@@ -44,8 +44,9 @@ type Event struct {
 
 // Open describes a new connection.
 type Open struct {
-	Remote    string `json:"remote"`    // client address as the transport saw it
-	Transport string `json:"transport"` // "tcp", "websocket", "test"
+	Host      string `json:"host,omitempty"` // the server's name, for a sandbox with several
+	Remote    string `json:"remote"`         // client address as the transport saw it
+	Transport string `json:"transport"`      // "tcp", "websocket", "test"
 }
 
 // Input is one line the client sent, as received.

@@ -86,7 +86,7 @@ func (b *Base) Emit(ev Event) Event {
 
 // Opened emits the open event and enters the first state.
 func (b *Base) Opened(state string) {
-	b.Emit(Event{Kind: EventOpen, Open: &Open{Remote: b.Peer.Remote, Transport: b.Peer.Transport}})
+	b.Emit(Event{Kind: EventOpen, Open: &Open{Host: b.World.Host, Remote: b.Peer.Remote, Transport: b.Peer.Transport}})
 	b.SetState(state)
 }
 

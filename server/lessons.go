@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"smtplab/classroom"
 	"smtplab/lessons"
 	"smtplab/sandbox"
 	"smtplab/sandbox/catalog"
@@ -43,7 +45,7 @@ func (s *Server) lesson(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.pageData(r, "lessons", "")
 	p.Title = l.Title
-	visitorID(w, r)
+	s.visitorID(w, r)
 	s.render(w, r, http.StatusOK, web.Lesson(p, s.lessonView(l, loc)))
 }
 
@@ -146,6 +148,9 @@ type lessonRun struct {
 	checker *lessons.Checker
 	mu      sync.Mutex
 	page    *wsConn // where progress goes, nil while no page shows the lesson
+	// reached is called with the steps done, for a student whose progress
+	// the server keeps; nil for a visitor.
+	reached func(done []string)
 }
 
 // progressMsg tells the page which steps are done.
@@ -157,6 +162,9 @@ type progressMsg struct {
 
 func (run *lessonRun) observe(ev sandbox.Event) {
 	if run.checker.Observe(ev) {
+		if run.reached != nil {
+			run.reached(run.checker.Done())
+		}
 		run.notify()
 	}
 }
@@ -195,8 +203,16 @@ func (c *wsConn) startLesson(slug string, done []string) {
 		return
 	}
 	run := c.terminal.lesson(slug, func() *lessonRun {
-		return &lessonRun{slug: slug, checker: lessons.NewChecker(l, c.visitor.world)}
+		r := &lessonRun{slug: slug, checker: lessons.NewChecker(l, c.visitor.world)}
+		if c.student != nil {
+			r.reached = func(done []string) { c.s.reached(c.student, slug, done) }
+		}
+		return r
 	})
+	if c.student != nil {
+		// The server's record is the truth for a student, not the browser's.
+		done = c.s.stepsOf(c.student, slug)
+	}
 	run.checker.Resume(done)
 	run.show(c)
 	c.lesson = run
@@ -217,8 +233,45 @@ func (c *wsConn) quiz(step string, found int) {
 }
 
 func (c *wsConn) restartLesson() {
-	if c.lesson != nil {
-		c.lesson.checker.Restart()
-		c.lesson.notify()
+	if c.lesson == nil {
+		return
 	}
+	c.lesson.checker.Restart()
+	if c.student != nil {
+		c.s.cfg.Classroom.Repo().ClearSteps(c.student.student, c.lesson.slug)
+		c.s.classes.notify(c.student.room.Class().ID, map[string]string{"t": "joined"})
+	}
+	c.lesson.notify()
+}
+
+// reached records the steps a student has done in a lesson (the first time
+// of each is kept) and ticks the dashboards.
+func (s *Server) reached(sc *studentClass, lesson string, done []string) {
+	repo := s.cfg.Classroom.Repo()
+	known := s.stepsOf(sc, lesson)
+	for _, step := range done {
+		if slices.Contains(known, step) {
+			continue
+		}
+		at := time.Now()
+		if err := repo.AddStep(classroom.Step{StudentID: sc.student, Lesson: lesson, Step: step, At: at}); err != nil {
+			s.log.Warn("progress not kept", "err", err)
+			continue
+		}
+		s.classes.notify(sc.room.Class().ID, map[string]any{
+			"t": "tick", "student": sc.student, "key": lesson + "/" + step, "at": at,
+		})
+	}
+}
+
+// stepsOf is what the server holds of a student's progress in a lesson.
+func (s *Server) stepsOf(sc *studentClass, lesson string) []string {
+	steps, _ := s.cfg.Classroom.Repo().Steps(sc.room.Class().ID)
+	var out []string
+	for _, st := range steps {
+		if st.StudentID == sc.student && st.Lesson == lesson {
+			out = append(out, st.Step)
+		}
+	}
+	return out
 }

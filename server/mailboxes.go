@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"time"
 
 	"smtplab/sandbox"
@@ -29,19 +30,51 @@ type msgView struct {
 	Hidden  bool      `json:"bcc"` // a Bcc header was removed from this copy
 }
 
-func mailboxSnapshot(w *sandbox.World) mailboxesMsg {
+// mailboxSnapshot lists the practice world's mailboxes and, for a student,
+// their own mailbox in the class world — never a classmate's. The class
+// box's user is the full address, which is also how the page asks for it.
+func mailboxSnapshot(w *sandbox.World, sc *studentClass) mailboxesMsg {
 	m := mailboxesMsg{T: "mailboxes", Boxes: []boxView{}}
-	for _, u := range w.Users() {
-		b := boxView{User: u.Local, Name: u.FullName, Address: w.Address(u.Local), Messages: []msgView{}}
-		for _, msg := range w.Store.Messages(u.Local) {
-			b.Messages = append(b.Messages, msgView{
-				UID: msg.UID, ID: msg.ID, Subject: msg.Subject, From: msg.From,
-				Size: msg.Size(), Arrived: msg.Arrived, Hidden: msg.Bcc != "",
-			})
+	if sc != nil {
+		cw := sc.room.World
+		if e, ok := cw.Lookup(sc.local); ok {
+			b := box(cw, e, cw.Address(e.Local))
+			for i := range b.Messages {
+				b.Messages[i].Hidden = false // a real recipient is not told of a Bcc
+			}
+			m.Boxes = append(m.Boxes, b)
 		}
-		m.Boxes = append(m.Boxes, b)
+	}
+	for _, u := range w.Users() {
+		m.Boxes = append(m.Boxes, box(w, u, u.Local))
 	}
 	return m
+}
+
+func box(w *sandbox.World, u sandbox.Entry, name string) boxView {
+	b := boxView{User: name, Name: u.FullName, Address: w.Address(u.Local), Messages: []msgView{}}
+	for _, msg := range w.Store.Messages(u.Local) {
+		b.Messages = append(b.Messages, msgView{
+			UID: msg.UID, ID: msg.ID, Subject: msg.Subject, From: msg.From,
+			Size: msg.Size(), Arrived: msg.Arrived, Hidden: msg.Bcc != "",
+		})
+	}
+	return b
+}
+
+// boxOf finds the world and mailbox a page names: a bare user is the
+// practice world's; an address is the class world's, and only the
+// student's own.
+func (c *wsConn) boxOf(name string) (*sandbox.World, string, bool) {
+	local, domain, isAddress := strings.Cut(name, "@")
+	if !isAddress {
+		return c.visitor.world, name, true
+	}
+	sc := c.visitor.studentOf()
+	if sc == nil || !strings.EqualFold(domain, sc.room.World.Domain) || !strings.EqualFold(local, sc.local) {
+		return nil, "", false
+	}
+	return sc.room.World, sc.local, true
 }
 
 // rawMsg is one message's full text, with what the server added marked.
@@ -55,9 +88,20 @@ type rawMsg struct {
 }
 
 func (c *wsConn) sendRaw(mailbox, uid string) {
-	for _, m := range c.visitor.world.Store.Messages(mailbox) {
+	w, local, ok := c.boxOf(mailbox)
+	if !ok {
+		c.fail("no_message")
+		return
+	}
+	for _, m := range w.Store.Messages(local) {
 		if m.UID == uid {
-			c.sendJSON(rawMsg{T: "raw", Mailbox: mailbox, UID: uid, Raw: string(m.Raw), Trace: m.Trace, Bcc: m.Bcc})
+			msg := rawMsg{T: "raw", Mailbox: mailbox, UID: uid, Raw: string(m.Raw), Trace: m.Trace, Bcc: m.Bcc}
+			if w != c.visitor.world {
+				// In the class world the reader is a real person: the Bcc
+				// line the server removed is what they must not see.
+				msg.Bcc = ""
+			}
+			c.sendJSON(msg)
 			return
 		}
 	}

@@ -96,8 +96,17 @@ func parseLocale(s string) (catalog.Locale, bool) {
 }
 
 // visitorID returns the visitor's id, giving a new visitor one. The id
-// names the visitor's private world; it carries nothing else.
-func visitorID(w http.ResponseWriter, r *http.Request) string {
+// names the visitor's private world; it carries nothing else. A student's
+// id is their student id, issued by the server and looked up, so their
+// practice world follows them from one computer to the next.
+func (s *Server) visitorID(w http.ResponseWriter, r *http.Request) string {
+	if st, _, ok := s.student(r); ok {
+		return st.ID
+	}
+	return newVisitorID(w, r)
+}
+
+func newVisitorID(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(visitorCookie); err == nil && validVisitorID(c.Value) {
 		return c.Value
 	}

@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
+	"smtplab/classroom"
 	"smtplab/lessons"
 	"smtplab/sandbox"
 	"smtplab/web"
@@ -50,6 +52,10 @@ type Config struct {
 	// Health reports whether the services beside the web side work (nil: ok);
 	// /healthz answers 503 with its error otherwise. May be nil.
 	Health func() error
+	// Classroom holds the classes; nil turns classroom mode off.
+	Classroom *classroom.Manager
+	// TeacherKey opens the teacher's pages ("" locks them for everyone).
+	TeacherKey string
 	// NewSession starts an engine session of protocol p in w.
 	NewSession func(w *sandbox.World, p sandbox.Proto, peer sandbox.Peer) sandbox.Session
 }
@@ -67,6 +73,9 @@ type Server struct {
 	handler http.Handler
 	stop    context.CancelFunc
 	sockets atomic.Int64 // open WebSockets
+	secret  [32]byte     // signs form tokens; new at each start
+	classes *classHubs
+	joins   *limiter
 }
 
 // New builds the server and starts its housekeeping; Close stops it.
@@ -75,7 +84,8 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, log: cfg.Logger, stop: stop}
+	s := &Server{cfg: cfg, log: cfg.Logger, stop: stop, classes: newClassHubs(), joins: newLimiter(JoinAttempts, JoinWindow)}
+	rand.Read(s.secret[:])
 	s.worlds = newRegistry(MaxWorlds, WorldIdle, s.newVisitorWorld)
 	s.live = newLiveHub(cfg.World)
 	go s.worlds.janitor(ctx, time.Minute)
@@ -119,6 +129,7 @@ func (s *Server) routes() http.Handler {
 	r.Get("/sandbox", s.page("sandbox", web.Sandbox))
 	r.Get("/live", s.page("live", web.Live))
 	r.Get("/ws", s.serveWS)
+	s.classRoutes(r)
 	r.Get("/lang/{locale}", s.setLanguage)
 	r.Get("/healthz", s.healthz)
 	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(web.Static())))
@@ -131,14 +142,14 @@ func (s *Server) routes() http.Handler {
 func (s *Server) page(name string, body func(web.Page) templ.Component) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := s.pageData(r, name, "title."+name)
-		visitorID(w, r) // the page's WebSocket will need it
+		s.visitorID(w, r) // the page's WebSocket will need it
 		s.render(w, r, http.StatusOK, body(p))
 	}
 }
 
 func (s *Server) pageData(r *http.Request, nav, titleKey string) web.Page {
 	l := localeOf(r)
-	return web.Page{
+	p := web.Page{
 		Locale: string(l),
 		Path:   r.URL.Path,
 		Nav:    nav,
@@ -148,6 +159,8 @@ func (s *Server) pageData(r *http.Request, nav, titleKey string) web.Page {
 			SMTPPort: s.cfg.Ports.SMTP, POP3Port: s.cfg.Ports.POP3, POP2Port: s.cfg.Ports.POP2,
 		},
 	}
+	s.classShell(r, &p.Shell)
+	return p
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {

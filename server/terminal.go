@@ -28,9 +28,12 @@ type terminal struct {
 	sink  *wsConn
 	timer *time.Timer
 	runs  map[string]*lessonRun // lessons followed on this terminal, by slug
+	// watchers are the teacher's pages following this terminal live.
+	watchers map[*wsConn]bool
 
 	qmu     sync.Mutex // guards what route may touch while mu is held
 	current string     // id of the session, for route
+	world   *sandbox.World
 	pending []sandbox.Event
 }
 
@@ -40,12 +43,23 @@ func newTerminal(v *visitor) *terminal {
 	return &terminal{id: hex.EncodeToString(b[:]), v: v}
 }
 
-// owns reports whether the session id is this terminal's. It may be called
-// while mu is held by the session's own goroutine, so it uses qmu only.
-func (t *terminal) owns(session string) bool {
+// owns reports whether the session id of world w is this terminal's. It
+// may be called while mu is held by the session's own goroutine, so it uses
+// qmu only. Session ids are unique within a world, not across worlds.
+func (t *terminal) owns(w *sandbox.World, session string) bool {
 	t.qmu.Lock()
 	defer t.qmu.Unlock()
-	return t.current == session
+	return t.current == session && t.world == w
+}
+
+// host is the name of the server the current session talks to.
+func (t *terminal) host() string {
+	t.qmu.Lock()
+	defer t.qmu.Unlock()
+	if t.world == nil {
+		return ""
+	}
+	return t.world.Host
 }
 
 // queue keeps an event until the running step hands it to the page.
@@ -63,17 +77,19 @@ func (t *terminal) drain() []sandbox.Event {
 	return evs
 }
 
-// open starts a session of protocol p, unless one is already open.
-func (t *terminal) open(newSession func() sandbox.Session) bool {
+// open starts a session in world w, unless one is already open.
+func (t *terminal) open(w *sandbox.World, newSession func() sandbox.Session) bool {
 	t.mu.Lock()
 	if t.sess != nil && !t.sess.Closed() {
 		t.mu.Unlock()
 		return false
 	}
+	// The id is known only once the session exists, and its first events
+	// come from Start below: route must recognise it before then.
 	s := newSession()
 	t.sess = s
 	t.qmu.Lock()
-	t.current = s.ID()
+	t.current, t.world = s.ID(), w
 	t.qmu.Unlock()
 	t.mu.Unlock()
 	t.step(s, s.Start)
@@ -126,6 +142,7 @@ func (t *terminal) step(s sandbox.Session, call func() sandbox.Output) (more boo
 	if touchesMailboxes(evs) {
 		t.v.mailboxesChanged()
 	}
+	t.v.recorded(t.host(), evs)
 	return more
 }
 
@@ -152,6 +169,9 @@ func (t *terminal) publish(evs []sandbox.Event) {
 		}
 		if t.sink != nil {
 			t.sink.sendEvent(ev)
+		}
+		for w := range t.watchers {
+			w.sendEvent(ev)
 		}
 	}
 	if over := len(t.log) - MaxTerminalLog; over > 0 {
@@ -190,7 +210,22 @@ func (t *terminal) detach(c *wsConn) {
 	if t.sink == c {
 		t.sink = nil
 	}
+	delete(t.watchers, c)
 	t.mu.Unlock()
+}
+
+// watch adds a teacher's page that follows the terminal without typing in
+// it, and replays the transcript to it.
+func (t *terminal) watch(c *wsConn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.watchers == nil {
+		t.watchers = map[*wsConn]bool{}
+	}
+	t.watchers[c] = true
+	for _, ev := range t.log {
+		c.sendEvent(ev)
+	}
 }
 
 // lesson returns the terminal's run of a lesson, made by create if new.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"smtplab/classroom"
 	"smtplab/sandbox"
 )
 
@@ -103,6 +104,39 @@ func (g *registry) janitor(ctx context.Context, every time.Duration) {
 	}
 }
 
+// connected reports whether a visitor has a page open.
+func (g *registry) connected(id string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	v, ok := g.visitors[id]
+	return ok && v.conns > 0
+}
+
+// find returns a visitor's world if it exists, without creating one.
+func (g *registry) find(id string) *visitor {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.visitors[id]
+}
+
+// resetWorld empties a visitor's practice world, as the reset button does.
+func (g *registry) resetWorld(id string) {
+	if v := g.find(id); v != nil {
+		v.reset()
+	}
+}
+
+// forget ends a visitor's sessions and drops their world.
+func (g *registry) forget(id string) {
+	g.mu.Lock()
+	v, ok := g.visitors[id]
+	delete(g.visitors, id)
+	g.mu.Unlock()
+	if ok {
+		v.close()
+	}
+}
+
 func (g *registry) size() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -131,20 +165,69 @@ type visitor struct {
 	order     []string // terminal ids, oldest first
 	pages     map[*wsConn]bool
 	cancel    func()
+
+	// A student also works in their class's world.
+	class *studentClass
+}
+
+// studentClass is what a student's visitor knows of their class.
+type studentClass struct {
+	room    *classroom.Room
+	student string                                 // student id
+	local   string                                 // their mailbox in the class world
+	record  func(host string, evs []sandbox.Event) // keeps transcript and mistakes
+	cancel  func()
 }
 
 func newVisitor(id string, w *sandbox.World) *visitor {
 	v := &visitor{id: id, world: w, terminals: map[string]*terminal{}, pages: map[*wsConn]bool{}}
-	v.cancel = w.Subscribe(v.route)
+	v.cancel = w.Subscribe(func(ev sandbox.Event) { v.route(w, ev) })
 	return v
 }
 
-// route hands each event of the world to the terminal whose session sent it.
-func (v *visitor) route(ev sandbox.Event) {
+// joinClass makes the visitor a student of a class: their terminals may
+// open sessions in the class world, and their pages hear of their mail there.
+func (v *visitor) joinClass(sc *studentClass) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.class != nil {
+		return
+	}
+	v.class = sc
+	w := sc.room.World
+	sc.cancel = w.Subscribe(func(ev sandbox.Event) {
+		v.route(w, ev)
+		if d := ev.Delivery; d != nil && d.Mailbox == sc.local {
+			go v.mailboxesChanged() // from a classmate's session: not under our locks
+		}
+	})
+}
+
+// studentOf returns the visitor's class, nil for a visitor who is no student.
+func (v *visitor) studentOf() *studentClass {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.class
+}
+
+// worldFor picks the world a terminal connects to: "class" is the class's
+// (for a student), anything else the practice world.
+func (v *visitor) worldFor(name string) *sandbox.World {
+	if sc := v.studentOf(); sc != nil && name == "class" {
+		return sc.room.World
+	}
+	return v.world
+}
+
+// route hands each event of world w to the terminal whose session sent it.
+func (v *visitor) route(w *sandbox.World, ev sandbox.Event) {
+	if ev.Session == "" {
+		return
+	}
 	v.mu.Lock()
 	var target *terminal
 	for _, t := range v.terminals {
-		if ev.Session != "" && t.owns(ev.Session) {
+		if t.owns(w, ev.Session) {
 			target = t
 			break
 		}
@@ -152,6 +235,13 @@ func (v *visitor) route(ev sandbox.Event) {
 	v.mu.Unlock()
 	if target != nil {
 		target.queue(ev)
+	}
+}
+
+// recorded passes a step's events to the class's records, for a student.
+func (v *visitor) recorded(host string, evs []sandbox.Event) {
+	if sc := v.studentOf(); sc != nil && sc.record != nil && len(evs) > 0 {
+		sc.record(host, evs)
 	}
 }
 
@@ -196,14 +286,50 @@ func (v *visitor) mailboxesChanged() {
 		pages = append(pages, c)
 	}
 	v.mu.Unlock()
-	snap := mailboxSnapshot(v.world)
+	snap := mailboxSnapshot(v.world, v.studentOf())
 	for _, c := range pages {
 		c.sendJSON(snap)
 	}
 }
 
+// reset ends every session of the visitor and empties their practice world.
+func (v *visitor) reset() {
+	v.mu.Lock()
+	ts := make([]*terminal, 0, len(v.terminals))
+	for _, t := range v.terminals {
+		ts = append(ts, t)
+	}
+	pages := make([]*wsConn, 0, len(v.pages))
+	for c := range v.pages {
+		pages = append(pages, c)
+	}
+	v.mu.Unlock()
+	for _, t := range ts {
+		t.hangup()
+		t.clear()
+	}
+	v.world.Reset()
+	v.mailboxesChanged()
+	for _, c := range pages {
+		c.sendJSON(map[string]string{"t": "reset"})
+	}
+}
+
+// latest is the terminal the visitor used last, for a teacher to watch.
+func (v *visitor) latest() *terminal {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.order) == 0 {
+		return nil
+	}
+	return v.terminals[v.order[len(v.order)-1]]
+}
+
 func (v *visitor) close() {
 	v.cancel()
+	if sc := v.studentOf(); sc != nil {
+		sc.cancel()
+	}
 	v.mu.Lock()
 	ts := make([]*terminal, 0, len(v.terminals))
 	for _, t := range v.terminals {

@@ -68,7 +68,7 @@ func openSession(t *testing.T, v *visitor) (*terminal, <-chan string) {
 		}
 	})
 	t.Cleanup(cancel)
-	if !term.open(func() sandbox.Session {
+	if !term.open(v.world, func() sandbox.Session {
 		s := smtp.NewSession(v.world, sandbox.Peer{Remote: "192.0.2.1:1", Transport: "test"})
 		id = s.ID()
 		return s

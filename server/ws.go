@@ -63,6 +63,9 @@ type clientMsg struct {
 	Page     string   `json:"page,omitempty"`
 	Lesson   string   `json:"lesson,omitempty"`
 	Proto    string   `json:"proto,omitempty"`
+	World    string   `json:"world,omitempty"` // open: "class" for the class's server
+	Class    string   `json:"class,omitempty"` // teacher pages: the class id
+	Student  string   `json:"student,omitempty"`
 	Lines    []string `json:"lines,omitempty"`
 	Mailbox  string   `json:"mailbox,omitempty"`
 	UID      string   `json:"uid,omitempty"`
@@ -94,6 +97,11 @@ type wsConn struct {
 	live     bool
 	tokens   float64
 	last     time.Time
+
+	teacher  bool          // the upgrade carried the teacher's key
+	student  *studentClass // the upgrade carried a student's cookie
+	follows  string        // teacher page: the class it follows
+	watching *terminal     // teacher page: the student terminal it shows
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -108,13 +116,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.sockets.Add(-1)
-	id := visitorID(w, r)
+	id := s.visitorID(w, r)
 	ws, err := upgrader.Upgrade(w, r, w.Header())
 	if err != nil {
 		return // the upgrader has answered
 	}
 	c := &wsConn{s: s, ws: ws, locale: localeOf(r), wake: make(chan struct{}, 1),
-		done: make(chan struct{}), tokens: RateBurst, last: time.Now()}
+		done: make(chan struct{}), tokens: RateBurst, last: time.Now(), teacher: s.isTeacher(r)}
+	if st, room, ok := s.student(r); ok {
+		c.student = s.studentClassOf(st, room)
+	}
 	// Past MaxWSMessage the page is told why before the socket closes; only
 	// far past it does the WebSocket library cut it short.
 	ws.SetReadLimit(2 * MaxWSMessage)
@@ -157,7 +168,7 @@ func (c *wsConn) readLoop(visitorID, remote string) {
 // wait is how long the page may stay silent: HelloWait until it said
 // hello, then PongWait.
 func (c *wsConn) wait() time.Duration {
-	if c.visitor == nil && !c.live {
+	if c.visitor == nil && !c.live && c.follows == "" {
 		return HelloWait
 	}
 	return PongWait
@@ -186,7 +197,7 @@ func (c *wsConn) handle(m clientMsg, visitorID, remote string) bool {
 	}
 	switch m.T {
 	case "open":
-		c.open(m.Proto, remote)
+		c.open(m.Proto, m.World, remote)
 	case "input":
 		c.terminal.input(m.Lines)
 	case "hangup":
@@ -217,6 +228,9 @@ func (c *wsConn) hello(m clientMsg, visitorID string) bool {
 		c.sendJSON(map[string]string{"t": "welcome", "page": "live"})
 		return c.s.live.join(c)
 	}
+	if m.Page == "teacher" || m.Page == "watch" {
+		return c.teacherHello(m)
+	}
 	v, err := c.s.worlds.connect(visitorID)
 	if err != nil {
 		key := "worlds"
@@ -227,24 +241,28 @@ func (c *wsConn) hello(m clientMsg, visitorID string) bool {
 		return false
 	}
 	c.visitor = v
+	if c.student != nil {
+		v.joinClass(c.student)
+		c.presence(true)
+	}
 	c.terminal = v.terminal(m.Terminal, c)
 	v.addPage(c)
 	c.sendJSON(map[string]string{"t": "welcome", "terminal": c.terminal.id, "world": v.world.Name})
-	c.sendJSON(mailboxSnapshot(v.world))
+	c.sendJSON(mailboxSnapshot(v.world, v.studentOf()))
 	c.startLesson(m.Lesson, m.Done)
 	c.terminal.attach(c)
 	c.sendJSON(map[string]string{"t": "replayed"})
 	return true
 }
 
-func (c *wsConn) open(proto, remote string) {
+func (c *wsConn) open(proto, world, remote string) {
 	p := sandbox.Proto(proto)
 	if p != sandbox.SMTP && p != sandbox.POP3 && p != sandbox.POP2 {
 		c.fail("bad_message")
 		return
 	}
-	w := c.visitor.world
-	ok := c.terminal.open(func() sandbox.Session {
+	w := c.visitor.worldFor(world)
+	ok := c.terminal.open(w, func() sandbox.Session {
 		return c.s.cfg.NewSession(w, p, sandbox.Peer{Remote: remote, Transport: "websocket"})
 	})
 	if !ok {
@@ -253,22 +271,7 @@ func (c *wsConn) open(proto, remote string) {
 }
 
 // reset empties the visitor's world: every session ends, every mailbox empties.
-func (c *wsConn) reset() {
-	v := c.visitor
-	v.mu.Lock()
-	ts := make([]*terminal, 0, len(v.terminals))
-	for _, t := range v.terminals {
-		ts = append(ts, t)
-	}
-	v.mu.Unlock()
-	for _, t := range ts {
-		t.hangup()
-		t.clear()
-	}
-	v.world.Reset()
-	v.mailboxesChanged()
-	c.sendJSON(map[string]string{"t": "reset"})
-}
+func (c *wsConn) reset() { c.visitor.reset() }
 
 // outItem is a message waiting for the writer: an event, explained when
 // written, or a message already encoded.
@@ -371,11 +374,61 @@ func (c *wsConn) close() {
 		if c.live {
 			c.s.live.leave(c)
 		}
+		if c.follows != "" {
+			c.s.classes.leave(c)
+			if c.watching != nil {
+				c.watching.detach(c)
+			}
+		}
 		if c.visitor != nil {
 			c.terminal.detach(c)
 			c.stopLesson()
 			c.visitor.removePage(c)
 			c.s.worlds.disconnect(c.visitor)
+			if c.student != nil {
+				c.presence(c.s.worlds.connected(c.visitor.id))
+			}
 		}
+	})
+}
+
+// teacherHello binds a teacher's page to a class (the dashboard) or to one
+// student's terminal (watch). Without the teacher's key it is refused.
+func (c *wsConn) teacherHello(m clientMsg) bool {
+	if !c.teacher || c.s.cfg.Classroom == nil {
+		c.fail("teacher")
+		return false
+	}
+	room, ok := c.s.cfg.Classroom.Room(m.Class)
+	if !ok {
+		c.fail("bad_message")
+		return false
+	}
+	if !c.s.classes.join(room.Class().ID, c) {
+		c.fail("conns")
+		return false
+	}
+	c.follows = room.Class().ID
+	c.sendJSON(map[string]string{"t": "welcome", "page": m.Page})
+	if m.Page == "watch" {
+		if _, ok := room.Student(m.Student); !ok {
+			c.fail("bad_message")
+			return false
+		}
+		if v := c.s.worlds.find(m.Student); v != nil {
+			if t := v.latest(); t != nil {
+				c.watching = t
+				t.watch(c)
+			}
+		}
+		c.sendJSON(map[string]string{"t": "replayed"})
+	}
+	return true
+}
+
+// presence tells the class's dashboards whether a student has a page open.
+func (c *wsConn) presence(connected bool) {
+	c.s.classes.notify(c.student.room.Class().ID, map[string]any{
+		"t": "presence", "student": c.student.student, "connected": connected,
 	})
 }

@@ -32,23 +32,29 @@ func TestLocalesMatch(t *testing.T) {
 
 // TestUsedKeysExist: every key the templates and scripts ask for exists.
 func TestUsedKeysExist(t *testing.T) {
-	uses := map[string]*regexp.Regexp{
-		"*.templ":     regexp.MustCompile(`\bT\((?:p\.Other\(\), )?"([a-zA-Z.]+)"\)`),
-		"static/*.js": regexp.MustCompile(`\bt\('([a-zA-Z.]+)'[,)]`),
+	uses := []struct {
+		pattern  string
+		re       *regexp.Regexp
+		prefix   string
+		suffixes []string // the keys a use needs: key+suffix for each
+	}{
+		{"*.templ", regexp.MustCompile(`\bT\((?:p\.Other\(\), )?"([a-zA-Z.]+)"\)`), "", []string{""}},
+		{"*.templ", regexp.MustCompile(`\bp\.Tf\("([a-zA-Z.]+)"`), "", []string{""}},
+		{"*.templ", regexp.MustCompile(`\bp\.N\("([a-zA-Z.]+)"`), "", []string{".one", ".other"}},
+		{"static/*.js", regexp.MustCompile(`\bt\('([a-zA-Z.]+)'[,)]`), "js.", []string{""}},
 	}
 	found := 0
-	for pattern, re := range uses {
-		files, _ := filepath.Glob(pattern)
+	for _, u := range uses {
+		files, _ := filepath.Glob(u.pattern)
 		for _, f := range files {
 			src, _ := os.ReadFile(f)
-			for _, m := range re.FindAllStringSubmatch(string(src), -1) {
-				key := m[1]
-				if strings.HasSuffix(pattern, ".js") {
-					key = "js." + key
-				}
-				found++
-				if _, ok := texts["fr"][key]; !ok {
-					t.Errorf("%s uses %q, which web/i18n lacks", f, key)
+			for _, m := range u.re.FindAllStringSubmatch(string(src), -1) {
+				for _, suffix := range u.suffixes {
+					key := u.prefix + m[1] + suffix
+					found++
+					if _, ok := texts["fr"][key]; !ok {
+						t.Errorf("%s uses %q, which web/i18n lacks", f, key)
+					}
 				}
 			}
 		}

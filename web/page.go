@@ -1,5 +1,7 @@
 package web
 
+import "strings"
+
 // Page is what every page's layout needs.
 type Page struct {
 	Locale string // "fr" or "en"
@@ -7,6 +9,9 @@ type Page struct {
 	Nav    string // active navigation entry: "home", "lessons", "sandbox", "live"
 	Title  string // page title, already in Locale
 	Shell  Shell
+	// Bare leaves out the navigation and the footer: a page meant for a
+	// projector sets it on its copy of Page.
+	Bare bool
 }
 
 // Shell is what the browser terminal knows of the sandbox it talks to.
@@ -16,6 +21,10 @@ type Shell struct {
 	SMTPPort int    // the TCP ports real clients use; typed after telnet they
 	POP3Port int    // reach the same services as 25, 110 and 109
 	POP2Port int
+	// ClassHost and ClassDomain, for a student of a class: the class's own
+	// mail server, reachable beside the practice host ("" otherwise).
+	ClassHost   string
+	ClassDomain string
 }
 
 // LessonItem is a lesson in a list.
@@ -88,6 +97,28 @@ type HTML string
 
 // T is the interface text key in the page's locale.
 func (p Page) T(key string) string { return T(p.Locale, key) }
+
+// Tf is the text key with its {name} placeholders filled: kv alternates
+// names and values, e.g. p.Tf("dash.remove.confirm", "name", s.Name).
+func (p Page) Tf(key string, kv ...string) string { return fill(T(p.Locale, key), kv) }
+
+// N is the text for a count: key.one or key.other as the locale's plural
+// rule says (French counts 0 and 1 as singular, English only 1), with {n}
+// set to n and the other placeholders filled from kv like Tf.
+func (p Page) N(key string, n int, kv ...string) string {
+	form := ".other"
+	if n == 1 || (n == 0 && p.Locale == "fr") {
+		form = ".one"
+	}
+	return fill(T(p.Locale, key+form), append([]string{"n", itoa(n)}, kv...))
+}
+
+func fill(s string, kv []string) string {
+	for i := 0; i+1 < len(kv); i += 2 {
+		s = strings.ReplaceAll(s, "{"+kv[i]+"}", kv[i+1])
+	}
+	return s
+}
 
 // Other is the locale the language switch offers.
 func (p Page) Other() string {

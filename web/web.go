@@ -69,8 +69,14 @@ func T(l, key string) string {
 	if t, ok := texts[l][key]; ok {
 		return t
 	}
+	if onMissing != nil {
+		onMissing(l, key)
+	}
 	return key
 }
+
+// onMissing, when set (by tests), hears every key T could not find.
+var onMissing func(locale, key string)
 
 // Keys lists the interface keys of locale l.
 func Keys(l string) []string {

@@ -2,18 +2,24 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
+	"smtplab/classroom"
 	"smtplab/lessons"
 	"smtplab/sandbox"
 	"smtplab/sandbox/engine"
 	"smtplab/sandbox/tcp"
 	"smtplab/server"
+	"smtplab/storage"
 )
 
 // HTTP connection limits: a client gets this long to send its request
@@ -28,28 +34,54 @@ const (
 type app struct {
 	cfg      config
 	log      *slog.Logger
+	data     storage.Storage
+	classes  *classroom.Manager
 	world    *sandbox.World
 	tcp      []*tcp.Server
 	web      *server.Server
 	http     *http.Server
 	ports    map[string]int // bound TCP ports by service name
 	httpAddr string         // bound web address, once started
+	key      string         // the teacher's key
 
 }
 
 func newApp(cfg config, log *slog.Logger) *app {
-	w := sandbox.NewWorld(sandbox.Config{
-		Name:   "default",
-		Domain: cfg.Domain,
-		Limits: sandbox.Limits{
-			CommandTimeout: cfg.SMTPTimeout,
-			// RFC 5321 gives message text 3 minutes; a shorter -smtp-timeout
-			// shortens it too, so no wait is ever longer than the flag says.
-			DataTimeout: min(cfg.SMTPTimeout, sandbox.DefaultDataTimeout),
-			Autologout:  cfg.POP3Timeout,
-		},
+	return &app{cfg: cfg, log: log, ports: map[string]int{}}
+}
+
+// open makes the storage, the classroom and the shared world. With a data
+// folder, the shared world's mail and every class survive a restart;
+// visitors' private practice worlds stay in memory.
+func (a *app) open() error {
+	var err error
+	if enabled(a.cfg.Data) {
+		if a.data, err = storage.Open(a.cfg.Data); err != nil {
+			return fmt.Errorf("cannot open the data folder %s: %w", a.cfg.Data, err)
+		}
+	} else {
+		a.data = storage.NewMemory()
+	}
+	limits := sandbox.Limits{
+		CommandTimeout: a.cfg.SMTPTimeout,
+		// RFC 5321 gives message text 3 minutes; a shorter -smtp-timeout
+		// shortens it too, so no wait is ever longer than the flag says.
+		DataTimeout: min(a.cfg.SMTPTimeout, sandbox.DefaultDataTimeout),
+		Autologout:  a.cfg.POP3Timeout,
+	}
+	domain := strings.ToLower(a.cfg.Domain)
+	a.classes, err = classroom.NewManager(classroom.Config{
+		Repo: a.data.Classroom(), Mailboxes: a.data.Mailboxes, Limits: limits,
+		Taken: func(d string) bool { return d == domain },
 	})
-	return &app{cfg: cfg, log: log, world: w, ports: map[string]int{}}
+	if err != nil {
+		return fmt.Errorf("cannot load the classes: %w", err)
+	}
+	a.world = sandbox.NewWorld(sandbox.Config{
+		Name: "default", Domain: a.cfg.Domain, Limits: limits,
+		Store: a.data.Mailboxes("default"), Directory: a.classes.World,
+	})
+	return nil
 }
 
 // service is one TCP protocol the app may offer.
@@ -74,6 +106,9 @@ func forProto(p sandbox.Proto) func(*sandbox.World, sandbox.Peer) sandbox.Sessio
 
 // start binds every enabled service; if one cannot bind, none stays open.
 func (a *app) start() error {
+	if err := a.open(); err != nil {
+		return err
+	}
 	for _, svc := range a.services() {
 		if !enabled(svc.addr) {
 			a.log.Info("service off", "service", svc.name)
@@ -97,6 +132,11 @@ func (a *app) start() error {
 	if err := a.startWeb(); err != nil {
 		a.stop(context.Background())
 		return err
+	}
+	if db, ok := a.data.(*storage.SQLite); ok {
+		a.log.Info("data kept", "db", db.Path(), "classes", len(a.classes.Classes()))
+	} else {
+		a.log.Info("data kept in memory only (-data off): a restart loses it")
 	}
 	for _, s := range a.tcp {
 		go func() {
@@ -139,6 +179,8 @@ func (a *app) startWeb() error {
 		Ports:      server.Ports{SMTP: a.ports["smtp"], POP3: a.ports["pop3"], POP2: a.ports["pop2"]},
 		NewSession: engine.New,
 		Health:     a.health,
+		Classroom:  a.classes,
+		TeacherKey: a.teacherKey(),
 	})
 	a.http = &http.Server{
 		Handler:           a.web.Handler(),
@@ -148,12 +190,26 @@ func (a *app) startWeb() error {
 	}
 	a.httpAddr = ln.Addr().String()
 	a.log.Info("listening", "service", "http", "addr", a.httpAddr, "open", "http://"+a.httpAddr+"/")
+	a.log.Info("teacher: http://" + a.httpAddr + "/teacher?key=" + url.QueryEscape(a.key))
 	go func() {
 		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("service stopped", "service", "http", "err", err)
 		}
 	}()
 	return nil
+}
+
+// teacherKey is -teacher-key, or a new random key for this run.
+func (a *app) teacherKey() string {
+	if a.key == "" {
+		a.key = a.cfg.TeacherKey
+	}
+	if a.key == "" {
+		var b [18]byte
+		rand.Read(b[:])
+		a.key = base64.RawURLEncoding.EncodeToString(b[:])
+	}
+	return a.key
 }
 
 // health is nil while every TCP service accepts clients.
@@ -193,6 +249,10 @@ func (a *app) stop(ctx context.Context) error {
 	}
 	for _, s := range a.tcp {
 		errs = append(errs, s.Shutdown(ctx))
+	}
+	if a.data != nil {
+		errs = append(errs, a.data.Close())
+		a.data = nil
 	}
 	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,8 @@ type config struct {
 	HTTP, SMTP, POP3, POP2 string
 	Domain                 string
 	Lessons                string
+	Data                   string // data folder, or "off"
+	TeacherKey             string // "" makes a random one at each start
 	MaxSessions            int
 	SMTPTimeout            time.Duration
 	POP3Timeout            time.Duration
@@ -45,6 +48,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.POP2, "pop2", env("pop2", "127.0.0.1:1109"), "address of the POP2 service, or off")
 	fs.StringVar(&c.Domain, "domain", env("domain", sandbox.DefaultDomain), "mail domain of the sandbox (use a reserved name such as *.test)")
 	fs.StringVar(&c.Lessons, "lessons", env("lessons", ""), "directory of extra lesson files, added to the built-in lessons")
+	fs.StringVar(&c.Data, "data", env("data", defaultDataDir(getenv)), "folder of the database that keeps classes and their mail across restarts, or off (memory only)")
+	fs.StringVar(&c.TeacherKey, "teacher-key", env("teacher-key", ""), "the teacher's key (default: a new random one at each start, printed in the teacher link)")
 	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn or error")
 	maxSessions := fs.String("max-sessions", env("max-sessions", fmt.Sprint(tcp.DefaultMaxSessions)), "most concurrent sessions per TCP service")
 	smtpTimeout := fs.String("smtp-timeout", env("smtp-timeout", sandbox.DefaultCommandTimeout.String()), "how long an SMTP server waits for the next command (and for message text, at most 3m)")
@@ -120,4 +125,15 @@ func parseLevel(s string) (slog.Level, error) {
 		return slog.LevelError, nil
 	}
 	return 0, fmt.Errorf("want debug, info, warn or error, got %q", s)
+}
+
+// defaultDataDir is $XDG_DATA_HOME/smtplab, else ~/.local/share/smtplab.
+func defaultDataDir(getenv func(string) string) string {
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "smtplab")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "share", "smtplab")
+	}
+	return Off
 }

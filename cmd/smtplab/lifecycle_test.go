@@ -161,9 +161,18 @@ func TestFlagsAndEnv(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := config{HTTP: "127.0.0.1:8025", SMTP: "127.0.0.1:2525", POP3: "127.0.0.1:1100", POP2: "127.0.0.1:1109",
-			Domain: "example.test", MaxSessions: 100, SMTPTimeout: 5 * time.Minute, POP3Timeout: 10 * time.Minute, LogLevel: "info"}
+			Domain: "example.test", Data: "off", MaxSessions: 100, SMTPTimeout: 5 * time.Minute, POP3Timeout: 10 * time.Minute, LogLevel: "info"}
 		if c != want {
 			t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
+		}
+		// With a home, the data folder is the user's data directory.
+		c, _ = parseConfig(nil, env("HOME", "/home/prof"), &syncBuffer{})
+		if c.Data != "/home/prof/.local/share/smtplab" {
+			t.Errorf("data folder with HOME: %q", c.Data)
+		}
+		c, _ = parseConfig(nil, env("HOME", "/home/prof", "XDG_DATA_HOME", "/data"), &syncBuffer{})
+		if c.Data != "/data/smtplab" {
+			t.Errorf("data folder with XDG_DATA_HOME: %q", c.Data)
 		}
 	})
 
@@ -181,7 +190,7 @@ func TestFlagsAndEnv(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := config{HTTP: "127.0.0.1:8025", SMTP: "off", POP3: "127.0.0.1:1100", POP2: "127.0.0.1:2109",
-			Domain: "school.test", MaxSessions: 3, SMTPTimeout: 30 * time.Second, POP3Timeout: time.Hour, LogLevel: "debug"}
+			Domain: "school.test", Data: "off", MaxSessions: 3, SMTPTimeout: 30 * time.Second, POP3Timeout: time.Hour, LogLevel: "debug"}
 		if c != want {
 			t.Errorf("from the environment:\n got %+v\nwant %+v", c, want)
 		}

@@ -36,7 +36,11 @@ func (s *Session) cmdHelo(_, arg string) *sandbox.Reply {
 	if user == "" || pass == "" {
 		return minus("helo.syntax")
 	}
-	e, ok := s.World.Lookup(user)
+	home, e, ok := s.lookup(user)
+	name := e.Local
+	if home != s.World {
+		name = home.Address(e.Local)
+	}
 	switch {
 	case !ok || !e.HasMailbox():
 		s.Delay(s.World.Limits.AuthFailDelay)
@@ -44,13 +48,28 @@ func (s *Session) cmdHelo(_, arg string) *sandbox.Reply {
 	case subtle.ConstantTimeCompare([]byte(pass), []byte(e.Password)) != 1:
 		s.Delay(s.World.Limits.AuthFailDelay)
 		return minus("helo.fail", "name", echo(user))
-	case !s.World.Store.Lock(e.Local):
-		return minus("helo.in_use", "name", e.Local)
+	case !home.Store.Lock(e.Local):
+		return minus("helo.in_use", "name", name)
 	}
-	s.box = e.Local
+	s.store, s.box = home.Store, e.Local
 	s.mailboxEvent("locked", nil)
 	s.open(Inbox)
-	return count(len(s.msgs), "helo.ok", "name", e.Local, "folder", Inbox)
+	return count(len(s.msgs), "helo.ok", "name", name, "folder", Inbox)
+}
+
+// lookup resolves a login name: a bare name in the session's world, or
+// name@domain in the other world of the sandbox that owns domain (a
+// class's), so one POP2 port serves every world. Any other name is looked
+// up as it is, and so is unknown.
+func (s *Session) lookup(login string) (*sandbox.World, sandbox.Entry, bool) {
+	w, local := s.World, login
+	if i := strings.LastIndexByte(login, '@'); i > 0 {
+		if n := s.World.Neighbor(login[i+1:]); n != nil {
+			w, local = n, login[:i]
+		}
+	}
+	e, ok := w.Lookup(local)
+	return w, e, ok
 }
 
 // cmdFold closes the selected folder, which applies its ACKD marks, and
@@ -74,7 +93,7 @@ func (s *Session) open(name string) {
 	s.msgs, s.folder = nil, name
 	if strings.EqualFold(name, Inbox) {
 		s.folder = Inbox
-		s.msgs = s.World.Store.Messages(s.box)
+		s.msgs = s.store.Messages(s.box)
 	}
 	s.deleted = make([]bool, len(s.msgs))
 	s.current = 1
@@ -92,7 +111,7 @@ func (s *Session) expunge() int {
 	if len(uids) == 0 {
 		return 0
 	}
-	n := s.World.Store.Remove(s.box, uids)
+	n := s.store.Remove(s.box, uids)
 	s.mailboxEvent("removed", uids)
 	clear(s.deleted)
 	return n

@@ -34,8 +34,9 @@ const Inbox = "INBOX"
 type Session struct {
 	sandbox.Base
 	lines   sandbox.LineSplitter
-	box     string // the mailbox locked by HELO; "" before
-	folder  string // the selected folder, as the client named it
+	store   sandbox.Store // the store of the world keeping box
+	box     string        // the mailbox locked by HELO; "" before
+	folder  string        // the selected folder, as the client named it
 	msgs    []*sandbox.Message
 	deleted []bool // ACKD marks, applied when the folder is closed
 	current int    // the message READ selected, numbered from 1
@@ -111,9 +112,9 @@ func (s *Session) release() {
 	if s.box == "" {
 		return
 	}
-	s.World.Store.Unlock(s.box)
+	s.store.Unlock(s.box)
 	s.mailboxEvent("unlocked", nil)
-	s.box = ""
+	s.store, s.box = nil, ""
 }
 
 func (s *Session) mailboxEvent(action string, uids []string) {

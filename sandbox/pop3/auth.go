@@ -21,7 +21,8 @@ func (s *Session) cmdUser(_, arg string) *sandbox.Reply {
 	again := s.user != ""
 	s.user = f[0]
 	name := echo(f[0])
-	e, exists := s.World.Lookup(f[0])
+	a, exists := s.lookup(f[0])
+	e := a.entry
 	switch {
 	case !exists:
 		return ok("user.ok.unknown", "name", name)
@@ -44,14 +45,14 @@ func (s *Session) cmdPass(_, arg string) *sandbox.Reply {
 	}
 	name := s.user
 	s.user = "" // after PASS, right or wrong, a new login starts with USER
-	e, found := s.account(name)
+	a, found := s.account(name)
 	switch {
 	case !found:
 		return s.loginFailed("pass.fail.unknown", name)
-	case subtle.ConstantTimeCompare([]byte(arg), []byte(e.Password)) != 1:
+	case subtle.ConstantTimeCompare([]byte(arg), []byte(a.entry.Password)) != 1:
 		return s.loginFailed("pass.fail", name)
 	}
-	return s.login(e, "PASS")
+	return s.login(a, "PASS")
 }
 
 // cmdApop logs in with a digest instead of a password: the MD5 of the
@@ -63,15 +64,15 @@ func (s *Session) cmdApop(_, arg string) *sandbox.Reply {
 		return fail("apop.syntax")
 	}
 	s.user = ""
-	e, found := s.account(f[0])
+	a, found := s.account(f[0])
 	if !found {
 		return s.loginFailed("apop.fail.unknown", f[0])
 	}
-	want := digest(s.stamp, e.Password)
+	want := digest(s.stamp, a.entry.Password)
 	if subtle.ConstantTimeCompare([]byte(strings.ToLower(f[1])), []byte(want)) != 1 {
 		return s.loginFailed("apop.fail", f[0])
 	}
-	return s.login(e, "APOP")
+	return s.login(a, "APOP")
 }
 
 func digest(stamp, password string) string {
@@ -87,10 +88,38 @@ func isDigest(s string) bool {
 	return err == nil
 }
 
-// account finds the user whose mailbox name is a POP login.
-func (s *Session) account(name string) (sandbox.Entry, bool) {
-	e, ok := s.World.Lookup(name)
-	return e, ok && e.HasMailbox()
+// account is a POP login resolved: the world keeping the mailbox, and its
+// owner there.
+type account struct {
+	world *sandbox.World
+	entry sandbox.Entry
+	name  string // as replies name it: "alice", or "lea@2nde-b.test" in a neighbour world
+}
+
+// lookup resolves a login name. A bare name is an address of the session's
+// world. name@domain, when another world of the sandbox owns domain (a
+// class's), is an address of that world: the one POP3 port serves every
+// world's mailboxes. Any other name is looked up as it is, so a name with a
+// domain no neighbour owns is simply unknown, as it always was.
+func (s *Session) lookup(login string) (account, bool) {
+	w, local := s.World, login
+	if i := strings.LastIndexByte(login, '@'); i > 0 {
+		if n := s.World.Neighbor(login[i+1:]); n != nil {
+			w, local = n, login[:i]
+		}
+	}
+	e, ok := w.Lookup(local)
+	a := account{world: w, entry: e, name: e.Local}
+	if w != s.World {
+		a.name = w.Address(e.Local)
+	}
+	return a, ok
+}
+
+// account finds the user whose mailbox a POP login names.
+func (s *Session) account(login string) (account, bool) {
+	a, ok := s.lookup(login)
+	return a, ok && a.entry.HasMailbox()
 }
 
 // loginFailed answers a wrong login with [AUTH] (RFC 3206) after a delay
@@ -105,13 +134,15 @@ func (s *Session) loginFailed(key, name string) *sandbox.Reply {
 	return fail(key, "name", echo(name), "left", strconv.Itoa(MaxLoginFailures-s.failures))
 }
 
-// login locks e's maildrop and enters TRANSACTION, or reports [IN-USE]
-// (RFC 2449 §8.1.1) if another session holds the lock.
-func (s *Session) login(e sandbox.Entry, verb string) *sandbox.Reply {
-	if !s.World.Store.Lock(e.Local) {
-		return fail("login.in_use", "name", e.Local, "verb", verb)
+// login locks a's maildrop, in the store of the world that keeps it, and
+// enters TRANSACTION, or reports [IN-USE] (RFC 2449 §8.1.1) if another
+// session holds the lock.
+func (s *Session) login(a account, verb string) *sandbox.Reply {
+	store := a.world.Store
+	if !store.Lock(a.entry.Local) {
+		return fail("login.in_use", "name", a.name, "verb", verb)
 	}
-	s.drop = newMaildrop(s.World, e.Local)
+	s.drop = newMaildrop(store, a.entry.Local)
 	s.mailboxEvent("locked", nil)
 	s.SetState(Transaction)
 	count, octets := s.drop.stat()
@@ -119,5 +150,5 @@ func (s *Session) login(e sandbox.Entry, verb string) *sandbox.Reply {
 	if count == 0 {
 		key = "login.ok.empty"
 	}
-	return ok(key, "name", e.Local, "verb", verb, "count", strconv.Itoa(count), "octets", strconv.Itoa(octets))
+	return ok(key, "name", a.name, "verb", verb, "count", strconv.Itoa(count), "octets", strconv.Itoa(octets))
 }

@@ -120,7 +120,7 @@ func (s *Session) release() {
 	if s.drop == nil {
 		return
 	}
-	s.World.Store.Unlock(s.drop.name)
+	s.drop.store.Unlock(s.drop.name)
 	s.mailboxEvent("unlocked", nil)
 	s.drop = nil
 }

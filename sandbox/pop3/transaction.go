@@ -187,10 +187,10 @@ func (s *Session) cmdQuit(verb, arg string) *sandbox.Reply {
 	uids := s.drop.marked()
 	removed := 0
 	if len(uids) > 0 {
-		removed = s.World.Store.Remove(s.drop.name, uids)
+		removed = s.drop.store.Remove(s.drop.name, uids)
 		s.mailboxEvent("removed", uids)
 	}
-	left := len(s.World.Store.Messages(s.drop.name))
+	left := len(s.drop.store.Messages(s.drop.name))
 	args := []string{"host", s.World.Host, "removed", strconv.Itoa(removed), "left", strconv.Itoa(left)}
 	var r *sandbox.Reply
 	switch {

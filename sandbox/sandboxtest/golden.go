@@ -10,9 +10,12 @@
 //	S: 250 ...                expected server line
 //	S*3: 250 2.0.0 Ok         the same server line three times
 //	! timeout | shutdown | hangup | refuse
+//	! repair-store            the FlakyStore of the world works again
 //	= closed                  the session must have ended here
 //	= open                    the session must still be open
 //	= mailbox alice 2         alice's mailbox must hold two messages
+//	= mailbox lea@b.test 1    so must lea's, in the neighbour world of b.test
+//	= stored 3                the world's store holds three messages in all
 //	= event reply 250 2       exactly two 250 replies were emitted so far
 //	= idle 3m0s               the session's current idle timeout
 //
@@ -46,23 +49,26 @@ var Peer = sandbox.Peer{Remote: "192.0.2.1:40000", Transport: "test"}
 // NewWorld returns a default world with a fixed clock, ids counting up from
 // 12A36E8003D4, no password delay, and the given limits.
 func NewWorld(l sandbox.Limits) *sandbox.World {
+	return newWorld(sandbox.Config{Name: "test", Limits: l}, 0x12A36E8003D4)
+}
+
+// newWorld fills in what every test world shares: the fixed clock, ids
+// counting up from first, and no password delay unless c asks for one.
+func newWorld(c sandbox.Config, first uint64) *sandbox.World {
 	var mu sync.Mutex
-	n := uint64(0x12A36E8003D4)
-	if l.AuthFailDelay == 0 {
-		l.AuthFailDelay = -1
+	n := first
+	if c.Limits.AuthFailDelay == 0 {
+		c.Limits.AuthFailDelay = -1
 	}
-	return sandbox.NewWorld(sandbox.Config{
-		Name:   "test",
-		Limits: l,
-		Clock:  func() time.Time { return Clock },
-		NewID: func() string {
-			mu.Lock()
-			defer mu.Unlock()
-			id := fmt.Sprintf("%012X", n)
-			n++
-			return id
-		},
-	})
+	c.Clock = func() time.Time { return Clock }
+	c.NewID = func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		id := fmt.Sprintf("%012X", n)
+		n++
+		return id
+	}
+	return sandbox.NewWorld(c)
 }
 
 // Recorder keeps every event of a world.
@@ -219,7 +225,7 @@ func (g *golden) run(w *sandbox.World, s sandbox.Session, rec *Recorder) {
 			g.compare(st.line, want, out)
 			out, i = nil, j-1
 		case "!":
-			out = append(out, splitLines(g.action(s, st).Bytes())...)
+			out = append(out, splitLines(g.action(w, s, st).Bytes())...)
 		case "=":
 			g.check(w, s, rec, st)
 		}
@@ -250,8 +256,15 @@ func (g *golden) compare(line int, want, got []string) {
 	g.t.Errorf("%s:%d: server lines differ\n--- want\n%s\n--- got\n%s", g.file, line, strings.Join(want, "\n"), strings.Join(got, "\n"))
 }
 
-func (g *golden) action(s sandbox.Session, st step) sandbox.Output {
+func (g *golden) action(w *sandbox.World, s sandbox.Session, st step) sandbox.Output {
 	switch st.text {
+	case "repair-store":
+		f, ok := w.Store.(*FlakyStore)
+		if !ok {
+			g.t.Fatalf("%s:%d: repair-store needs option store flaky or store-fails-after", g.file, st.line)
+		}
+		f.Repair()
+		return sandbox.Output{}
 	case "timeout":
 		return s.Timeout()
 	case "shutdown":
@@ -281,8 +294,13 @@ func (g *golden) check(w *sandbox.World, s sandbox.Session, rec *Recorder, st st
 			fail("session should be open")
 		}
 	case len(f) == 3 && f[0] == "mailbox":
-		if n := len(w.Store.Messages(f[1])); strconv.Itoa(n) != f[2] {
+		home, box := MailboxOf(g.t, w, f[1])
+		if n := len(home.Store.Messages(box)); strconv.Itoa(n) != f[2] {
 			fail("mailbox %s holds %d messages, want %s", f[1], n, f[2])
+		}
+	case len(f) == 2 && f[0] == "stored":
+		if n, _ := w.Store.Usage(); strconv.Itoa(n) != f[1] {
+			fail("the store holds %d messages, want %s", n, f[1])
 		}
 	case len(f) == 4 && f[0] == "event" && f[1] == "reply":
 		n := 0

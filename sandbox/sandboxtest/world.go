@@ -38,6 +38,14 @@ func GoldenDir(t *testing.T, dir string, newSession func(*sandbox.World, sandbox
 //	option max-store 1000         how much all mailboxes may hold
 //	option mail alice 3 bob 1     test messages waiting in mailboxes
 //	option locked alice           another session holds alice's mailbox
+//	option neighbor 2nde-b.test   another world of the sandbox owns that
+//	                              domain (NeighborEntries), as a class's does
+//	option store flaky            the store is a FlakyStore, working for now
+//	option store-fails-after 1    a FlakyStore that takes one more copy, then
+//	                              fails until ! repair-store
+//
+// A mailbox named lea@2nde-b.test, in mail and locked, is lea's in the
+// neighbour world.
 func OptionWorld(t testing.TB, opts map[string]string) *sandbox.World {
 	t.Helper()
 	atoi := func(k string) int {
@@ -50,21 +58,76 @@ func OptionWorld(t testing.TB, opts map[string]string) *sandbox.World {
 		}
 		return n
 	}
-	w := NewWorld(sandbox.Limits{MaxMessageSize: atoi("max-message-size"), MaxStore: int64(atoi("max-store"))})
+	cfg := sandbox.Config{Name: "test", Limits: sandbox.Limits{
+		MaxMessageSize: atoi("max-message-size"), MaxStore: int64(atoi("max-store")),
+	}}
+	if domains := strings.Fields(opts["neighbor"]); len(domains) > 0 {
+		cfg.Directory = neighbors(domains)
+	}
+	flaky := NewFlakyStore(sandbox.NewMemoryStore())
+	if opts["store"] == "flaky" || opts["store-fails-after"] != "" {
+		cfg.Store = flaky
+	}
+	w := newWorld(cfg, 0x12A36E8003D4)
 	f := strings.Fields(opts["mail"])
 	for i := 0; i+1 < len(f); i += 2 {
 		n, err := strconv.Atoi(f[i+1])
 		if err != nil {
 			t.Fatalf("option mail: bad count %q", f[i+1])
 		}
-		FillMailbox(t, w, f[i], n)
+		home, box := MailboxOf(t, w, f[i])
+		FillMailbox(t, home, box, n)
 	}
-	for _, box := range strings.Fields(opts["locked"]) {
-		if !w.Store.Lock(box) {
-			t.Fatalf("option locked: %s already locked", box)
+	for _, name := range strings.Fields(opts["locked"]) {
+		if home, box := MailboxOf(t, w, name); !home.Store.Lock(box) {
+			t.Fatalf("option locked: %s already locked", name)
 		}
 	}
+	if opts["store-fails-after"] != "" {
+		flaky.Break(atoi("store-fails-after")) // after the test mail is in
+	}
 	return w
+}
+
+// neighbors makes a world for each domain and returns the directory that
+// finds them. The worlds' own ids start far from the main world's, so a
+// transcript shows at a glance which world made a message.
+func neighbors(domains []string) func(string) *sandbox.World {
+	worlds := map[string]*sandbox.World{}
+	for i, d := range domains {
+		worlds[d] = newWorld(sandbox.Config{
+			Name: "neighbor-" + d, Domain: d, Entries: NeighborEntries(),
+		}, 0xB00000000001+uint64(i)<<32)
+	}
+	return func(domain string) *sandbox.World { return worlds[domain] }
+}
+
+// NeighborEntries are the addresses of a neighbour world: two students, the
+// class list, an alias and a mailbox that is always full. The passwords are
+// not the names, so a login that works proves the neighbour's entry was used.
+func NeighborEntries() []sandbox.Entry {
+	return []sandbox.Entry{
+		{Local: "lea", Kind: sandbox.KindUser, FullName: "Léa Girard", Password: "plume"},
+		{Local: "hugo", Kind: sandbox.KindUser, FullName: "Hugo Roux", Password: "craie"},
+		{Local: "classe", Kind: sandbox.KindList, FullName: "2nde B", Members: []string{"lea", "hugo"}},
+		{Local: "prof", Kind: sandbox.KindAlias, Target: "hugo"},
+		{Local: "full", Kind: sandbox.KindUser, Password: "full", Quota: sandbox.FullQuota},
+	}
+}
+
+// MailboxOf resolves a mailbox name of a transcript: "alice" is w's,
+// "lea@2nde-b.test" lea's in the neighbour world of 2nde-b.test.
+func MailboxOf(t testing.TB, w *sandbox.World, name string) (*sandbox.World, string) {
+	t.Helper()
+	local, domain, ok := strings.Cut(name, "@")
+	if !ok {
+		return w, name
+	}
+	n := w.Neighbor(domain)
+	if n == nil {
+		t.Fatalf("mailbox %s: no neighbour world owns %s", name, domain)
+	}
+	return n, local
 }
 
 // FillMailbox delivers n test messages to box and returns them. The second

@@ -178,7 +178,10 @@ func (s *Session) recipient(p Path) *sandbox.Reply {
 		}
 		p.Domain, p.Mailbox = s.World.Domain, p.Local+"@"+s.World.Domain
 	}
-	if !s.World.IsLocalDomain(p.Domain) {
+	// A neighbour world's users are local too: every world of the sandbox
+	// is this server's to deliver to. Any other domain would be relaying.
+	home := s.home(p.Domain)
+	if home == nil {
 		key := "rcpt.relay"
 		if p.Route != "" {
 			key = "rcpt.relay.route"
@@ -190,7 +193,7 @@ func (s *Session) recipient(p Path) *sandbox.Reply {
 	if s.rcpts >= s.World.Limits.MaxRecipients {
 		return reply(452, "4.5.3", "rcpt.too_many", "limit", strconv.Itoa(s.World.Limits.MaxRecipients))
 	}
-	e, ok := s.World.Lookup(p.Local)
+	e, ok := home.Lookup(p.Local)
 	if !ok {
 		return reply(550, "5.1.1", "rcpt.unknown", "addr", addr)
 	}
@@ -202,10 +205,11 @@ func (s *Session) recipient(p Path) *sandbox.Reply {
 	case sandbox.KindBroken:
 		return reply(451, "4.3.0", "rcpt.broken", "addr", addr)
 	}
-	return s.accept(p, e, addr)
+	return s.accept(p, home, e, addr)
 }
 
-func (s *Session) accept(p Path, e sandbox.Entry, addr string) *sandbox.Reply {
+// accept adds the recipient e of world home to the envelope.
+func (s *Session) accept(p Path, home *sandbox.World, e sandbox.Entry, addr string) *sandbox.Reply {
 	s.rcpts++
 	for _, to := range s.env.To {
 		if strings.EqualFold(to, p.Mailbox) {
@@ -217,19 +221,21 @@ func (s *Session) accept(p Path, e sandbox.Entry, addr string) *sandbox.Reply {
 	s.envelopeChanged()
 	switch {
 	case e.Kind == sandbox.KindForward:
-		return reply(251, "2.1.5", "rcpt.forward", "addr", addr, "target", s.World.Address(e.Target))
+		return reply(251, "2.1.5", "rcpt.forward", "addr", addr, "target", home.Address(e.Target))
 	case p.Route != "":
 		return reply(250, "2.1.5", "rcpt.ok.route", "addr", addr, "route", p.Route)
 	case e.Kind == sandbox.KindList:
 		return reply(250, "2.1.5", "rcpt.ok.list", "addr", addr, "count", strconv.Itoa(len(e.Members)))
 	case e.Kind == sandbox.KindAlias:
-		return reply(250, "2.1.5", "rcpt.ok.alias", "addr", addr, "target", s.World.Address(e.Target))
+		return reply(250, "2.1.5", "rcpt.ok.alias", "addr", addr, "target", home.Address(e.Target))
 	case !p.Brackets:
 		return reply(250, "2.1.5", "rcpt.ok.brackets", "addr", addr)
 	case p.Space:
 		return reply(250, "2.1.5", "rcpt.ok.space", "addr", addr)
 	case e.Quota == sandbox.FullQuota:
 		return reply(250, "2.1.5", "rcpt.ok.full", "addr", addr)
+	case home != s.World:
+		return reply(250, "2.1.5", "rcpt.ok.neighbor", "addr", addr, "domain", home.Domain)
 	}
 	return reply(250, "2.1.5", "rcpt.ok", "addr", addr)
 }

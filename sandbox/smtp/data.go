@@ -68,6 +68,7 @@ func (s *Session) endData() {
 	s.data = nil
 	s.lines.Max = sandbox.MaxCommandLine
 	limit := s.World.Limits.MaxMessageSize
+	rts := s.routes()
 	var r *sandbox.Reply
 	switch {
 	case m.bare:
@@ -76,7 +77,7 @@ func (s *Session) endData() {
 		r = reply(554, "5.6.0", "data.line_too_long", "line", strconv.Itoa(m.long), "limit", strconv.Itoa(sandbox.MaxTextLine))
 	case m.overflow:
 		r = reply(552, "5.3.4", "data.too_big", "size", strconv.Itoa(m.octets), "limit", strconv.Itoa(limit))
-	case !s.hasRoom(m.octets):
+	case !s.hasRoom(rts, m.octets):
 		r = reply(452, "4.3.1", "data.no_storage")
 	}
 	if r != nil {
@@ -84,16 +85,26 @@ func (s *Session) endData() {
 		s.reset(Ready)
 		return
 	}
-	s.deliver(m.text.Bytes())
+	// Accepted or not, the transaction is over: the next one starts with
+	// MAIL (RFC 5321 §4.1.1.4).
+	s.deliver(m.text.Bytes(), rts)
 	s.reset(Ready)
 }
 
-// hasRoom reports whether the store can take a copy of size octets for every
-// recipient. Checking first means a message is delivered to all or to none.
-func (s *Session) hasRoom(size int) bool {
-	_, used := s.World.Store.Usage()
-	copies := int64(len(s.routes())) * int64(size+traceAllowance)
-	return used+copies <= s.World.Limits.MaxStore
+// hasRoom reports whether every store can take a copy of size octets for
+// each of its recipients, within its own world's limit. Checking first means
+// a message is delivered to all or to none.
+func (s *Session) hasRoom(rts []route, size int) bool {
+	need := map[*sandbox.World]int64{s.World: 0}
+	for _, rt := range rts {
+		need[rt.world] += int64(size + traceAllowance)
+	}
+	for w, copies := range need {
+		if _, used := w.Store.Usage(); used+copies > w.Limits.MaxStore {
+			return false
+		}
+	}
+	return true
 }
 
 // traceAllowance is room for the Return-Path and Received lines of a copy.

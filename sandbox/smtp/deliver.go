@@ -12,96 +12,189 @@ import (
 
 // route is one mailbox a recipient's copy goes to.
 type route struct {
-	rcpt    string // the RCPT TO address
-	mailbox string // local part of the mailbox
+	rcpt    string         // the RCPT TO address
+	world   *sandbox.World // the world keeping the mailbox: the session's, or a neighbour
+	mailbox string         // local part of the mailbox
+}
+
+// home is the world that owns a recipient domain: the session's own, another
+// world of the sandbox (a class's, reached over the shared TCP port), or nil
+// when no world does and the address is someone else's to deliver.
+func (s *Session) home(domain string) *sandbox.World {
+	if s.World.IsLocalDomain(domain) {
+		return s.World
+	}
+	return s.World.Neighbor(domain)
 }
 
 // routes expands the envelope's recipients into mailboxes: a list reaches its
-// members, an alias or forward its target. Each mailbox gets one copy, even
-// when several recipients lead to it.
+// members, an alias or forward its target, each within the world that owns
+// the recipient. Each mailbox gets one copy, even when several recipients
+// lead to it.
 func (s *Session) routes() []route {
+	type box struct {
+		world *sandbox.World
+		local string
+	}
 	var out []route
-	seen := map[string]bool{}
-	var add func(rcpt, local string, depth int)
-	add = func(rcpt, local string, depth int) {
-		e, ok := s.World.Lookup(local)
+	seen := map[box]bool{}
+	var add func(w *sandbox.World, rcpt, local string, depth int)
+	add = func(w *sandbox.World, rcpt, local string, depth int) {
+		e, ok := w.Lookup(local)
 		if !ok || depth > 4 {
 			return
 		}
 		switch e.Kind {
 		case sandbox.KindList:
 			for _, m := range e.Members {
-				add(rcpt, m, depth+1)
+				add(w, rcpt, m, depth+1)
 			}
 		case sandbox.KindAlias, sandbox.KindForward:
-			add(rcpt, e.Target, depth+1)
+			add(w, rcpt, e.Target, depth+1)
 		case sandbox.KindUser:
-			if !seen[e.Local] {
-				seen[e.Local] = true
-				out = append(out, route{rcpt: rcpt, mailbox: e.Local})
+			if b := (box{w, e.Local}); !seen[b] {
+				seen[b] = true
+				out = append(out, route{rcpt: rcpt, world: w, mailbox: e.Local})
 			}
 		}
 	}
 	for _, rcpt := range s.env.To {
-		local, _, _ := cutAddress(rcpt)
-		add(rcpt, local, 0)
+		local, domain, _ := cutAddress(rcpt)
+		if w := s.home(domain); w != nil {
+			add(w, rcpt, local, 0)
+		}
 	}
 	return out
 }
 
-// deliver accepts text, tells the client, and stores a copy in every mailbox.
-func (s *Session) deliver(text []byte) {
+// letter is one copy of the message on its way to one mailbox.
+type letter struct {
+	route
+	msg    *sandbox.Message
+	stored bool
+	err    error // why the store refused the copy, if it did
+}
+
+// deliver stores a copy in every mailbox, and only then answers 250: with
+// 250 the server takes responsibility for the message (RFC 5321 §6.1), so
+// it must hold it safely first. A mailbox over quota does not stop the
+// others: that copy bounces after the 250, as on a real server. A store
+// that cannot write at all stops everything: the copies already written
+// are taken back and the client is told to try later, since it still has
+// the message. Only an accepted message gets its message event.
+func (s *Session) deliver(text []byte, rts []route) {
 	id := s.World.NewID()
 	env := s.env.Clone()
 	a := sandbox.Analyze(env, text)
+	letters := s.letters(id, env, a, text, rts)
+	if r := store(letters); r != nil {
+		unstore(letters)
+		s.Send(r)
+		return
+	}
 	s.Emit(sandbox.Event{Kind: sandbox.EventMessage, Message: &sandbox.Accepted{
 		ID: id, Envelope: env, Size: len(text), Analysis: a,
 	}})
 	s.Send(reply(250, "2.0.0", "data.ok", "id", id))
+	for _, l := range letters {
+		s.settle(l, text)
+	}
+}
+
+// letters builds the copy of each route: the text without its Bcc field,
+// under the trace lines of the world that receives it.
+func (s *Session) letters(id string, env sandbox.Envelope, a sandbox.Analysis, text []byte, rts []route) []*letter {
 	body, bcc := withoutBcc(text)
 	now := s.World.Now()
-	for _, rt := range s.routes() {
+	out := make([]*letter, 0, len(rts))
+	for _, rt := range rts {
 		m := &sandbox.Message{
 			ID: id, Mailbox: rt.mailbox, Arrived: now, Bcc: bcc, Envelope: env,
 			Subject: a.Subject, From: strings.Join(a.From, ", "),
 		}
-		trace := s.trace(id, env, rt.rcpt, now)
+		trace := s.trace(id, env, rt, now)
 		m.Raw, m.Trace = append([]byte(trace), body...), len(trace)
-		s.store(m, rt, text)
+		out = append(out, &letter{route: rt, msg: m})
+	}
+	return out
+}
+
+// store writes every copy into its world's store, with that world's quota
+// and limits. It stops at the first store that cannot write and returns the
+// 451 the message then gets; a full mailbox or store only marks its own
+// copy, which will bounce.
+func store(letters []*letter) *sandbox.Reply {
+	for _, l := range letters {
+		e, _ := l.world.Lookup(l.mailbox)
+		l.err = l.world.Store.Deliver(l.msg, quota(l.world, e), l.world.Limits.MaxStore)
+		if errors.Is(l.err, sandbox.ErrStoreUnavailable) {
+			return reply(451, "4.3.0", "data.store_unavailable")
+		}
+		l.stored = l.err == nil
+	}
+	return nil
+}
+
+// unstore takes back the copies already written, so that a message the
+// server did not accept leaves nothing in any mailbox.
+func unstore(letters []*letter) {
+	for _, l := range letters {
+		if l.stored {
+			l.world.Store.Remove(l.mailbox, []string{l.msg.UID})
+			l.stored = false
+		}
 	}
 }
 
-// store puts one copy in its mailbox, or bounces it to the sender.
-func (s *Session) store(m *sandbox.Message, rt route, original []byte) {
-	e, _ := s.World.Lookup(rt.mailbox)
-	quota := e.Quota
-	if quota == 0 {
-		quota = s.World.Limits.MaxMailbox
+// quota is how much e's mailbox may hold: its own quota, or its world's.
+func quota(w *sandbox.World, e sandbox.Entry) int64 {
+	if e.Quota != 0 {
+		return e.Quota
 	}
-	err := s.World.Store.Deliver(m, quota, s.World.Limits.MaxStore)
-	if err == nil {
-		s.delivered(m, rt.rcpt, "delivery.ok", "rcpt", rt.rcpt)
+	return w.Limits.MaxMailbox
+}
+
+// settle reports, after the 250, what became of one copy: stored, or
+// bounced to the sender.
+func (s *Session) settle(l *letter, original []byte) {
+	if l.stored {
+		s.report(l.world, delivered(l.msg, l.rcpt, "delivery.ok", "rcpt", l.rcpt))
 		return
 	}
 	why := "delivery.store_full"
-	if errors.Is(err, sandbox.ErrMailboxFull) {
+	if errors.Is(l.err, sandbox.ErrMailboxFull) {
 		why = "delivery.mailbox_full"
 	}
-	s.bounce(m, rt, why, original)
+	s.bounce(l, why, original)
 }
 
-func (s *Session) delivered(m *sandbox.Message, rcpt, reason string, kv ...string) {
-	s.Emit(sandbox.Event{Kind: sandbox.EventDelivery, Delivery: &sandbox.Delivery{
+// delivered describes a copy that reached its mailbox.
+func delivered(m *sandbox.Message, rcpt, reason string, kv ...string) *sandbox.Delivery {
+	return &sandbox.Delivery{
 		MessageID: m.ID, Recipient: rcpt, Mailbox: m.Mailbox, UID: m.UID,
 		Status: sandbox.Delivered, Reason: reason, Args: sandbox.Args(kv...),
-	}})
+	}
+}
+
+// report emits what became of a copy kept in world w. When w is a
+// neighbour, the event is published there too, so the pages following that
+// world learn that one of its mailboxes changed. That copy names no
+// session: session ids are numbered per world, and this one's would name a
+// stranger there.
+func (s *Session) report(w *sandbox.World, d *sandbox.Delivery) {
+	s.Emit(sandbox.Event{Kind: sandbox.EventDelivery, Delivery: d})
+	if w != s.World {
+		there := *d
+		w.Publish(sandbox.Event{Kind: sandbox.EventDelivery, Proto: sandbox.SMTP, Delivery: &there})
+	}
 }
 
 // bounce reports a failed delivery to the envelope sender, as a server must
-// once it has said 250: with a null sender, so a bounce never bounces.
-func (s *Session) bounce(m *sandbox.Message, rt route, why string, original []byte) {
-	d := &sandbox.Delivery{MessageID: m.ID, Recipient: rt.rcpt, Mailbox: rt.mailbox, Reason: why}
-	from := *m.Envelope.From
+// once it has said 250: with a null sender, so a bounce never bounces. Only
+// a user of the session's own world can receive it.
+func (s *Session) bounce(l *letter, why string, original []byte) {
+	d := &sandbox.Delivery{MessageID: l.msg.ID, Recipient: l.rcpt, Mailbox: l.mailbox, Reason: why}
+	from := *l.msg.Envelope.From
 	local, domain, _ := cutAddress(from)
 	owner, ok := s.World.Lookup(local)
 	switch {
@@ -112,9 +205,9 @@ func (s *Session) bounce(m *sandbox.Message, rt route, why string, original []by
 	default:
 		d.Status, d.Args = sandbox.Bounced, sandbox.Args("sender", from)
 	}
-	s.Emit(sandbox.Event{Kind: sandbox.EventDelivery, Delivery: d})
+	s.report(l.world, d)
 	if d.Status == sandbox.Bounced {
-		s.sendBounce(m, rt, why, owner, original)
+		s.sendBounce(l.msg, l.route, why, owner, original)
 	}
 }
 
@@ -134,18 +227,15 @@ func (s *Session) sendBounce(m *sandbox.Message, rt route, why string, owner san
 		Subject: catalog.Wire("smtp.bounce.subject", nil), From: "MAILER-DAEMON@" + s.World.Host}
 	trace := "Return-Path: <>\r\n"
 	b.Raw, b.Trace = append([]byte(trace), text...), len(trace)
-	quota := max(owner.Quota, 0)
-	if quota == 0 {
-		quota = s.World.Limits.MaxMailbox
-	}
-	if err := s.World.Store.Deliver(b, quota, s.World.Limits.MaxStore); err == nil {
-		s.delivered(b, *m.Envelope.From, "delivery.bounce", "rcpt", rt.rcpt)
+	owner.Quota = max(owner.Quota, 0)
+	if err := s.World.Store.Deliver(b, quota(s.World, owner), s.World.Limits.MaxStore); err == nil {
+		s.report(s.World, delivered(b, *m.Envelope.From, "delivery.bounce", "rcpt", rt.rcpt))
 	}
 }
 
 // trace is the Return-Path and Received lines the delivering server puts on
-// top of a copy (RFC 5321 §4.4).
-func (s *Session) trace(id string, env sandbox.Envelope, rcpt string, now time.Time) string {
+// top of a copy (RFC 5321 §4.4), in the name of the world that receives it.
+func (s *Session) trace(id string, env sandbox.Envelope, rt route, now time.Time) string {
 	with := "SMTP"
 	if s.esmtp {
 		with = "ESMTP"
@@ -153,8 +243,8 @@ func (s *Session) trace(id string, env sandbox.Envelope, rcpt string, now time.T
 	var b strings.Builder
 	b.WriteString("Return-Path: <" + *env.From + ">\r\n")
 	b.WriteString("Received: from " + echo(s.helo) + " ([" + s.clientIP() + "])\r\n")
-	b.WriteString("\tby " + s.World.Host + " (smtplab) with " + with + " id " + id + "\r\n")
-	b.WriteString("\tfor <" + rcpt + ">; " + now.Format(time.RFC1123Z) + "\r\n")
+	b.WriteString("\tby " + rt.world.Host + " (smtplab) with " + with + " id " + id + "\r\n")
+	b.WriteString("\tfor <" + rt.rcpt + ">; " + now.Format(time.RFC1123Z) + "\r\n")
 	return b.String()
 }
 

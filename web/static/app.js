@@ -1,21 +1,12 @@
 // smtplab's page script: wires the terminal, the panels, the live view and
 // the lesson steps to the WebSocket.
-import { t } from './i18n.js';
-import { Socket } from './socket.js';
+import { Socket, linkStatus } from './socket.js';
 import { Terminal } from './terminal.js';
 import { Panels } from './panels.js';
 import { Live } from './live.js';
 import { Lesson, showListProgress, loadProgress } from './lesson.js';
 
 const TERMINAL_KEY = 'smtplab.terminal';
-
-function linkStatus(state, seconds) {
-  const s = document.getElementById('link-status') || document.getElementById('live-status');
-  document.body.dataset.ws = state;
-  if (!s) return;
-  s.dataset.state = state;
-  s.textContent = state === 'lost' ? t('link.lost', { s: seconds }) : t('link.' + state);
-}
 
 function startWorkbench() {
   const lessonEl = document.querySelector('.lesson[data-lesson]');
@@ -71,6 +62,12 @@ function startLive() {
     },
   });
 }
+
+// A form with data-confirm asks before it is sent (removing a student…).
+document.addEventListener('submit', (e) => {
+  const form = e.target.closest('form[data-confirm]');
+  if (form && !window.confirm(form.dataset.confirm)) e.preventDefault();
+});
 
 if (document.getElementById('workbench')) startWorkbench();
 else if (document.body.dataset.page === 'live') startLive();

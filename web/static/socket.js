@@ -1,4 +1,16 @@
 // A WebSocket to /ws that reconnects by itself and says so.
+import { t } from './i18n.js';
+
+// linkStatus shows the state of the link in the page's status element
+// (#link-status, or #live-status on the live page) and on <body>.
+export function linkStatus(state, seconds) {
+  const s = document.getElementById('link-status') || document.getElementById('live-status');
+  document.body.dataset.ws = state;
+  if (!s) return;
+  s.dataset.state = state;
+  s.textContent = state === 'lost' ? t('link.lost', { s: seconds }) : t('link.' + state);
+}
+
 export class Socket {
   // hello() returns the first message to send after each (re)connection;
   // onMessage gets every message; onState gets 'connecting', 'open', 'lost'.

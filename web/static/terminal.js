@@ -8,6 +8,29 @@ const STANDARD = { smtp: 25, pop3: 110, pop2: 109 };
 const SERVICE_NAMES = { smtp: 'smtp', mail: 'smtp', pop3: 'pop3', pop: 'pop3', 'pop-3': 'pop3', pop2: 'pop2', 'pop-2': 'pop2' };
 const FONT_KEY = 'smtplab.fontSize';
 
+// drawEvent draws one engine event in transcript as the terminal shows it:
+// telnet's own lines when a connection opens or closes, the protocol lines
+// in between. host is the server dialled, when the event does not name it.
+// The teacher's watch page draws a student's terminal with it too.
+export function drawEvent(transcript, ev, x, host) {
+  switch (ev.kind) {
+    case 'open':
+      transcript.system(t('shell.connected', { host: ev.open && ev.open.host ? ev.open.host : host }));
+      transcript.system(t('shell.escape'));
+      return;
+    case 'close':
+      transcript.system(t('shell.closed'));
+      return;
+  }
+  transcript.event(ev, x);
+}
+
+// sessionMode is the line under a terminal in a session: protocol and state.
+export function sessionMode(proto, state) {
+  if (state === 'IN_DATA') return t('mode.data');
+  return t('mode.session', { proto: (proto || '').toUpperCase(), state: state || '' });
+}
+
 export class Terminal {
   constructor(socket, { onEvent }) {
     this.socket = socket;
@@ -20,6 +43,10 @@ export class Terminal {
     const body = document.body.dataset;
     this.host = body.host;
     this.domain = body.domain;
+    // A student of a class also reaches the class's own mail server.
+    this.classHost = body.classHost || '';
+    this.classDomain = body.classDomain || '';
+    this.peer = this.host;
     this.ports = {
       smtp: [STANDARD.smtp, Number(body.smtpPort)],
       pop3: [STANDARD.pop3, Number(body.pop3Port)],
@@ -38,11 +65,10 @@ export class Terminal {
 
   // Engine events addressed to this terminal.
   event(ev, x, replaying) {
+    drawEvent(this.transcript, ev, x, this.peer);
     switch (ev.kind) {
       case 'open':
         this.proto = ev.proto;
-        this.transcript.system(t('shell.connected', { host: this.host }));
-        this.transcript.system(t('shell.escape'));
         this.setMode('session');
         break;
       case 'state':
@@ -50,14 +76,10 @@ export class Terminal {
         this.setMode(this.mode);
         break;
       case 'close':
-        this.transcript.system(t('shell.closed'));
         this.proto = null;
         this.state = null;
         this.setMode('shell');
         break;
-
-      default:
-        this.transcript.event(ev, x);
     }
     this.onEvent(ev, x, replaying);
   }
@@ -100,18 +122,24 @@ export class Terminal {
     const rest = args.filter((a) => !a.startsWith('-'));
     if (rest.length < 1) return this.transcript.system(t('shell.usage', { cmd }), 'warn');
     const [host, portArg = cmd === 'telnet' ? '23' : ''] = rest;
-    if (!this.knownHost(host)) return this.transcript.system(t('shell.unknownHost', { cmd, host }), 'warn');
+    const world = this.worldOf(host);
+    if (world === null) return this.transcript.system(t('shell.unknownHost', { cmd, host }), 'warn');
     const proto = this.protoFor(portArg);
     if (cmd === 'telnet') this.transcript.system(t('shell.trying'));
     if (!proto) return this.transcript.system(t('shell.refused', { cmd, port: portArg }), 'warn');
-    if (!this.socket.send({ t: 'open', proto })) return this.transcript.system(t('link.down'), 'warn');
+    this.peer = world === 'class' ? this.classHost : this.host;
+    if (!this.socket.send({ t: 'open', proto, world })) return this.transcript.system(t('link.down'), 'warn');
     this.setMode('connecting');
   }
 
-  knownHost(h) {
+  // worldOf says which server a host name reaches: 'class' (the class's
+  // own), '' (the practice server), or null (no such host).
+  worldOf(h) {
     h = h.toLowerCase().replace(/\.$/, '');
-    return ['localhost', '127.0.0.1', '::1', this.host, this.domain, 'mail', 'smtp', 'pop', 'pop3']
+    if (this.classDomain && [this.classHost, this.classDomain].concat(['smtp.', 'pop.', 'pop3.'].map((p) => p + this.classDomain)).includes(h)) return 'class';
+    const practice = ['localhost', '127.0.0.1', '::1', this.host, this.domain, 'mail', 'smtp', 'pop', 'pop3']
       .includes(h) || h === 'smtp.' + this.domain || h === 'pop.' + this.domain || h === 'pop3.' + this.domain;
+    return practice ? '' : null;
   }
 
   protoFor(port) {
@@ -129,7 +157,7 @@ export class Terminal {
     let info = '';
     if (mode === 'session') {
       prompt = inData ? 'DATA ›' : (this.proto || '').toUpperCase() + ' ›';
-      info = inData ? t('mode.data') : t('mode.session', { proto: (this.proto || '').toUpperCase(), state: this.state || '' });
+      info = sessionMode(this.proto, this.state);
     } else if (mode === 'connecting') {
       prompt = '…';
     }

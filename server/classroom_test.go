@@ -1,0 +1,285 @@
+package server_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"smtplab/classroom"
+	"smtplab/lessons"
+	"smtplab/sandbox"
+	"smtplab/sandbox/engine"
+	"smtplab/server"
+	"smtplab/storage"
+)
+
+const teacherKey = "k3y-for-tests"
+
+// classApp is a server in classroom mode on an in-memory store.
+func classApp(t *testing.T) (*httptest.Server, *classroom.Manager) {
+	t.Helper()
+	lib, err := lessons.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := storage.NewMemory()
+	m, err := classroom.NewManager(classroom.Config{Repo: st.Classroom(), Mailboxes: st.Mailboxes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sandbox.NewWorld(sandbox.Config{Name: "default", Directory: m.World})
+	s := server.New(server.Config{World: w, Lessons: lib, NewSession: engine.New, Classroom: m, TeacherKey: teacherKey})
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	return ts, m
+}
+
+// person is one person's browser: its own cookies.
+type person struct {
+	t  *testing.T
+	ts *httptest.Server
+	c  *http.Client
+}
+
+func newPerson(t *testing.T, ts *httptest.Server) *person {
+	jar, _ := cookiejar.New(nil)
+	return &person{t: t, ts: ts, c: &http.Client{Jar: jar}}
+}
+
+func (b *person) do(req *http.Request) (int, string) {
+	b.t.Helper()
+	req.Header.Set("Accept-Language", "fr")
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+func (b *person) get(path string) (int, string) {
+	req, _ := http.NewRequest(http.MethodGet, b.ts.URL+path, nil)
+	return b.do(req)
+}
+
+func (b *person) post(path string, form url.Values) (int, string) {
+	req, _ := http.NewRequest(http.MethodPost, b.ts.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf is the form token of the page at path.
+func (b *person) csrf(path string) string {
+	b.t.Helper()
+	_, body := b.get(path)
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		b.t.Fatalf("no csrf field on %s:\n%.500s", path, body)
+	}
+	return m[1]
+}
+
+// ws opens the page WebSocket with this browser's cookies.
+func (b *person) ws() *wsClient {
+	b.t.Helper()
+	u, _ := url.Parse(b.ts.URL)
+	var parts []string
+	for _, c := range b.c.Jar.Cookies(u) {
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	ws, _, err := dialWS(b.ts, http.Header{"Origin": {b.ts.URL}, "Cookie": {strings.Join(parts, "; ")}})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { ws.Close() })
+	return &wsClient{t: b.t, ws: ws}
+}
+
+func (b *person) join(code, name string) {
+	b.t.Helper()
+	status, body := b.post("/join", url.Values{"code": {code}, "name": {name}, "csrf": {b.csrf("/join")}})
+	if status != http.StatusOK || !strings.Contains(body, "@") {
+		b.t.Fatalf("join as %s: %d\n%.500s", name, status, body)
+	}
+}
+
+func TestTeacherPagesNeedTheKey(t *testing.T) {
+	ts, m := classApp(t)
+	c, _ := m.Create("2nde B", "fr", nil)
+	anon := newPerson(t, ts)
+	for _, path := range []string{"/teacher", "/teacher?key=wrong", "/teacher/classes/" + c.ID,
+		"/teacher/classes/" + c.ID + "/progress.csv", "/teacher/classes/" + c.ID + "/transcripts.txt",
+		"/teacher/classes/" + c.ID + "/projector"} {
+		if status, body := anon.get(path); status != http.StatusForbidden || !strings.Contains(body, "teacher?key=") {
+			t.Errorf("GET %s without the key: %d", path, status)
+		}
+	}
+	if status, _ := anon.post("/teacher/classes", url.Values{"name": {"x"}}); status != http.StatusForbidden {
+		t.Errorf("POST without the key: %d", status)
+	}
+	// A student's cookie is no teacher key.
+	lea := newPerson(t, ts)
+	lea.join(c.Code, "Léa")
+	if status, _ := lea.get("/teacher"); status != http.StatusForbidden {
+		t.Errorf("a student reaches /teacher: %d", status)
+	}
+	ws := lea.ws()
+	ws.send(map[string]any{"t": "hello", "page": "teacher", "class": c.ID})
+	if m := ws.read(); !m.isError("teacher") {
+		t.Errorf("a student's teacher hello got %s", m)
+	}
+
+	teacher := newPerson(t, ts)
+	if status, body := teacher.get("/teacher?key=" + teacherKey); status != http.StatusOK || !strings.Contains(body, "2nde B") {
+		t.Fatalf("with the key: %d", status)
+	}
+	// The form needs its token.
+	if status, _ := teacher.post("/teacher/classes", url.Values{"name": {"No token"}}); status != http.StatusForbidden {
+		t.Errorf("POST without csrf: %d", status)
+	}
+	if status, _ := teacher.post("/teacher/classes", url.Values{"name": {"CM2"}, "locale": {"fr"}, "csrf": {teacher.csrf("/teacher")}}); status != http.StatusOK {
+		t.Errorf("create: %d", status)
+	}
+	if len(m.Classes()) != 2 {
+		t.Errorf("classes: %d", len(m.Classes()))
+	}
+}
+
+// TestClassMailAndPrivacy: Léa writes to Tom with Zoé in Bcc on the class
+// server; each sees their own copy, Tom's shows no trace of Zoé, and nobody
+// reaches a classmate's mailbox, even with a forged request.
+func TestClassMailAndPrivacy(t *testing.T) {
+	ts, m := classApp(t)
+	c, _ := m.Create("2nde B", "fr", []string{"bcc"})
+	people := map[string]*person{}
+	for _, name := range []string{"Léa", "Tom", "Zoé"} {
+		people[name] = newPerson(t, ts)
+		people[name].join(c.Code, name)
+	}
+	lea := people["Léa"].ws()
+	lea.hello(nil)
+	lea.send(map[string]any{"t": "open", "proto": "smtp", "world": "class"})
+	lea.untilReply(220)
+	lea.send(input("HELO lea.example", "MAIL FROM:<lea@2nde-b.test>", "RCPT TO:<tom@2nde-b.test>", "RCPT TO:<zoe@2nde-b.test>",
+		"DATA", "From: lea@2nde-b.test", "To: tom@2nde-b.test", "Bcc: zoe@2nde-b.test", "Subject: Fete", "", "Samedi.", ".", "QUIT"))
+	lea.untilReply(221)
+
+	copyOf := func(name, box string) map[string]any {
+		ws := people[name].ws()
+		_, boxes, _ := ws.hello(nil)
+		if got := boxes.box(box); len(got) != 1 {
+			t.Fatalf("%s's box %s: %v\n%s", name, box, got, boxes)
+		}
+		for _, other := range []string{"lea@2nde-b.test", "tom@2nde-b.test", "zoe@2nde-b.test"} {
+			if other != box && strings.Contains(boxes.frame, `"user":"`+other+`"`) {
+				t.Errorf("%s sees the box of %s", name, other)
+			}
+		}
+		var snap struct {
+			Boxes []struct {
+				User     string
+				Messages []struct{ UID string }
+			}
+		}
+		json.Unmarshal([]byte(boxes.frame), &snap)
+		uid := snap.Boxes[0].Messages[0].UID
+		ws.send(map[string]string{"t": "raw", "mailbox": box, "uid": uid})
+		raw, _ := ws.untilT("raw")
+		// A forged request for a classmate's box is refused.
+		for _, other := range []string{"lea@2nde-b.test", "tom@2nde-b.test", "zoe@2nde-b.test", "postmaster@2nde-b.test"} {
+			if other == box {
+				continue
+			}
+			ws.send(map[string]string{"t": "raw", "mailbox": other, "uid": uid})
+			if got := ws.read(); !got.isError("no_message") {
+				t.Errorf("%s read %s's mail: %.200s", name, other, got.frame)
+			}
+		}
+		var msg map[string]any
+		json.Unmarshal([]byte(raw.frame), &msg)
+		return msg
+	}
+	tom := copyOf("Tom", "tom@2nde-b.test")
+	if strings.Contains(strings.ToLower(tom["raw"].(string)), "zoe") || tom["bcc"] != nil {
+		t.Errorf("Tom's copy shows Zoé:\n%v", tom["raw"])
+	}
+	zoe := copyOf("Zoé", "zoe@2nde-b.test")
+	if !strings.Contains(zoe["raw"].(string), "Subject: Fete") {
+		t.Errorf("Zoé's copy:\n%v", zoe["raw"])
+	}
+}
+
+// TestProgressReachesTheDashboard: a step a student reaches ticks live on
+// the teacher's dashboard and lands in the CSV export.
+func TestProgressReachesTheDashboard(t *testing.T) {
+	ts, m := classApp(t)
+	c, _ := m.Create("2nde B", "fr", []string{"bcc"})
+	teacher := newPerson(t, ts)
+	teacher.get("/teacher?key=" + teacherKey)
+	dash := teacher.ws()
+	dash.send(map[string]any{"t": "hello", "page": "teacher", "class": c.ID})
+	dash.untilT("welcome")
+
+	lea := newPerson(t, ts)
+	lea.join(c.Code, "Léa")
+	ws := lea.ws()
+	ws.hello(map[string]any{"page": "lesson", "lesson": "bcc", "done": []string{"envelope", "hidden", "bcc-header"}})
+	ws.send(openMsg("smtp"))
+	ws.untilReply(220)
+	ws.send(input("HELO client.example.test", "MAIL FROM:<alice@example.test>", "RCPT TO:<bob@example.test>", "RCPT TO:<carol@example.test>"))
+	progress, _ := ws.untilT("progress")
+	if !strings.Contains(progress.frame, `"envelope"`) || strings.Contains(progress.frame, `"hidden"`) {
+		t.Errorf("progress trusts the browser's done list or missed the step: %s", progress.frame)
+	}
+	tick, _ := dash.untilT("tick")
+	if !strings.Contains(tick.frame, `"bcc/envelope"`) {
+		t.Errorf("tick %s", tick.frame)
+	}
+	status, csv := teacher.get("/teacher/classes/" + c.ID + "/progress.csv")
+	if status != http.StatusOK || !strings.Contains(csv, "Léa,lea@2nde-b.test,bcc,envelope,") {
+		t.Errorf("CSV %d:\n%s", status, csv)
+	}
+	_, txt := teacher.get("/teacher/classes/" + c.ID + "/transcripts.txt")
+	if !strings.Contains(txt, "RCPT TO:<carol@example.test>") {
+		t.Errorf("transcripts:\n%s", txt)
+	}
+}
+
+// TestJoinCodeGuessingIsLimited: after JoinAttempts wrong codes from one
+// address, even the right code waits.
+func TestJoinCodeGuessingIsLimited(t *testing.T) {
+	ts, m := classApp(t)
+	c, _ := m.Create("2nde B", "fr", nil)
+	b := newPerson(t, ts)
+	token := b.csrf("/join")
+	for i := 0; i < server.JoinAttempts; i++ {
+		if status, _ := b.post("/join", url.Values{"code": {"WRONG" + string(rune('A'+i))}, "name": {"Eve"}, "csrf": {token}}); status != http.StatusBadRequest {
+			t.Fatalf("wrong code %d: %d", i, status)
+		}
+	}
+	if status, _ := b.post("/join", url.Values{"code": {c.Code}, "name": {"Eve"}, "csrf": {token}}); status != http.StatusTooManyRequests {
+		t.Errorf("after %d wrong codes: %d, want 429", server.JoinAttempts, status)
+	}
+}
+
+func TestCSVCellsAreNotFormulas(t *testing.T) {
+	ts, m := classApp(t)
+	c, _ := m.Create("2nde B", "fr", []string{"bcc"})
+	st, _, _ := m.Join(c.Code, "=HYPERLINK(1)")
+	m.Repo().AddStep(classroom.Step{StudentID: st.ID, Lesson: "bcc", Step: "envelope"})
+	teacher := newPerson(t, ts)
+	teacher.get("/teacher?key=" + teacherKey)
+	_, csv := teacher.get("/teacher/classes/" + c.ID + "/progress.csv")
+	if !strings.Contains(csv, "'=HYPERLINK(1)") {
+		t.Errorf("formula not neutralised:\n%s", csv)
+	}
+}

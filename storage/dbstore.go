@@ -1,0 +1,184 @@
+package storage
+
+import (
+	"database/sql"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"smtplab/sandbox"
+)
+
+// dbStore is one world's mailboxes kept in the database, with a copy in
+// memory for reads. A change is written to the database first, and memory
+// follows only once the transaction committed: what a client was told is
+// stored survives a restart, and a failed write changes nothing. POP locks
+// belong to this process's sessions and are kept in memory only.
+type dbStore struct {
+	db    *sql.DB
+	world string
+
+	mu     sync.Mutex
+	loaded bool
+	boxes  map[string][]*sandbox.Message
+	used   map[string]int64 // octets per mailbox
+	locks  map[string]bool
+	octets int64
+	count  int
+	uid    uint64 // last UID counter used
+}
+
+var _ CheckedStore = (*dbStore)(nil)
+
+func newDBStore(db *sql.DB, world string) *dbStore {
+	return &dbStore{db: db, world: world, locks: map[string]bool{}}
+}
+
+// unavailable is the error of a change the database did not make durable.
+func unavailable(err error) error {
+	return fmt.Errorf("%w: %v", sandbox.ErrStoreUnavailable, err)
+}
+
+// ready loads the world from the database unless done; s.mu is held.
+func (s *dbStore) ready() error {
+	if s.loaded {
+		return nil
+	}
+	uid, boxes, err := loadWorld(s.db, s.world)
+	if err != nil {
+		return err
+	}
+	s.uid, s.boxes, s.used = uid, boxes, map[string]int64{}
+	s.octets, s.count = 0, 0
+	for box, msgs := range boxes {
+		for _, m := range msgs {
+			s.used[box] += int64(m.Size())
+			s.octets += int64(m.Size())
+			s.count++
+		}
+	}
+	s.loaded = true
+	return nil
+}
+
+// Deliver checks the limits as sandbox.MemoryStore does, then stores m.
+// The UID counter goes up only once the message is stored.
+func (s *dbStore) Deliver(m *sandbox.Message, quota, maxStore int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ready(); err != nil {
+		return unavailable(err)
+	}
+	size := int64(m.Size())
+	if s.octets+size > maxStore {
+		return sandbox.ErrStoreFull
+	}
+	if s.used[m.Mailbox]+size > quota {
+		return sandbox.ErrMailboxFull
+	}
+	next := s.uid + 1
+	// UIDs are never reused, even after a Clear: RFC 1939 §7.
+	uid := m.ID + "." + strconv.FormatUint(next, 10)
+	if err := insertMessage(s.db, s.world, next, uid, m); err != nil {
+		return unavailable(err)
+	}
+	s.uid = next
+	m.UID = uid
+	s.boxes[m.Mailbox] = append(s.boxes[m.Mailbox], m)
+	s.used[m.Mailbox] += size
+	s.octets += size
+	s.count++
+	return nil
+}
+
+// Messages answers from memory; nothing while the world cannot be loaded.
+func (s *dbStore) Messages(mailbox string) []*sandbox.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ready() != nil {
+		return nil
+	}
+	return append([]*sandbox.Message(nil), s.boxes[mailbox]...)
+}
+
+// Remove is RemoveChecked without the error: a failed write removes nothing.
+func (s *dbStore) Remove(mailbox string, uids []string) int {
+	n, _ := s.RemoveChecked(mailbox, uids)
+	return n
+}
+
+func (s *dbStore) RemoveChecked(mailbox string, uids []string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ready(); err != nil {
+		return 0, unavailable(err)
+	}
+	gone := make(map[string]bool, len(uids))
+	for _, u := range uids {
+		gone[u] = true
+	}
+	var kept, doomed []*sandbox.Message
+	for _, m := range s.boxes[mailbox] {
+		if gone[m.UID] {
+			doomed = append(doomed, m)
+		} else {
+			kept = append(kept, m)
+		}
+	}
+	if len(doomed) == 0 {
+		return 0, nil
+	}
+	if err := deleteMessages(s.db, s.world, doomed); err != nil {
+		return 0, unavailable(err)
+	}
+	for _, m := range doomed {
+		s.used[mailbox] -= int64(m.Size())
+		s.octets -= int64(m.Size())
+		s.count--
+	}
+	s.boxes[mailbox] = kept
+	return len(doomed), nil
+}
+
+func (s *dbStore) Lock(mailbox string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locks[mailbox] {
+		return false
+	}
+	s.locks[mailbox] = true
+	return true
+}
+
+func (s *dbStore) Unlock(mailbox string) {
+	s.mu.Lock()
+	delete(s.locks, mailbox)
+	s.mu.Unlock()
+}
+
+func (s *dbStore) Usage() (int, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ready() != nil {
+		return 0, 0
+	}
+	return s.count, s.octets
+}
+
+// Clear is ClearChecked without the error: a failed write clears nothing.
+func (s *dbStore) Clear() { s.ClearChecked() }
+
+// ClearChecked empties every mailbox; the UID counter and the locks stay.
+func (s *dbStore) ClearChecked() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ready(); err != nil {
+		return unavailable(err)
+	}
+	if _, err := s.db.Exec(`DELETE FROM messages WHERE world = ?`, s.world); err != nil {
+		return unavailable(err)
+	}
+	s.boxes, s.used = map[string][]*sandbox.Message{}, map[string]int64{}
+	s.octets, s.count = 0, 0
+	return nil
+}
