@@ -71,7 +71,7 @@ func (s *Server) renderTeacherHome(w http.ResponseWriter, r *http.Request, statu
 	for _, room := range s.cfg.Classroom.Classes() {
 		v.Classes = append(v.Classes, classItem(room))
 	}
-	v.Lessons = s.lessonItems(p.Locale)
+	v.Lessons = s.lessonItems(p.Locale, true)
 	s.render(w, r, status, web.TeacherHome(p, v))
 }
 

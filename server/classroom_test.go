@@ -283,3 +283,36 @@ func TestCSVCellsAreNotFormulas(t *testing.T) {
 		t.Errorf("formula not neutralised:\n%s", csv)
 	}
 }
+
+// TestClassLessonPage: a class lesson is for students: a visitor is sent to
+// the join page; a student sees it filled with their class server and
+// classmates, and its goals tick on their own session in the class world.
+func TestClassLessonPage(t *testing.T) {
+	ts, m := classApp(t)
+	c, _ := m.Create("2nde B", "en", []string{"class-bcc"})
+	anon := newPerson(t, ts)
+	if status, body := anon.get("/lessons/class-bcc"); status != http.StatusOK || !strings.Contains(body, `name="code"`) {
+		t.Errorf("a visitor on a class lesson: %d, not the join form", status)
+	}
+	if _, body := anon.get("/lessons"); strings.Contains(body, "/lessons/class-bcc") {
+		t.Error("a visitor's lesson list offers a class lesson")
+	}
+	people := map[string]*person{}
+	for _, name := range []string{"Léa", "Tom", "Zoé"} {
+		people[name] = newPerson(t, ts)
+		people[name].join(c.Code, name)
+	}
+	_, page := people["Léa"].get("/lessons/class-bcc")
+	if strings.Contains(page, "{{") || !strings.Contains(page, "mail.2nde-b.test") || !strings.Contains(page, "tom@2nde-b.test") {
+		t.Fatalf("the lesson is not filled for Léa:\n%.3000s", page)
+	}
+	ws := people["Léa"].ws()
+	ws.hello(map[string]any{"page": "lesson", "lesson": "class-bcc"})
+	ws.send(map[string]any{"t": "open", "proto": "smtp", "world": "class"})
+	ws.untilReply(220)
+	ws.send(input("EHLO lea.example"))
+	progress, _ := ws.untilT("progress")
+	if !strings.Contains(progress.frame, `"connect"`) {
+		t.Errorf("progress after EHLO on the class server: %s", progress.frame)
+	}
+}

@@ -18,15 +18,41 @@ import (
 	"smtplab/web"
 )
 
-func (s *Server) lessonItems(locale string) []web.LessonItem {
+// lessonItems lists the lessons; class lessons only when withClass (a
+// student's pages, the teacher's form): they need a class world.
+func (s *Server) lessonItems(locale string, withClass bool) []web.LessonItem {
 	if s.cfg.Lessons == nil {
 		return nil
 	}
 	var items []web.LessonItem
 	for _, l := range s.cfg.Lessons.List(locale) {
+		if l.World == lessons.WorldClass && !withClass {
+			continue
+		}
 		items = append(items, lessonItem(l))
 	}
 	return items
+}
+
+// classVars fill a class lesson for one student: their server, their
+// address, and two classmates to write to (the postmaster while the class
+// has fewer).
+func classVars(sc *studentClass) lessons.ClassVars {
+	v := lessons.ClassVars{Host: sc.room.World.Host, Domain: sc.room.World.Domain, Me: sc.local,
+		Mate1: "postmaster", Mate2: "postmaster"}
+	var mates []string
+	for _, st := range sc.room.Students() {
+		if st.ID != sc.student {
+			mates = append(mates, st.Local)
+		}
+	}
+	if len(mates) > 0 {
+		v.Mate1 = mates[0]
+	}
+	if len(mates) > 1 {
+		v.Mate2 = mates[1]
+	}
+	return v
 }
 
 func lessonItem(l *lessons.Lesson) web.LessonItem {
@@ -42,6 +68,14 @@ func (s *Server) lesson(w http.ResponseWriter, r *http.Request) {
 	if l == nil {
 		s.notFound(w, r)
 		return
+	}
+	if l.World == lessons.WorldClass {
+		st, room, ok := s.student(r)
+		if !ok {
+			http.Redirect(w, r, "/join", http.StatusSeeOther)
+			return
+		}
+		l = l.ForClass(classVars(s.studentClassOf(st, room)))
 	}
 	p := s.pageData(r, "lessons", "")
 	p.Title = l.Title
@@ -202,8 +236,15 @@ func (c *wsConn) startLesson(slug string, done []string) {
 	if !ok {
 		return
 	}
+	world := c.visitor.world
+	if l.World == lessons.WorldClass {
+		if c.student == nil {
+			return
+		}
+		l, world = l.ForClass(classVars(c.student)), c.student.room.World
+	}
 	run := c.terminal.lesson(slug, func() *lessonRun {
-		r := &lessonRun{slug: slug, checker: lessons.NewChecker(l, c.visitor.world)}
+		r := &lessonRun{slug: slug, checker: lessons.NewChecker(l, world)}
 		if c.student != nil {
 			r.reached = func(done []string) { c.s.reached(c.student, slug, done) }
 		}

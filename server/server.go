@@ -123,8 +123,10 @@ func (s *Server) newVisitorWorld(name string) *sandbox.World {
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(recoverer(s.log), securityHeaders, s.withLocale)
-	r.Get("/", s.page("home", func(p web.Page) templ.Component { return web.Home(p, s.lessonItems(p.Locale)) }))
-	r.Get("/lessons", s.page("lessons", func(p web.Page) templ.Component { return web.LessonList(p, s.lessonItems(p.Locale)) }))
+	r.Get("/", s.page("home", func(p web.Page) templ.Component { return web.Home(p, s.lessonItems(p.Locale, p.Shell.ClassHost != "")) }))
+	r.Get("/lessons", s.page("lessons", func(p web.Page) templ.Component {
+		return web.LessonList(p, s.lessonItems(p.Locale, p.Shell.ClassHost != ""))
+	}))
 	r.Get("/lessons/{slug}", s.lesson)
 	r.Get("/sandbox", s.page("sandbox", web.Sandbox))
 	r.Get("/live", s.page("live", web.Live))
