@@ -65,6 +65,11 @@ function tick(m, refresh) {
     if (!c.classList.contains('done')) c.replaceChildren();
   }
   markDone(cell, m.at);
+  // Frame the next step still to reach, as the server draws the page.
+  if (!tr.querySelector('td.current')) {
+    const next = [...tr.querySelectorAll('td[data-cell]')].find((c) => !c.classList.contains('done'));
+    if (next) next.classList.add('current');
+  }
   if (fresh) announce(t('dash.tick', { name: tr.dataset.name, step: stepTitle(m.key) }));
 }
 
