@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -227,6 +228,14 @@ func (s *Server) enter(w http.ResponseWriter, r *http.Request, do func(code, nam
 		Name: studentCookie, Value: st.ID, Path: "/", MaxAge: 180 * 24 * 3600,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
+	// The class's language is the students' page language (they may still
+	// switch).
+	if l, ok := parseLocale(room.Class().Locale); ok {
+		http.SetCookie(w, &http.Cookie{
+			Name: langCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		})
+	}
 	s.classes.notify(room.Class().ID, map[string]string{"t": "joined"})
 	http.Redirect(w, r, "/class?show=1", http.StatusSeeOther)
 }
@@ -264,7 +273,7 @@ func (s *Server) renderClassHome(w http.ResponseWriter, r *http.Request, show bo
 	p := s.pageData(r, "class", "title.class")
 	c := room.Class()
 	v := web.ClassHomeView{Class: classItem(room), Name: st.Name, Address: room.Address(st), PIN: st.PIN,
-		Show: show, CSRF: s.csrf(s.visitorID(w, r)), Done: map[string]int{}}
+		Show: show, CSRF: s.csrf(s.visitorID(w, r)), Done: map[string]int{}, Host: pageHost(r)}
 	if show {
 		v.Password = st.Password
 	}
@@ -347,4 +356,13 @@ func replyLabel(r *sandbox.Reply) string {
 		return r.Status
 	}
 	return strings.TrimSpace(itoa(r.Code) + " " + r.Enhanced)
+}
+
+// pageHost is the host name the page was reached at, without the port: a
+// mail program on the student's computer reaches smtplab's ports there.
+func pageHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		return h
+	}
+	return r.Host
 }

@@ -306,13 +306,59 @@ func TestClassLessonPage(t *testing.T) {
 	if strings.Contains(page, "{{") || !strings.Contains(page, "mail.2nde-b.test") || !strings.Contains(page, "tom@2nde-b.test") {
 		t.Fatalf("the lesson is not filled for Léa:\n%.3000s", page)
 	}
+	if lang := langOf(t, page); lang != "en" {
+		t.Errorf("Léa's page is in %q, the class's language is en", lang)
+	}
+	tom := people["Tom"].ws()
+	tom.hello(map[string]any{"page": "lesson", "lesson": "class-bcc"})
 	ws := people["Léa"].ws()
 	ws.hello(map[string]any{"page": "lesson", "lesson": "class-bcc"})
 	ws.send(map[string]any{"t": "open", "proto": "smtp", "world": "class"})
 	ws.untilReply(220)
 	ws.send(input("EHLO lea.example"))
-	progress, _ := ws.untilT("progress")
-	if !strings.Contains(progress.frame, `"connect"`) {
-		t.Errorf("progress after EHLO on the class server: %s", progress.frame)
+	var progress srvMsg
+	for progress.T != "progress" || !strings.Contains(progress.frame, `"connect"`) {
+		progress, _ = ws.untilT("progress")
+	}
+	// Léa's session in the shared class world ticks nothing for Tom.
+	for _, m := range tom.sync() {
+		if m.T == "progress" && strings.Contains(m.frame, `"connect"`) {
+			t.Errorf("Léa's EHLO ticked Tom's step: %s", m.frame)
+		}
+	}
+}
+
+// TestTeacherWatchesAStudent: the watch page gets the student's terminal
+// as the student sees it, live, even for a terminal opened after the page;
+// only with the teacher's key.
+func TestTeacherWatchesAStudent(t *testing.T) {
+	ts, m := classApp(t)
+	c, _ := m.Create("2nde B", "fr", nil)
+	lea := newPerson(t, ts)
+	lea.join(c.Code, "Léa")
+	st := m.Classes()[0].Students()[0]
+
+	teacher := newPerson(t, ts)
+	teacher.get("/teacher?key=" + teacherKey)
+	if status, body := teacher.get("/teacher/classes/" + c.ID + "/students/" + st.ID); status != http.StatusOK || !strings.Contains(body, "lea@2nde-b.test") {
+		t.Fatalf("watch page: %d", status)
+	}
+	watch := teacher.ws()
+	watch.send(map[string]any{"t": "hello", "page": "watch", "class": c.ID, "student": st.ID})
+	watch.untilT("replayed")
+
+	ws := lea.ws()
+	ws.hello(nil)
+	ws.send(map[string]any{"t": "open", "proto": "smtp", "world": "class"})
+	ws.send(input("HELO lea.example", "DATA"))
+	ws.untilReply(503)
+	got, _ := watch.untilReply(503)
+	if got.X == nil || got.X.Reply == nil || got.X.Reply.Reason == "" {
+		t.Errorf("the teacher's copy is not explained: %s", got.frame)
+	}
+	// The common mistake reaches the dashboard's records.
+	_, body := teacher.get("/teacher/classes/" + c.ID)
+	if !strings.Contains(body, "503 5.5.1") {
+		t.Errorf("the dashboard does not list the 503 among the mistakes")
 	}
 }

@@ -11,6 +11,46 @@ import (
 // MaxTeacherPages bounds the teacher pages following one class.
 const MaxTeacherPages = 20
 
+// watchHub keeps the teacher's pages that watch a student's terminals, by
+// the student's visitor id. It outlives the student's visitor, so a page
+// opened before the student reconnects still follows what they type.
+type watchHub struct {
+	mu sync.Mutex
+	by map[string]map[*wsConn]bool
+}
+
+func newWatchHub() *watchHub { return &watchHub{by: map[string]map[*wsConn]bool{}} }
+
+func (h *watchHub) add(id string, c *wsConn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.by[id] == nil {
+		h.by[id] = map[*wsConn]bool{}
+	}
+	h.by[id][c] = true
+}
+
+func (h *watchHub) remove(c *wsConn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, pages := range h.by {
+		delete(pages, c)
+		if len(pages) == 0 {
+			delete(h.by, id)
+		}
+	}
+}
+
+func (h *watchHub) of(id string) []*wsConn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*wsConn, 0, len(h.by[id]))
+	for c := range h.by[id] {
+		out = append(out, c)
+	}
+	return out
+}
+
 // classHubs carries news of each class to the teacher pages that follow it.
 type classHubs struct {
 	mu    sync.Mutex

@@ -28,8 +28,6 @@ type terminal struct {
 	sink  *wsConn
 	timer *time.Timer
 	runs  map[string]*lessonRun // lessons followed on this terminal, by slug
-	// watchers are the teacher's pages following this terminal live.
-	watchers map[*wsConn]bool
 
 	qmu     sync.Mutex // guards what route may touch while mu is held
 	current string     // id of the session, for route
@@ -160,8 +158,10 @@ func (t *terminal) rearm(s sandbox.Session) {
 	t.timer = time.AfterFunc(s.Idle(), func() { t.step(s, s.Timeout) })
 }
 
-// publish logs events and sends them to the attached page. Called with mu held.
+// publish logs events and sends them to the attached page and to the
+// teacher's pages watching the student. Called with mu held.
 func (t *terminal) publish(evs []sandbox.Event) {
+	watchers := t.v.watchers()
 	for _, ev := range evs {
 		t.log = append(t.log, ev)
 		for _, run := range t.runs {
@@ -170,7 +170,7 @@ func (t *terminal) publish(evs []sandbox.Event) {
 		if t.sink != nil {
 			t.sink.sendEvent(ev)
 		}
-		for w := range t.watchers {
+		for _, w := range watchers {
 			w.sendEvent(ev)
 		}
 	}
@@ -210,19 +210,13 @@ func (t *terminal) detach(c *wsConn) {
 	if t.sink == c {
 		t.sink = nil
 	}
-	delete(t.watchers, c)
 	t.mu.Unlock()
 }
 
-// watch adds a teacher's page that follows the terminal without typing in
-// it, and replays the transcript to it.
-func (t *terminal) watch(c *wsConn) {
+// replayTo sends the transcript to a teacher's page that starts watching.
+func (t *terminal) replayTo(c *wsConn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.watchers == nil {
-		t.watchers = map[*wsConn]bool{}
-	}
-	t.watchers[c] = true
 	for _, ev := range t.log {
 		c.sendEvent(ev)
 	}

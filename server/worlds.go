@@ -24,10 +24,11 @@ type registry struct {
 	idle     time.Duration
 	newWorld func(name string) *sandbox.World
 	now      func() time.Time
+	watch    *watchHub
 }
 
 func newRegistry(max int, idle time.Duration, newWorld func(string) *sandbox.World) *registry {
-	return &registry{visitors: map[string]*visitor{}, max: max, idle: idle, newWorld: newWorld, now: time.Now}
+	return &registry{visitors: map[string]*visitor{}, max: max, idle: idle, newWorld: newWorld, now: time.Now, watch: newWatchHub()}
 }
 
 // connect returns the visitor's world with one more connection counted.
@@ -41,6 +42,7 @@ func (g *registry) connect(id string) (*visitor, error) {
 			return nil, errTooManyWorlds
 		}
 		v = newVisitor(id, g.newWorld("visitor-"+id[:8]))
+		v.watch = g.watch
 		g.visitors[id] = v
 	}
 	if v.conns >= MaxConnsPerVisitor {
@@ -168,6 +170,15 @@ type visitor struct {
 
 	// A student also works in their class's world.
 	class *studentClass
+	watch *watchHub // the teacher's pages watching this visitor
+}
+
+// watchers are the teacher's pages watching the visitor now.
+func (v *visitor) watchers() []*wsConn {
+	if v.watch == nil {
+		return nil
+	}
+	return v.watch.of(v.id)
 }
 
 // studentClass is what a student's visitor knows of their class.

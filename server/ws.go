@@ -98,10 +98,9 @@ type wsConn struct {
 	tokens   float64
 	last     time.Time
 
-	teacher  bool          // the upgrade carried the teacher's key
-	student  *studentClass // the upgrade carried a student's cookie
-	follows  string        // teacher page: the class it follows
-	watching *terminal     // teacher page: the student terminal it shows
+	teacher bool          // the upgrade carried the teacher's key
+	student *studentClass // the upgrade carried a student's cookie
+	follows string        // teacher page: the class it follows
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -376,9 +375,7 @@ func (c *wsConn) close() {
 		}
 		if c.follows != "" {
 			c.s.classes.leave(c)
-			if c.watching != nil {
-				c.watching.detach(c)
-			}
+			c.s.worlds.watch.remove(c)
 		}
 		if c.visitor != nil {
 			c.terminal.detach(c)
@@ -417,10 +414,10 @@ func (c *wsConn) teacherHello(m clientMsg) bool {
 		}
 		if v := c.s.worlds.find(m.Student); v != nil {
 			if t := v.latest(); t != nil {
-				c.watching = t
-				t.watch(c)
+				t.replayTo(c)
 			}
 		}
+		c.s.worlds.watch.add(m.Student, c)
 		c.sendJSON(map[string]string{"t": "replayed"})
 	}
 	return true
