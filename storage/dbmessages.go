@@ -9,16 +9,17 @@ import (
 
 // The SQL of dbStore: one world's messages and UID counter.
 
-// insertMessage stores m as uid and moves the world's counter to counter,
-// both or neither.
-func insertMessage(db *sql.DB, world string, counter uint64, uid string, m *sandbox.Message) error {
+// insertMessage stores m as uid and moves the world's counter up to
+// counter, both or neither. Writes of one batch may come out of order: the
+// counter never goes down.
+func insertMessage(b *batcher, world string, counter uint64, uid string, m *sandbox.Message) error {
 	env, err := json.Marshal(m.Envelope)
 	if err != nil {
 		return err
 	}
-	return inTx(db, func(tx *sql.Tx) error {
+	return b.do(func(tx *sql.Tx) error {
 		const upsert = `INSERT INTO worlds (name, uid) VALUES (?, ?)
-			ON CONFLICT (name) DO UPDATE SET uid = excluded.uid`
+			ON CONFLICT (name) DO UPDATE SET uid = max(uid, excluded.uid)`
 		if _, err := tx.Exec(upsert, world, int64(counter)); err != nil {
 			return err
 		}
@@ -31,8 +32,8 @@ func insertMessage(db *sql.DB, world string, counter uint64, uid string, m *sand
 	})
 }
 
-func deleteMessages(db *sql.DB, world string, msgs []*sandbox.Message) error {
-	return inTx(db, func(tx *sql.Tx) error {
+func deleteMessages(b *batcher, world string, msgs []*sandbox.Message) error {
+	return b.do(func(tx *sql.Tx) error {
 		for _, m := range msgs {
 			if _, err := tx.Exec(`DELETE FROM messages WHERE world = ? AND uid = ?`, world, m.UID); err != nil {
 				return err

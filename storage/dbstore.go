@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"smtplab/sandbox"
@@ -16,6 +17,7 @@ import (
 // belong to this process's sessions and are kept in memory only.
 type dbStore struct {
 	db    *sql.DB
+	w     *batcher
 	world string
 
 	mu     sync.Mutex
@@ -30,8 +32,8 @@ type dbStore struct {
 
 var _ CheckedStore = (*dbStore)(nil)
 
-func newDBStore(db *sql.DB, world string) *dbStore {
-	return &dbStore{db: db, world: world, locks: map[string]bool{}}
+func newDBStore(db *sql.DB, w *batcher, world string) *dbStore {
+	return &dbStore{db: db, w: w, world: world, locks: map[string]bool{}}
 }
 
 // unavailable is the error of a change the database did not make durable.
@@ -62,33 +64,64 @@ func (s *dbStore) ready() error {
 }
 
 // Deliver checks the limits as sandbox.MemoryStore does, then stores m.
-// The UID counter goes up only once the message is stored.
+// Its UID and octets are reserved while the write is on its way, so that
+// deliveries to one world share transactions (see batcher) without going
+// past a limit; a failed write gives them back.
 func (s *dbStore) Deliver(m *sandbox.Message, quota, maxStore int64) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.ready(); err != nil {
+		s.mu.Unlock()
 		return unavailable(err)
 	}
 	size := int64(m.Size())
 	if s.octets+size > maxStore {
+		s.mu.Unlock()
 		return sandbox.ErrStoreFull
 	}
 	if s.used[m.Mailbox]+size > quota {
+		s.mu.Unlock()
 		return sandbox.ErrMailboxFull
 	}
-	next := s.uid + 1
 	// UIDs are never reused, even after a Clear: RFC 1939 §7.
-	uid := m.ID + "." + strconv.FormatUint(next, 10)
-	if err := insertMessage(s.db, s.world, next, uid, m); err != nil {
-		return unavailable(err)
-	}
-	s.uid = next
-	m.UID = uid
-	s.boxes[m.Mailbox] = append(s.boxes[m.Mailbox], m)
+	s.uid++
+	next := s.uid
 	s.used[m.Mailbox] += size
 	s.octets += size
+	s.mu.Unlock()
+
+	uid := m.ID + "." + strconv.FormatUint(next, 10)
+	err := insertMessage(s.w, s.world, next, uid, m)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.used[m.Mailbox] -= size
+		s.octets -= size
+		if s.uid == next { // nobody took a later one: a failed write uses no UID
+			s.uid--
+		}
+		return unavailable(err)
+	}
+	m.UID = uid
+	s.add(m, next)
 	s.count++
 	return nil
+}
+
+// add puts m in its mailbox in counter order: writes that shared a
+// transaction may come back in any order.
+func (s *dbStore) add(m *sandbox.Message, counter uint64) {
+	box := append(s.boxes[m.Mailbox], m)
+	for i := len(box) - 1; i > 0 && uidCounter(box[i-1].UID) > counter; i-- {
+		box[i-1], box[i] = box[i], box[i-1]
+	}
+	s.boxes[m.Mailbox] = box
+}
+
+// uidCounter reads the counter at the end of a UID (ID "." counter).
+func uidCounter(uid string) uint64 {
+	n, _ := strconv.ParseUint(uid[strings.LastIndexByte(uid, '.')+1:], 10, 64)
+	return n
 }
 
 // Messages answers from memory; nothing while the world cannot be loaded.
@@ -128,7 +161,7 @@ func (s *dbStore) RemoveChecked(mailbox string, uids []string) (int, error) {
 	if len(doomed) == 0 {
 		return 0, nil
 	}
-	if err := deleteMessages(s.db, s.world, doomed); err != nil {
+	if err := deleteMessages(s.w, s.world, doomed); err != nil {
 		return 0, unavailable(err)
 	}
 	for _, m := range doomed {
@@ -175,7 +208,11 @@ func (s *dbStore) ClearChecked() error {
 	if err := s.ready(); err != nil {
 		return unavailable(err)
 	}
-	if _, err := s.db.Exec(`DELETE FROM messages WHERE world = ?`, s.world); err != nil {
+	err := s.w.do(func(tx *sql.Tx) error {
+		_, err := tx.Exec(`DELETE FROM messages WHERE world = ?`, s.world)
+		return err
+	})
+	if err != nil {
 		return unavailable(err)
 	}
 	s.boxes, s.used = map[string][]*sandbox.Message{}, map[string]int64{}

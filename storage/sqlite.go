@@ -26,6 +26,7 @@ const maxConns = 4
 // another process's writes would not be seen.
 type SQLite struct {
 	db   *sql.DB
+	w    *batcher
 	path string
 	repo *dbRepo
 
@@ -53,7 +54,7 @@ func Open(dir string) (*SQLite, error) {
 		db.Close()
 		return nil, fmt.Errorf("storage: %s: %w", path, err)
 	}
-	return &SQLite{db: db, path: path, repo: &dbRepo{db: db}, worlds: map[string]*dbStore{}}, nil
+	return &SQLite{db: db, w: newBatcher(db), path: path, repo: &dbRepo{db: db}, worlds: map[string]*dbStore{}}, nil
 }
 
 // dsn names the database and the settings every connection gets. The
@@ -83,7 +84,10 @@ func dsn(path string) string {
 func (s *SQLite) Path() string { return s.path }
 
 // Close closes the database; the stores and the repository fail after it.
-func (s *SQLite) Close() error { return s.db.Close() }
+func (s *SQLite) Close() error {
+	s.w.close()
+	return s.db.Close()
+}
 
 // Mailboxes returns the world's store. Its messages are read from the
 // database the first time it is asked for; while that read fails, each use
@@ -92,7 +96,7 @@ func (s *SQLite) Mailboxes(world string) sandbox.Store {
 	s.mu.Lock()
 	st, ok := s.worlds[world]
 	if !ok {
-		st = newDBStore(s.db, world)
+		st = newDBStore(s.db, s.w, world)
 		s.worlds[world] = st
 	}
 	s.mu.Unlock()

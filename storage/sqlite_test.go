@@ -2,9 +2,11 @@ package storage
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"smtplab/classroom"
@@ -265,4 +267,41 @@ func TestSQLiteLoadRetried(t *testing.T) {
 	m := message("C", "alice", 10)
 	must(t, s.Deliver(m, big, big))
 	wantUIDs(t, s, "alice", "A.1", "C.2")
+}
+
+// TestSQLiteConcurrentDeliveriesShareCommits: deliveries at once (which
+// share transactions) all come back after a reopen, in counter order, and
+// the counter goes on past the highest.
+func TestSQLiteConcurrentDeliveriesShareCommits(t *testing.T) {
+	dir := t.TempDir()
+	db := openDir(t, dir)
+	s := db.Mailboxes("class-x")
+	const n = 200
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Deliver(message(fmt.Sprintf("M%03d", i), "tom", 10), big, big); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	must(t, db.Close())
+	again := openDir(t, dir).Mailboxes("class-x")
+	msgs := again.Messages("tom")
+	if len(msgs) != n {
+		t.Fatalf("%d messages after reopening, want %d", len(msgs), n)
+	}
+	for i := 1; i < len(msgs); i++ {
+		if uidCounter(msgs[i-1].UID) >= uidCounter(msgs[i].UID) {
+			t.Fatalf("out of order: %s before %s", msgs[i-1].UID, msgs[i].UID)
+		}
+	}
+	m := message("Z", "tom", 10)
+	must(t, again.Deliver(m, big, big))
+	if m.UID != fmt.Sprintf("Z.%d", n+1) {
+		t.Errorf("next UID %s, want Z.%d", m.UID, n+1)
+	}
 }
