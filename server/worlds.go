@@ -256,6 +256,25 @@ func (v *visitor) recorded(host string, evs []sandbox.Event) {
 	}
 }
 
+// ReloadGrace is how long a page that names a terminal still shown by
+// another page waits for that page to go: a reload's old socket closes
+// within it; a duplicated tab's does not, and it gets a terminal of its own.
+const ReloadGrace = 300 * time.Millisecond
+
+// awaitRelease waits, at most ReloadGrace, until no other open page shows
+// the terminal id.
+func (v *visitor) awaitRelease(id string, c *wsConn) {
+	v.mu.Lock()
+	t := v.terminals[id]
+	v.mu.Unlock()
+	if t == nil {
+		return
+	}
+	for deadline := time.Now().Add(ReloadGrace); t.shownElsewhere(c) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // terminal returns the terminal id for page c, or a new one when id is
 // unknown or already shown by another open page: a duplicated browser tab
 // carries its original's id, and must not take its terminal away.

@@ -244,6 +244,7 @@ func (c *wsConn) hello(m clientMsg, visitorID string) bool {
 		v.joinClass(c.student)
 		c.presence(true)
 	}
+	v.awaitRelease(m.Terminal, c)
 	c.terminal = v.terminal(m.Terminal, c)
 	v.addPage(c)
 	c.sendJSON(map[string]string{"t": "welcome", "terminal": c.terminal.id, "world": v.world.Name})
