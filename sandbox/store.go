@@ -56,9 +56,9 @@ type Store interface {
 
 // MemoryStore is a Store held in memory.
 type MemoryStore struct {
+	Locks
 	mu     sync.Mutex
 	boxes  map[string][]*Message
-	locks  map[string]bool
 	used   map[string]int64 // octets per mailbox
 	octets int64
 	count  int
@@ -67,7 +67,7 @@ type MemoryStore struct {
 
 // NewMemoryStore returns an empty store.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{boxes: map[string][]*Message{}, locks: map[string]bool{}, used: map[string]int64{}}
+	return &MemoryStore{boxes: map[string][]*Message{}, used: map[string]int64{}}
 }
 
 func (s *MemoryStore) Deliver(m *Message, quota, maxStore int64) error {
@@ -117,22 +117,6 @@ func (s *MemoryStore) Remove(mailbox string, uids []string) int {
 	}
 	s.boxes[mailbox] = kept
 	return n
-}
-
-func (s *MemoryStore) Lock(mailbox string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.locks[mailbox] {
-		return false
-	}
-	s.locks[mailbox] = true
-	return true
-}
-
-func (s *MemoryStore) Unlock(mailbox string) {
-	s.mu.Lock()
-	delete(s.locks, mailbox)
-	s.mu.Unlock()
 }
 
 func (s *MemoryStore) Usage() (int, int64) {

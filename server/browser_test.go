@@ -54,20 +54,27 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// browser starts a headless Chromium with a fresh profile.
-func browser(t *testing.T) context.Context {
+// allocator starts a headless Chromium with a fresh profile and a French
+// page language, its window w×h; the caller makes contexts in it.
+func allocator(t *testing.T, w, h int) (context.Context, context.CancelFunc) {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1000),
+		chromedp.WindowSize(w, h),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("lang", "fr-FR"),
 		chromedp.Flag("accept-lang", "fr-FR,fr"),
 	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	return chromedp.NewExecAllocator(context.Background(), opts...)
+}
+
+// browser starts a headless Chromium with a fresh profile.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	actx, cancelAlloc := allocator(t, 1400, 1000)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,34 +13,12 @@ import (
 	"github.com/chromedp/chromedp/kb"
 )
 
-// classChromium is chromium(t), and also finds Debian's headless-only
-// package (chromium-headless-shell), which chromium(t) does not know.
-func classChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chromium-headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return chromium(t) // skips, and says so
-}
-
 // classBrowsers starts one headless Chromium and gives n tabs, each in its
 // own browser context: separate cookies and storage, as n people on n
 // computers. The whole test is bounded by limit.
 func classBrowsers(t *testing.T, n int, limit time.Duration) []context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(classChromium(t)),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 768),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("lang", "fr-FR"),
-		chromedp.Flag("accept-lang", "fr-FR,fr"),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancelAlloc := allocator(t, 1366, 768)
 	actx, cancelTimeout := context.WithTimeout(actx, limit)
 	root, cancelRoot := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelRoot(); cancelTimeout(); cancelAlloc() })

@@ -16,6 +16,7 @@ import (
 // stored survives a restart, and a failed write changes nothing. POP locks
 // belong to this process's sessions and are kept in memory only.
 type dbStore struct {
+	sandbox.Locks
 	db    *sql.DB
 	w     *batcher
 	world string
@@ -24,7 +25,6 @@ type dbStore struct {
 	loaded bool
 	boxes  map[string][]*sandbox.Message
 	used   map[string]int64 // octets per mailbox
-	locks  map[string]bool
 	octets int64
 	count  int
 	uid    uint64 // last UID counter used
@@ -33,7 +33,7 @@ type dbStore struct {
 var _ CheckedStore = (*dbStore)(nil)
 
 func newDBStore(db *sql.DB, w *batcher, world string) *dbStore {
-	return &dbStore{db: db, w: w, world: world, locks: map[string]bool{}}
+	return &dbStore{db: db, w: w, world: world}
 }
 
 // unavailable is the error of a change the database did not make durable.
@@ -171,22 +171,6 @@ func (s *dbStore) RemoveChecked(mailbox string, uids []string) (int, error) {
 	}
 	s.boxes[mailbox] = kept
 	return len(doomed), nil
-}
-
-func (s *dbStore) Lock(mailbox string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.locks[mailbox] {
-		return false
-	}
-	s.locks[mailbox] = true
-	return true
-}
-
-func (s *dbStore) Unlock(mailbox string) {
-	s.mu.Lock()
-	delete(s.locks, mailbox)
-	s.mu.Unlock()
 }
 
 func (s *dbStore) Usage() (int, int64) {
