@@ -10,11 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // process is smtplab running as a process of its own on a data folder.
@@ -138,6 +141,10 @@ func TestRestartKeepsTheClass(t *testing.T) {
 		t.Fatalf("no password on Tom's page:\n%.2000s", page)
 	}
 
+	// Léa reaches the first step of lesson 4 in her browser terminal.
+	lea.lessonStep(t, "bcc", []string{"HELO client.example.test", "MAIL FROM:<alice@example.test>",
+		"RCPT TO:<bob@example.test>", "RCPT TO:<carol@example.test>"}, "envelope")
+
 	// Léa writes to Tom over the real SMTP port.
 	sendMail(t, p.addrs["smtp"], "lea@2nde-b.test", []string{"tom@2nde-b.test"}, "Subject: Avant\r\n\r\nAvant le redemarrage.\r\n")
 
@@ -185,6 +192,16 @@ func TestRestartKeepsTheClass(t *testing.T) {
 	tom.base = "http://" + p2.addrs["http"] // cookies belong to the host, not the port
 	if back := tom.get("/class"); !strings.Contains(back, "tom@2nde-b.test") {
 		t.Errorf("Tom's cookie no longer finds him")
+	}
+	classID := regexp.MustCompile(`/teacher/classes/([0-9a-f]{32})`).FindStringSubmatch(home)
+	if classID == nil {
+		t.Fatal("no link to the class's dashboard")
+	}
+	if csv := teacher2.get("/teacher/classes/" + classID[1] + "/progress.csv"); !strings.Contains(csv, "Léa,lea@2nde-b.test,bcc,envelope,") {
+		t.Errorf("Léa's progress is gone after the restart:\n%s", csv)
+	}
+	if txt := teacher2.get("/teacher/classes/" + classID[1] + "/transcripts.txt"); !strings.Contains(txt, "RCPT TO:<carol@example.test>") {
+		t.Errorf("Léa's transcript is gone after the restart:\n%s", txt)
 	}
 	pop := dialPOP3(t, p2.addrs["pop3"])
 	pop.login("tom@2nde-b.test", pw)
@@ -238,3 +255,41 @@ func (c *quietConn) say(line string) string {
 }
 
 func (c *quietConn) Close() error { return c.nc.Close() }
+
+// lessonStep opens the page WebSocket with the client's cookies, follows a
+// lesson, types lines in an SMTP session of the practice server and waits
+// until the server says step is done.
+func (w *webClient) lessonStep(t *testing.T, lesson string, lines []string, step string) {
+	t.Helper()
+	u, _ := url.Parse(w.base)
+	var cookies []string
+	for _, c := range w.c.Jar.Cookies(u) {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+u.Host+"/ws", http.Header{"Origin": {w.base}, "Cookie": {strings.Join(cookies, "; ")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.SetReadDeadline(time.Now().Add(ioTimeout))
+	send := func(v any) {
+		if err := ws.WriteJSON(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(map[string]any{"t": "hello", "page": "lesson", "lesson": lesson})
+	send(map[string]any{"t": "open", "proto": "smtp"})
+	send(map[string]any{"t": "input", "lines": lines})
+	for {
+		var m struct {
+			T    string
+			Done []string
+		}
+		if err := ws.ReadJSON(&m); err != nil {
+			t.Fatalf("waiting for step %s: %v", step, err)
+		}
+		if m.T == "progress" && slices.Contains(m.Done, step) {
+			return
+		}
+	}
+}
