@@ -31,6 +31,10 @@ const (
 	// up before the engine pauses and lets the transport send them: ten
 	// pipelined RETRs of a 10 MB message go out one at a time.
 	MaxStepOutput = 64 << 10
+	// MaxStepLines is how many lines one call answers at most: a paste of
+	// 150,000 NOOPs is worked through a few hundred lines at a time, each
+	// part sent before the next is read, whatever the transport.
+	MaxStepLines = 256
 	// MaxEventReplyLines and MaxEventReplyOctets bound the part of a reply an
 	// event carries (what a terminal, the live view and a lesson keep): the
 	// start of a long message and its last line, with a count of the rest.

@@ -114,13 +114,16 @@ func (b *Base) Send(r *Reply) {
 }
 
 // FeedLines is the body of an engine's Feed: it hands each complete line of
-// p to handle until the session ends or the pending replies pass
-// MaxStepOutput, and then says whether input is left (Output.More).
+// p to handle until the session ends, the pending replies pass
+// MaxStepOutput or MaxStepLines lines were answered, and then says whether
+// input is left (Output.More).
 func (b *Base) FeedLines(ls *LineSplitter, p []byte, handle func(Line)) Output {
 	if !b.done {
+		n := 0
 		ls.Feed(p, func(l Line) bool {
 			handle(l)
-			return !b.done && b.size < MaxStepOutput
+			n++
+			return !b.done && b.size < MaxStepOutput && n < MaxStepLines
 		})
 	}
 	if b.done {

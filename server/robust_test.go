@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,5 +55,61 @@ func TestHealthzSaysWhatIsWrong(t *testing.T) {
 	r := get(t, ts.URL+"/healthz", nil)
 	if r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(r.body, "too many open files") {
 		t.Fatalf("unhealthy: %d %q", r.StatusCode, r.body)
+	}
+}
+
+// TestWSPasteFloodIsPaced: one input of 60,000 NOOP lines (360 KB, under
+// MaxWSMessage) is worked through at the speed the page reads, as over TCP:
+// the server never holds more than a bounded part of its 180,000 events,
+// and the page gets every reply and stays connected.
+func TestWSPasteFloodIsPaced(t *testing.T) {
+	ts := slowApp(t)
+	c := connectSlow(t, ts, newVisitor(), "en")
+	c.hello(nil)
+	c.send(openMsg("smtp"))
+	c.untilReply(220)
+	lines := make([]string, 60000)
+	for i := range lines {
+		lines[i] = "NOOP"
+	}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	go func() {
+		var m runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				runtime.ReadMemStats(&m)
+				if m.HeapAlloc > peak.Load() {
+					peak.Store(m.HeapAlloc)
+				}
+			}
+		}
+	}()
+	c.send(input(append(lines, "QUIT")...))
+	replies := 0
+	for {
+		m, err := c.tryRead() // one at a time: the test keeps nothing
+		if err != nil {
+			t.Fatalf("after %d replies: %v", replies, err)
+		}
+		if m.code() == 250 {
+			replies++
+		}
+		if m.code() == 221 {
+			break
+		}
+	}
+	close(stop)
+	if replies != len(lines) {
+		t.Errorf("%d NOOPs answered, want %d", replies, len(lines))
+	}
+	if grew := int64(peak.Load()) - int64(before.HeapAlloc); grew > 48<<20 {
+		t.Errorf("the heap grew by %d MB during the paste: the events were not paced", grew>>20)
 	}
 }

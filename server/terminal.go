@@ -102,6 +102,7 @@ func (t *terminal) input(lines []string) {
 	}
 	b := []byte(strings.Join(lines, "\r\n") + "\r\n")
 	for more := t.step(s, func() sandbox.Output { return s.Feed(b) }); more; {
+		t.pace()
 		more = t.step(s, func() sandbox.Output { return s.Feed(nil) })
 	}
 }
@@ -110,6 +111,18 @@ func (t *terminal) input(lines []string) {
 func (t *terminal) hangup() {
 	if s := t.session(); s != nil {
 		t.step(s, func() sandbox.Output { s.Hangup(); return sandbox.Output{} })
+	}
+}
+
+// pace waits, between two parts of a long input, until the page showing
+// the terminal has read what it was sent. A page that stops reading is
+// dropped (it reconnects and gets the transcript again); the session goes on.
+func (t *terminal) pace() {
+	t.mu.Lock()
+	c := t.sink
+	t.mu.Unlock()
+	if c != nil && !c.drained(PaceQueue, writeWait) {
+		c.close()
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -36,6 +37,11 @@ const (
 	// that never say who they are cannot use up the process's descriptors.
 	HelloWait  = 10 * time.Second
 	MaxSockets = 2 * MaxWorlds
+	// PaceQueue is how many messages may wait for a page before the
+	// terminal stops working through a paste until the page has read them:
+	// a paste goes at the page's speed, as a TCP client's goes at the speed
+	// it reads, and the queue stays small.
+	PaceQueue = 2000
 )
 
 var upgrader = websocket.Upgrader{
@@ -85,11 +91,13 @@ type wsConn struct {
 	s      *Server
 	ws     *websocket.Conn
 	locale catalog.Locale
-	qmu    sync.Mutex
-	queue  []outItem
-	wake   chan struct{}
-	done   chan struct{}
-	once   sync.Once
+	qmu     sync.Mutex
+	queue   []outItem
+	wake    chan struct{}
+	space   chan struct{} // the writer took the queue
+	done    chan struct{}
+	once    sync.Once
+	closing atomic.Bool
 
 	visitor  *visitor
 	terminal *terminal
@@ -120,7 +128,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := &wsConn{s: s, ws: ws, locale: localeOf(r), wake: make(chan struct{}, 1),
+	c := &wsConn{s: s, ws: ws, locale: localeOf(r), wake: make(chan struct{}, 1), space: make(chan struct{}, 1),
 		done: make(chan struct{}), tokens: RateBurst, last: time.Now(), teacher: s.isTeacher(r)}
 	if st, room, ok := s.student(r); ok {
 		c.student = s.studentClassOf(st, room)
@@ -299,7 +307,9 @@ func (c *wsConn) enqueue(it outItem) {
 	c.qmu.Lock()
 	if len(c.queue) >= SendQueue {
 		c.qmu.Unlock()
-		go c.close() // callers may hold locks that close needs
+		if c.closing.CompareAndSwap(false, true) {
+			go c.close() // callers may hold locks that close needs; once, whatever is dropped
+		}
 		return
 	}
 	c.queue = append(c.queue, it)
@@ -312,10 +322,36 @@ func (c *wsConn) enqueue(it outItem) {
 
 func (c *wsConn) take() []outItem {
 	c.qmu.Lock()
-	defer c.qmu.Unlock()
 	items := c.queue
 	c.queue = nil
+	c.qmu.Unlock()
+	select {
+	case c.space <- struct{}{}:
+	default:
+	}
 	return items
+}
+
+// drained waits until at most n messages wait for the page, the page is
+// gone, or wait passed; it reports whether the page keeps up.
+func (c *wsConn) drained(n int, wait time.Duration) bool {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		c.qmu.Lock()
+		waiting := len(c.queue)
+		c.qmu.Unlock()
+		if waiting <= n {
+			return true
+		}
+		select {
+		case <-c.space:
+		case <-c.done:
+			return false
+		case <-timer.C:
+			return false
+		}
+	}
 }
 
 // write sends queued items in order; false if the socket failed.

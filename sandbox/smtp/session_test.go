@@ -174,11 +174,11 @@ func TestMessageOverDefaultSize(t *testing.T) {
 	line := strings.Repeat("x", 998) + "\r\n"
 	chunk := []byte(strings.Repeat(line, 1000)) // about 1 MB
 	for i := 0; i < 11; i++ {
-		if out := s.Feed(chunk); len(out.Replies) != 0 {
+		if out := sandbox.FeedAll(s, chunk); len(out.Replies) != 0 {
 			t.Fatalf("reply before the end of data: %v", out.Replies[0].Lines)
 		}
 	}
-	out := s.Feed([]byte(".\r\n"))
+	out := sandbox.FeedAll(s, []byte(".\r\n"))
 	if len(out.Replies) != 1 || out.Replies[0].Code != 552 || out.Replies[0].Enhanced != "5.3.4" {
 		t.Fatalf("got %v, want 552 5.3.4", out.Replies)
 	}
