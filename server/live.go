@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"sync"
 
 	"smtplab/sandbox"
@@ -35,6 +36,7 @@ func (h *liveHub) observe(ev sandbox.Event) {
 	if ev.Session == "" {
 		return
 	}
+	ev = redact(ev)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	evs, ok := h.sessions[ev.Session]
@@ -78,3 +80,43 @@ func (h *liveHub) leave(c *wsConn) {
 }
 
 func (h *liveHub) close() { h.cancel() }
+
+// redact hides what a class must not read on the projector: the password
+// of a POP3 PASS or a POP2 HELO, typed by whoever uses the TCP ports.
+func redact(ev sandbox.Event) sandbox.Event {
+	switch {
+	case ev.Input != nil:
+		if masked, ok := maskSecret(ev.Proto, ev.Input.Text); ok {
+			in := *ev.Input
+			in.Text = masked
+			ev.Input = &in
+		}
+	case ev.Command != nil:
+		if masked, ok := maskSecret(ev.Proto, ev.Command.Verb+" "+ev.Command.Arg); ok {
+			cmd := *ev.Command
+			_, cmd.Arg, _ = strings.Cut(masked, " ")
+			cmd.Parts = nil
+			ev.Command = &cmd
+		}
+	}
+	return ev
+}
+
+// secretMask stands for a hidden password.
+const secretMask = "••••••"
+
+// maskSecret returns line with its password hidden, if it carries one.
+func maskSecret(p sandbox.Proto, line string) (string, bool) {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return line, false
+	}
+	verb := strings.ToUpper(f[0])
+	switch {
+	case p == sandbox.POP3 && verb == "PASS" && len(f) > 1:
+		return f[0] + " " + secretMask, true
+	case p == sandbox.POP2 && verb == "HELO" && len(f) > 2:
+		return f[0] + " " + f[1] + " " + secretMask, true
+	}
+	return line, false
+}

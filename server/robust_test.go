@@ -113,3 +113,32 @@ func TestWSPasteFloodIsPaced(t *testing.T) {
 		t.Errorf("the heap grew by %d MB during the paste: the events were not paced", grew>>20)
 	}
 }
+
+// TestLiveHidesPasswords: /live is projected; a POP3 PASS or a POP2 HELO
+// typed on the TCP ports shows there without its password.
+func TestLiveHidesPasswords(t *testing.T) {
+	ts, world := app(t)
+	c := connect(t, ts, newVisitor(), "en")
+	c.send(map[string]string{"t": "hello", "page": "live"})
+	c.untilT("replayed")
+	peer := sandbox.Peer{Remote: "192.0.2.7:40000", Transport: "test"}
+	pop3 := engine.New(world, sandbox.POP3, peer)
+	pop3.Start()
+	sandbox.FeedAll(pop3, []byte("USER alice\r\nPASS s3cret-alice\r\nQUIT\r\n"))
+	pop2 := engine.New(world, sandbox.POP2, peer)
+	pop2.Start()
+	sandbox.FeedAll(pop2, []byte("HELO bob s3cret-bob\r\nQUIT\r\n"))
+	var seen []string
+	for len(seen) < 2 {
+		m := c.read()
+		if strings.Contains(m.frame, "s3cret") {
+			t.Fatalf("the live view shows a password: %s", m.frame)
+		}
+		if m.kind() == sandbox.EventInput && strings.Contains(m.frame, "••••••") {
+			seen = append(seen, m.Ev.Input.Text)
+		}
+	}
+	if seen[0] != "PASS ••••••" || seen[1] != "HELO bob ••••••" {
+		t.Errorf("masked lines %q", seen)
+	}
+}
