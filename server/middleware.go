@@ -5,12 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 
 	"golang.org/x/text/language"
 
 	"smtplab/sandbox/catalog"
+	"smtplab/web"
 )
 
 // contentSecurityPolicy allows nothing but smtplab's own files: no inline
@@ -126,4 +129,41 @@ func validVisitorID(s string) bool {
 	}
 	_, err := hex.DecodeString(s)
 	return err == nil
+}
+
+// knownHost refuses a request whose Host is a name smtplab was not told
+// about. A page of another site whose name is made to resolve to 127.0.0.1
+// (DNS rebinding) sends its own name as Host: without this check, the
+// same-origin test of the WebSocket would pass for it. IP addresses and
+// localhost are always known; -hostname adds names.
+func (s *Server) knownHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.hostAllowed(r.Host) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusMisdirectedRequest)
+			w.Write([]byte(web.T(string(pickLocale(r)), "error.host") + "\n"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) hostAllowed(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if host == "" || net.ParseIP(strings.Trim(host, "[]")) != nil {
+		return host != ""
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	for _, n := range s.cfg.Hostnames {
+		if strings.EqualFold(n, host) {
+			return true
+		}
+	}
+	return false
 }

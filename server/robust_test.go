@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -9,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"smtplab/sandbox"
 	"smtplab/sandbox/engine"
@@ -140,5 +143,42 @@ func TestLiveHidesPasswords(t *testing.T) {
 	}
 	if seen[0] != "PASS ••••••" || seen[1] != "HELO bob ••••••" {
 		t.Errorf("masked lines %q", seen)
+	}
+}
+
+// TestUnknownHostIsRefused: a name that merely resolves to this machine
+// (DNS rebinding) gets neither the pages nor the WebSocket; addresses,
+// localhost and the names given with -hostname do.
+func TestUnknownHostIsRefused(t *testing.T) {
+	s := server.New(server.Config{World: sandbox.NewWorld(sandbox.Config{Name: "default"}), NewSession: engine.New,
+		Hostnames: []string{"salle-b12.lycee.example"}})
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	_, port, _ := strings.Cut(strings.TrimPrefix(ts.URL, "http://"), ":")
+	for host, want := range map[string]int{
+		"evil.example:" + port:                 http.StatusMisdirectedRequest,
+		"127.0.0.1:" + port:                    http.StatusOK,
+		"localhost:" + port:                    http.StatusOK,
+		"[::1]:" + port:                        http.StatusOK,
+		"SALLE-B12.lycee.example:" + port:      http.StatusOK,
+		"salle-b12.lycee.example.evil:" + port: http.StatusMisdirectedRequest,
+	} {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/", nil)
+		req.Host = host
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, res.StatusCode, want)
+		}
+	}
+	hdr := http.Header{"Origin": {"http://evil.example:" + port}, "Host": {"evil.example:" + port}}
+	d := websocket.Dialer{NetDial: func(network, _ string) (net.Conn, error) {
+		return net.Dial(network, strings.TrimPrefix(ts.URL, "http://"))
+	}}
+	if _, res, err := d.Dial("ws://evil.example:"+port+"/ws", hdr); err == nil || res == nil || res.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("a rebound page opened a WebSocket (err %v)", err)
 	}
 }

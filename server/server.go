@@ -56,6 +56,9 @@ type Config struct {
 	Classroom *classroom.Manager
 	// TeacherKey opens the teacher's pages ("" locks them for everyone).
 	TeacherKey string
+	// Hostnames are the names (besides IP addresses and localhost) this
+	// server may be reached by, e.g. a classroom machine's name.
+	Hostnames []string
 	// NewSession starts an engine session of protocol p in w.
 	NewSession func(w *sandbox.World, p sandbox.Proto, peer sandbox.Peer) sandbox.Session
 }
@@ -122,7 +125,7 @@ func (s *Server) newVisitorWorld(name string) *sandbox.World {
 
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(recoverer(s.log), securityHeaders, s.withLocale)
+	r.Use(recoverer(s.log), securityHeaders, s.knownHost, s.withLocale)
 	r.Get("/", s.page("home", func(p web.Page) templ.Component { return web.Home(p, s.lessonItems(p.Locale, p.Shell.ClassHost != "")) }))
 	r.Get("/lessons", s.page("lessons", func(p web.Page) templ.Component {
 		return web.LessonList(p, s.lessonItems(p.Locale, p.Shell.ClassHost != ""))

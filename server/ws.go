@@ -88,9 +88,9 @@ type errorMsg struct {
 
 // wsConn is one page's WebSocket.
 type wsConn struct {
-	s      *Server
-	ws     *websocket.Conn
-	locale catalog.Locale
+	s       *Server
+	ws      *websocket.Conn
+	locale  catalog.Locale
 	qmu     sync.Mutex
 	queue   []outItem
 	wake    chan struct{}

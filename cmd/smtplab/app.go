@@ -181,6 +181,7 @@ func (a *app) startWeb() error {
 		Health:     a.health,
 		Classroom:  a.classes,
 		TeacherKey: a.teacherKey(),
+		Hostnames:  splitList(a.cfg.Hostnames),
 	})
 	a.http = &http.Server{
 		Handler:           a.web.Handler(),
@@ -255,4 +256,15 @@ func (a *app) stop(ctx context.Context) error {
 		a.data = nil
 	}
 	return errors.Join(errs...)
+}
+
+// splitList reads a comma-separated flag.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -24,6 +24,7 @@ type config struct {
 	Lessons                string
 	Data                   string // data folder, or "off"
 	TeacherKey             string // "" makes a random one at each start
+	Hostnames              string // names the web interface answers to, besides IP addresses and localhost
 	MaxSessions            int
 	SMTPTimeout            time.Duration
 	POP3Timeout            time.Duration
@@ -50,6 +51,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.Lessons, "lessons", env("lessons", ""), "directory of extra lesson files, added to the built-in lessons")
 	fs.StringVar(&c.Data, "data", env("data", defaultDataDir(getenv)), "folder of the database that keeps classes and their mail across restarts, or off (memory only)")
 	fs.StringVar(&c.TeacherKey, "teacher-key", env("teacher-key", ""), "the teacher's key (default: a new random one at each start, printed in the teacher link)")
+	fs.StringVar(&c.Hostnames, "hostname", env("hostname", ""), "host names the web interface may be reached by, comma-separated (IP addresses and localhost always work)")
 	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn or error")
 	maxSessions := fs.String("max-sessions", env("max-sessions", fmt.Sprint(tcp.DefaultMaxSessions)), "most concurrent sessions per TCP service")
 	smtpTimeout := fs.String("smtp-timeout", env("smtp-timeout", sandbox.DefaultCommandTimeout.String()), "how long an SMTP server waits for the next command (and for message text, at most 3m)")
