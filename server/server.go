@@ -29,6 +29,10 @@ import (
 const (
 	// MaxWorlds bounds the private worlds kept at once, one per visitor.
 	MaxWorlds = 500
+	// MaxWorldsPerAddress bounds the worlds opened from one client address:
+	// one machine cannot take them all, while a class behind one address
+	// (NAT) still fits.
+	MaxWorldsPerAddress = 64
 	// WorldIdle is how long a world without a connected page is kept.
 	WorldIdle = 2 * time.Hour
 	// MaxConnsPerVisitor bounds a visitor's open WebSockets (tabs).

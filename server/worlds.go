@@ -32,17 +32,23 @@ func newRegistry(max int, idle time.Duration, newWorld func(string) *sandbox.Wor
 }
 
 // connect returns the visitor's world with one more connection counted.
-// A full registry first reclaims the longest-idle world nobody is looking at.
-func (g *registry) connect(id string) (*visitor, error) {
+// A new world from a client address that has MaxWorldsPerAddress first
+// reclaims that address's longest-idle world; a full registry reclaims the
+// longest-idle world nobody is looking at, a passing visitor's before a
+// student's.
+func (g *registry) connect(id, addr string) (*visitor, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	v, ok := g.visitors[id]
 	if !ok {
-		if len(g.visitors) >= g.max && !g.evictOne() {
+		if g.fromAddr(addr) >= MaxWorldsPerAddress && !g.evictOne(addr) {
+			return nil, errTooManyWorlds
+		}
+		if len(g.visitors) >= g.max && !g.evictOne("") {
 			return nil, errTooManyWorlds
 		}
 		v = newVisitor(id, g.newWorld("visitor-"+id[:8]))
-		v.watch = g.watch
+		v.watch, v.addr = g.watch, addr
 		g.visitors[id] = v
 	}
 	if v.conns >= MaxConnsPerVisitor {
@@ -61,10 +67,32 @@ func (g *registry) disconnect(v *visitor) {
 	g.mu.Unlock()
 }
 
-func (g *registry) evictOne() bool {
-	var oldest *visitor
+// fromAddr counts the worlds opened from a client address.
+func (g *registry) fromAddr(addr string) int {
+	n := 0
 	for _, v := range g.visitors {
-		if v.conns == 0 && (oldest == nil || v.seen.Before(oldest.seen)) {
+		if v.addr == addr {
+			n++
+		}
+	}
+	return n
+}
+
+// evictOne reclaims the longest-idle world without a page (of addr, if
+// given), a passing visitor's before a student's.
+func (g *registry) evictOne(addr string) bool {
+	var oldest *visitor
+	better := func(v *visitor) bool {
+		if oldest == nil {
+			return true
+		}
+		if sv, so := v.isStudent(), oldest.isStudent(); sv != so {
+			return !sv
+		}
+		return v.seen.Before(oldest.seen)
+	}
+	for _, v := range g.visitors {
+		if v.conns == 0 && (addr == "" || v.addr == addr) && better(v) {
 			oldest = v
 		}
 	}
@@ -170,6 +198,7 @@ type visitor struct {
 
 	// A student also works in their class's world.
 	class *studentClass
+	addr  string    // the client address that opened the world
 	watch *watchHub // the teacher's pages watching this visitor
 }
 
@@ -213,6 +242,8 @@ func (v *visitor) joinClass(sc *studentClass) {
 		}
 	})
 }
+
+func (v *visitor) isStudent() bool { return v.studentOf() != nil }
 
 // studentOf returns the visitor's class, nil for a visitor who is no student.
 func (v *visitor) studentOf() *studentClass {

@@ -38,7 +38,7 @@ func vid(n int) string { return fmt.Sprintf("%08x%024x", n, n) }
 
 func mustConnect(t *testing.T, g *registry, id string) *visitor {
 	t.Helper()
-	v, err := g.connect(id)
+	v, err := g.connect(id, "192.0.2.1")
 	if err != nil {
 		t.Fatalf("connect %s: %v", id, err)
 	}
@@ -144,7 +144,7 @@ func TestRegistryFullOfConnectedVisitors(t *testing.T) {
 	g, _ := testRegistry(t, 2, time.Hour)
 	a := mustConnect(t, g, vid(1))
 	mustConnect(t, g, vid(2))
-	if _, err := g.connect(vid(3)); !errors.Is(err, errTooManyWorlds) {
+	if _, err := g.connect(vid(3), "192.0.2.1"); !errors.Is(err, errTooManyWorlds) {
 		t.Fatalf("third world with two connected: %v", err)
 	}
 	if g.size() != 2 || has(g, vid(3)) {
@@ -153,7 +153,7 @@ func TestRegistryFullOfConnectedVisitors(t *testing.T) {
 	// Known visitors still come in.
 	mustConnect(t, g, vid(1))
 	g.disconnect(a)
-	if _, err := g.connect(vid(3)); !errors.Is(err, errTooManyWorlds) {
+	if _, err := g.connect(vid(3), "192.0.2.1"); !errors.Is(err, errTooManyWorlds) {
 		t.Fatalf("a still has a page open, yet: %v", err)
 	}
 	g.disconnect(a)
@@ -169,7 +169,7 @@ func TestRegistryConnsPerVisitor(t *testing.T) {
 	for range MaxConnsPerVisitor {
 		v = mustConnect(t, g, vid(1))
 	}
-	if _, err := g.connect(vid(1)); !errors.Is(err, errTooManyConns) {
+	if _, err := g.connect(vid(1), "192.0.2.1"); !errors.Is(err, errTooManyConns) {
 		t.Fatalf("connection %d: %v", MaxConnsPerVisitor+1, err)
 	}
 	if v.conns != MaxConnsPerVisitor {
@@ -359,4 +359,46 @@ func TestWSTooManyWorlds(t *testing.T) {
 			break
 		}
 	}
+}
+
+// TestRegistryWorldsPerAddress: one client address opening world after
+// world reclaims its own idle ones, never another address's; with all of
+// its worlds in use it is refused.
+func TestRegistryWorldsPerAddress(t *testing.T) {
+	g, c := testRegistry(t, 10*MaxWorldsPerAddress, time.Hour)
+	other, err := g.connect(vid(0), "198.51.100.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.disconnect(other) // idle, and the oldest of all
+	for i := 1; i <= 3*MaxWorldsPerAddress; i++ {
+		c.advance(time.Second)
+		v, err := g.connect(vid(i), "203.0.113.9")
+		if err != nil {
+			t.Fatalf("world %d: %v", i, err)
+		}
+		g.disconnect(v)
+	}
+	if n := g.size(); n != MaxWorldsPerAddress+1 {
+		t.Errorf("%d worlds kept, want %d from the flooding address and 1 other", n, MaxWorldsPerAddress+1)
+	}
+	if !has(g, vid(0)) {
+		t.Error("another address's idle world was reclaimed by the flood")
+	}
+	// All of the address's worlds with a page open: the next is refused.
+	for i := 2*MaxWorldsPerAddress + 1; i <= 3*MaxWorldsPerAddress; i++ {
+		mustConnectFrom(t, g, vid(i), "203.0.113.9")
+	}
+	if _, err := g.connect(vid(9999), "203.0.113.9"); !errors.Is(err, errTooManyWorlds) {
+		t.Errorf("a world past the address's bound: %v", err)
+	}
+}
+
+func mustConnectFrom(t *testing.T, g *registry, id, addr string) *visitor {
+	t.Helper()
+	v, err := g.connect(id, addr)
+	if err != nil {
+		t.Fatalf("connect %s from %s: %v", id, addr, err)
+	}
+	return v
 }

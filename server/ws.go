@@ -81,10 +81,15 @@ type clientMsg struct {
 }
 
 type errorMsg struct {
-	T    string `json:"t"` // "error"
-	Key  string `json:"key"`
-	Text string `json:"text"`
+	T     string `json:"t"` // "error"
+	Key   string `json:"key"`
+	Text  string `json:"text"`
+	Retry int    `json:"retry,omitempty"` // seconds the page should wait before it reconnects
 }
+
+// RetryWorlds is how long a page refused a world waits before trying
+// again: a full server is not helped by pages knocking every second.
+const RetryWorlds = 30
 
 // wsConn is one page's WebSocket.
 type wsConn struct {
@@ -106,6 +111,7 @@ type wsConn struct {
 	tokens   float64
 	last     time.Time
 
+	addr    string        // the client's address, without the port
 	teacher bool          // the upgrade carried the teacher's key
 	student *studentClass // the upgrade carried a student's cookie
 	follows string        // teacher page: the class it follows
@@ -129,7 +135,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c := &wsConn{s: s, ws: ws, locale: localeOf(r), wake: make(chan struct{}, 1), space: make(chan struct{}, 1),
-		done: make(chan struct{}), tokens: RateBurst, last: time.Now(), teacher: s.isTeacher(r)}
+		done: make(chan struct{}), tokens: RateBurst, last: time.Now(), teacher: s.isTeacher(r), addr: clientIP(r)}
 	if st, room, ok := s.student(r); ok {
 		c.student = s.studentClassOf(st, room)
 	}
@@ -238,13 +244,13 @@ func (c *wsConn) hello(m clientMsg, visitorID string) bool {
 	if m.Page == "teacher" || m.Page == "watch" {
 		return c.teacherHello(m)
 	}
-	v, err := c.s.worlds.connect(visitorID)
+	v, err := c.s.worlds.connect(visitorID, c.addr)
 	if err != nil {
 		key := "worlds"
 		if errors.Is(err, errTooManyConns) {
 			key = "conns"
 		}
-		c.fail(key)
+		c.sendJSON(errorMsg{T: "error", Key: key, Text: web.T(string(c.locale), "js.error."+key), Retry: RetryWorlds})
 		return false
 	}
 	c.visitor = v

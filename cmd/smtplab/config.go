@@ -25,6 +25,7 @@ type config struct {
 	Data                   string // data folder, or "off"
 	TeacherKey             string // "" makes a random one at each start
 	Hostnames              string // names the web interface answers to, besides IP addresses and localhost
+	MaxMemory              int64  // the Go runtime's soft memory limit, in bytes
 	MaxSessions            int
 	SMTPTimeout            time.Duration
 	POP3Timeout            time.Duration
@@ -53,6 +54,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.TeacherKey, "teacher-key", env("teacher-key", ""), "the teacher's key (default: a new random one at each start, printed in the teacher link)")
 	fs.StringVar(&c.Hostnames, "hostname", env("hostname", ""), "host names the web interface may be reached by, comma-separated (IP addresses and localhost always work)")
 	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn or error")
+	maxMemory := fs.String("max-memory", env("max-memory", "2GiB"), "soft memory limit of the process (e.g. 512MiB, 2GiB): past it the runtime collects garbage harder")
 	maxSessions := fs.String("max-sessions", env("max-sessions", fmt.Sprint(tcp.DefaultMaxSessions)), "most concurrent sessions per TCP service")
 	smtpTimeout := fs.String("smtp-timeout", env("smtp-timeout", sandbox.DefaultCommandTimeout.String()), "how long an SMTP server waits for the next command (and for message text, at most 3m)")
 	pop3Timeout := fs.String("pop3-timeout", env("pop3-timeout", sandbox.DefaultAutologout.String()), "POP3 autologout: how long a POP session may stay silent")
@@ -78,6 +80,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var err error
 	if c.MaxSessions, err = positiveInt(*maxSessions); err != nil {
 		return c, fmt.Errorf("%s: %w", where("max-sessions"), err)
+	}
+	if c.MaxMemory, err = parseSize(*maxMemory); err != nil {
+		return c, fmt.Errorf("%s: %w", where("max-memory"), err)
 	}
 	if c.SMTPTimeout, err = positiveDuration(*smtpTimeout); err != nil {
 		return c, fmt.Errorf("%s: %w", where("smtp-timeout"), err)
@@ -138,4 +143,24 @@ func defaultDataDir(getenv func(string) string) string {
 		return filepath.Join(h, ".local", "share", "smtplab")
 	}
 	return Off
+}
+
+// parseSize reads a size such as 512MiB, 2GiB or 1048576 (bytes).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		n      int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(rest), u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("want a size such as 512MiB or 2GiB, got %q", s)
+	}
+	return n * mult, nil
 }

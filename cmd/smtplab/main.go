@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 )
@@ -36,6 +37,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return 2
 	}
 	lvl, _ := parseLevel(cfg.LogLevel) // checked by parseConfig
+	// A soft limit: past it the collector works harder rather than letting
+	// the heap grow until the machine gives out.
+	debug.SetMemoryLimit(cfg.MaxMemory)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 	a := newApp(cfg, log)
 	if err := a.start(); err != nil {

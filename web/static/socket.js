@@ -29,19 +29,23 @@ export class Socket {
     const ws = new WebSocket(scheme + '//' + location.host + '/ws');
     this.ws = ws;
     ws.addEventListener('open', () => {
-      this.delay = 1000;
       ws.send(JSON.stringify(this.hello()));
       this.onState('open');
     });
     ws.addEventListener('message', (e) => {
       let msg;
       try { msg = JSON.parse(e.data); } catch { return; }
+      // Only a welcome means the server took the page: a socket it opens
+      // and then refuses (too many sandboxes) must not reset the back-off.
+      if (msg.t === 'welcome') this.delay = 1000;
+      if (msg.t === 'error' && msg.retry) this.retry = msg.retry * 1000;
       this.onMessage(msg);
     });
     ws.addEventListener('close', () => {
       if (this.ws !== ws) return;
       this.ws = null;
-      const wait = this.delay;
+      const wait = Math.max(this.delay, this.retry || 0);
+      this.retry = 0;
       this.delay = Math.min(this.delay * 2, 15000);
       this.onState('lost', Math.round(wait / 1000));
       setTimeout(() => this.connect(), wait);
