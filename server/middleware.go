@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"log/slog"
 	"net"
@@ -106,21 +107,31 @@ func (s *Server) visitorID(w http.ResponseWriter, r *http.Request) string {
 	if st, _, ok := s.student(r); ok {
 		return st.ID
 	}
-	return newVisitorID(w, r)
+	return s.newVisitorID(w, r)
 }
 
-func newVisitorID(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(visitorCookie); err == nil && validVisitorID(c.Value) {
-		return c.Value
+// newVisitorID reads the visitor cookie, or issues one. The cookie is the
+// id and the server's signature of it: an id a client makes up is not
+// taken, so no client can choose which worlds exist. The signing key is new
+// at each start, as the practice worlds are.
+func (s *Server) newVisitorID(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(visitorCookie); err == nil {
+		if id, sig, ok := strings.Cut(c.Value, "."); ok && validVisitorID(id) && equalMAC(sig, s.csrf("visitor:"+id)) {
+			return id
+		}
 	}
 	var b [16]byte
 	rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
 	http.SetCookie(w, &http.Cookie{
-		Name: visitorCookie, Value: id, Path: "/", MaxAge: 30 * 24 * 3600,
+		Name: visitorCookie, Value: id + "." + s.csrf("visitor:"+id), Path: "/", MaxAge: 30 * 24 * 3600,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode,
 	})
 	return id
+}
+
+func equalMAC(a, b string) bool {
+	return len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
 func validVisitorID(s string) bool {

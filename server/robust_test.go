@@ -67,7 +67,7 @@ func TestHealthzSaysWhatIsWrong(t *testing.T) {
 // and the page gets every reply and stays connected.
 func TestWSPasteFloodIsPaced(t *testing.T) {
 	ts := slowApp(t)
-	c := connectSlow(t, ts, newVisitor(), "en")
+	c := connectSlow(t, ts, newVisitor(ts), "en")
 	c.hello(nil)
 	c.send(openMsg("smtp"))
 	c.untilReply(220)
@@ -121,7 +121,7 @@ func TestWSPasteFloodIsPaced(t *testing.T) {
 // typed on the TCP ports shows there without its password.
 func TestLiveHidesPasswords(t *testing.T) {
 	ts, world := app(t)
-	c := connect(t, ts, newVisitor(), "en")
+	c := connect(t, ts, newVisitor(ts), "en")
 	c.send(map[string]string{"t": "hello", "page": "live"})
 	c.untilT("replayed")
 	peer := sandbox.Peer{Remote: "192.0.2.7:40000", Transport: "test"}
@@ -180,5 +180,36 @@ func TestUnknownHostIsRefused(t *testing.T) {
 	}}
 	if _, res, err := d.Dial("ws://evil.example:"+port+"/ws", hdr); err == nil || res == nil || res.StatusCode != http.StatusMisdirectedRequest {
 		t.Errorf("a rebound page opened a WebSocket (err %v)", err)
+	}
+}
+
+// TestVisitorIDsAreIssued: a visitor id a client makes up is not taken:
+// the server issues another, signed, and only that one names a world.
+func TestVisitorIDsAreIssued(t *testing.T) {
+	ts, _ := app(t)
+	minted := strings.Repeat("ab", 16)
+	r := get(t, ts.URL+"/sandbox", map[string]string{"Cookie": "smtplab_visitor=" + minted})
+	var issued string
+	for _, c := range r.Cookies() {
+		if c.Name == "smtplab_visitor" {
+			issued = c.Value
+		}
+	}
+	if issued == "" || strings.HasPrefix(issued, minted) {
+		t.Fatalf("a made-up id was kept: cookie %q", issued)
+	}
+	c := connect(t, ts, minted, "en")
+	w, _, _ := c.hello(nil)
+	if w.World == "visitor-"+minted[:8] {
+		t.Error("a made-up id named a world")
+	}
+	// The issued one is taken again, and a tampered signature is not.
+	again := get(t, ts.URL+"/sandbox", map[string]string{"Cookie": "smtplab_visitor=" + issued})
+	if len(again.Cookies()) != 0 {
+		t.Errorf("the issued id was replaced: %v", again.Cookies())
+	}
+	tampered := issued[:len(issued)-1] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", issued[len(issued)-1])+1)%16])
+	if r := get(t, ts.URL+"/sandbox", map[string]string{"Cookie": "smtplab_visitor=" + tampered}); len(r.Cookies()) == 0 {
+		t.Error("a tampered signature was taken")
 	}
 }

@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,10 +99,19 @@ type wsClient struct {
 	ws *websocket.Conn
 }
 
-func newVisitor() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+// newVisitor is the visitor cookie a first page of ts gives a browser.
+func newVisitor(ts *httptest.Server) string {
+	res, err := http.Get(ts.URL + "/sandbox")
+	if err != nil {
+		panic(err)
+	}
+	res.Body.Close()
+	for _, c := range res.Cookies() {
+		if c.Name == "smtplab_visitor" {
+			return c.Value
+		}
+	}
+	panic("the sandbox page set no visitor cookie")
 }
 
 func wsURL(ts *httptest.Server) string { return "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws" }
@@ -367,7 +374,7 @@ func TestWSOrigin(t *testing.T) {
 
 func TestWSHello(t *testing.T) {
 	ts, _ := app(t)
-	visitor := newVisitor()
+	visitor := newVisitor(ts)
 	c := connect(t, ts, visitor, "en")
 
 	// Nothing but hello is understood before hello.
@@ -400,7 +407,7 @@ func TestWSHello(t *testing.T) {
 		t.Errorf("second tab: terminal %s world %s; first: %s %s", w2.Terminal, w2.World, welcome.Terminal, welcome.World)
 	}
 	// Another visitor gets another world.
-	c3 := connect(t, ts, newVisitor(), "en")
+	c3 := connect(t, ts, newVisitor(ts), "en")
 	if w3, _, _ := c3.hello(nil); w3.World == welcome.World {
 		t.Errorf("two visitors share world %s", w3.World)
 	}
@@ -414,7 +421,7 @@ func TestWSSMTPSession(t *testing.T) {
 	meanings := map[catalog.Locale]string{}
 	for _, loc := range []catalog.Locale{catalog.EN, catalog.FR} {
 		t.Run(string(loc), func(t *testing.T) {
-			c := connect(t, ts, newVisitor(), string(loc))
+			c := connect(t, ts, newVisitor(ts), string(loc))
 			c.hello(nil)
 
 			c.send(openMsg("smtp"))
@@ -588,12 +595,12 @@ func TestWSSMTPSession(t *testing.T) {
 // redraws the mailboxes of the visitor's other tabs, not another visitor's.
 func TestWSMailboxesReachEveryTab(t *testing.T) {
 	ts, _ := app(t)
-	visitor := newVisitor()
+	visitor := newVisitor(ts)
 	a := connect(t, ts, visitor, "en")
 	a.hello(nil)
 	b := connect(t, ts, visitor, "fr")
 	b.hello(nil)
-	other := connect(t, ts, newVisitor(), "en")
+	other := connect(t, ts, newVisitor(ts), "en")
 	other.hello(nil)
 
 	a.send(openMsg("smtp"))
@@ -619,7 +626,7 @@ func TestWSMailboxesReachEveryTab(t *testing.T) {
 // what SMTP delivered.
 func TestWSOtherProtocols(t *testing.T) {
 	ts, _ := app(t)
-	c := connect(t, ts, newVisitor(), "en")
+	c := connect(t, ts, newVisitor(ts), "en")
 	c.hello(nil)
 	c.send(openMsg("smtp"))
 	c.send(input("HELO c.example.test", "MAIL FROM:<bob@example.test>", "RCPT TO:<alice@example.test>", "DATA", "Subject: pop me", "", "hi", ".", "QUIT"))
@@ -655,7 +662,7 @@ func TestWSOtherProtocols(t *testing.T) {
 // JSON strings, never as markup.
 func TestWSVisitorTextStaysText(t *testing.T) {
 	ts, _ := app(t)
-	c := connect(t, ts, newVisitor(), "en")
+	c := connect(t, ts, newVisitor(ts), "en")
 	c.hello(nil)
 	c.send(openMsg("smtp"))
 	c.untilReply(220)
@@ -708,7 +715,7 @@ func TestWSVisitorTextStaysText(t *testing.T) {
 // session still open.
 func TestWSReconnect(t *testing.T) {
 	ts, _ := app(t)
-	visitor := newVisitor()
+	visitor := newVisitor(ts)
 	c := connect(t, ts, visitor, "en")
 	welcome, _, _ := c.hello(nil)
 	c.send(openMsg("smtp"))
@@ -775,7 +782,7 @@ func TestWSReconnect(t *testing.T) {
 		t.Errorf("unknown terminal id: %s, %d events", w, len(replay))
 	}
 	// Another visitor cannot take the terminal over.
-	c3 := connect(t, ts, newVisitor(), "en")
+	c3 := connect(t, ts, newVisitor(ts), "en")
 	if w, _, replay := c3.hello(map[string]any{"terminal": welcome.Terminal}); w.Terminal == welcome.Terminal || len(replay) != 0 {
 		t.Errorf("another visitor got the terminal: %s, %d events", w, len(replay))
 	}
@@ -789,7 +796,7 @@ func TestWSReconnect(t *testing.T) {
 // terminal.
 func TestWSTwoPagesOnOneTerminal(t *testing.T) {
 	ts, _ := app(t)
-	visitor := newVisitor()
+	visitor := newVisitor(ts)
 	first := connect(t, ts, visitor, "en")
 	welcome, _, _ := first.hello(nil)
 	first.send(openMsg("smtp"))
@@ -839,7 +846,7 @@ func slowApp(t *testing.T) *httptest.Server {
 // event, so a long paste must not overflow the page's queue.
 func TestWSLongPaste(t *testing.T) {
 	ts := slowApp(t)
-	visitor := newVisitor()
+	visitor := newVisitor(ts)
 	c := connectSlow(t, ts, visitor, "en")
 	welcome, _, _ := c.hello(nil)
 	c.send(openMsg("smtp"))
@@ -885,7 +892,7 @@ func TestWSLongPaste(t *testing.T) {
 // that tab fails the same way, and the page reconnects forever.
 func TestWSReplayLongLog(t *testing.T) {
 	ts := slowApp(t)
-	visitor := newVisitor()
+	visitor := newVisitor(ts)
 	c := connectSlow(t, ts, visitor, "en")
 	welcome, _, _ := c.hello(nil)
 	c.send(openMsg("smtp"))
@@ -938,7 +945,7 @@ func TestWSLiveReplayBusyClass(t *testing.T) {
 		sandbox.FeedAll(sess, []byte("HELO c.example.test\r\n"+strings.Repeat("NOOP\r\n", server.LiveEventsPerSession/3)+"QUIT\r\n"))
 		kept += server.LiveEventsPerSession
 	}
-	c := connectSlow(t, ts, newVisitor(), "en")
+	c := connectSlow(t, ts, newVisitor(ts), "en")
 	c.send(map[string]string{"t": "hello", "page": "live"})
 	_, replay := c.untilT("replayed")
 	if n := len(events(replay)); n < kept {
@@ -948,7 +955,7 @@ func TestWSLiveReplayBusyClass(t *testing.T) {
 
 func TestWSBadMessages(t *testing.T) {
 	ts, _ := app(t)
-	c := connect(t, ts, newVisitor(), "fr")
+	c := connect(t, ts, newVisitor(ts), "fr")
 	c.hello(nil)
 	for _, msg := range []string{`{"t":"nope"}`, `{"t":""}`, `{`, `[]`, `"hello"`, `{"t":"input","lines":"HELO"}`, `{"t":"open","proto":"SMTP "}`} {
 		c.sendRaw([]byte(msg))
@@ -974,7 +981,7 @@ func pad(n int) []byte {
 
 func TestWSMessageSize(t *testing.T) {
 	ts, _ := app(t)
-	c := connect(t, ts, newVisitor(), "en")
+	c := connect(t, ts, newVisitor(ts), "en")
 	c.hello(nil)
 	// Exactly the limit passes.
 	c.sendRaw(pad(server.MaxWSMessage))
@@ -1008,7 +1015,7 @@ func TestWSMessageSize(t *testing.T) {
 // stops reading at the close frame, so anything after it is lost.
 func TestWSTooBigToldBeforeClose(t *testing.T) {
 	ts, _ := app(t)
-	c := connect(t, ts, newVisitor(), "en")
+	c := connect(t, ts, newVisitor(ts), "en")
 	c.hello(nil)
 	c.ws.SetWriteDeadline(time.Now().Add(readWait))
 	c.ws.WriteMessage(websocket.TextMessage, pad(server.MaxWSMessage+1))
@@ -1023,7 +1030,7 @@ func TestWSTooBigToldBeforeClose(t *testing.T) {
 
 func TestWSRateLimit(t *testing.T) {
 	ts, _ := app(t)
-	c := connect(t, ts, newVisitor(), "en")
+	c := connect(t, ts, newVisitor(ts), "en")
 	c.hello(nil)
 	// A burst of messages that are each answered once: no_message when
 	// let through, rate when refused.
@@ -1065,7 +1072,7 @@ func TestWSRateLimit(t *testing.T) {
 
 func TestWSConnsPerVisitor(t *testing.T) {
 	ts, _ := app(t)
-	visitor := newVisitor()
+	visitor := newVisitor(ts)
 	var tabs []*wsClient
 	for range server.MaxConnsPerVisitor {
 		c := connect(t, ts, visitor, "en")
@@ -1083,7 +1090,7 @@ func TestWSConnsPerVisitor(t *testing.T) {
 		t.Fatal("the extra socket stays open")
 	}
 	// Another visitor is not affected.
-	connect(t, ts, newVisitor(), "en").hello(nil)
+	connect(t, ts, newVisitor(ts), "en").hello(nil)
 	// Live pages do not count against a visitor's tabs.
 	live := connect(t, ts, visitor, "en")
 	live.send(map[string]string{"t": "hello", "page": "live"})
@@ -1115,7 +1122,7 @@ func TestWSLive(t *testing.T) {
 	early.Start()
 	early.Feed([]byte("HELO early.example.test\r\n"))
 
-	c := connect(t, ts, newVisitor(), "en")
+	c := connect(t, ts, newVisitor(ts), "en")
 	c.send(map[string]string{"t": "hello", "page": "live"})
 	if m := c.read(); m.T != "welcome" || m.Page != "live" {
 		t.Fatalf("live welcome: %s", m)
@@ -1139,7 +1146,7 @@ func TestWSLive(t *testing.T) {
 	}
 
 	// A visitor's private sessions never show on /live.
-	v := connect(t, ts, newVisitor(), "en")
+	v := connect(t, ts, newVisitor(ts), "en")
 	v.hello(nil)
 	v.send(openMsg("smtp"))
 	v.untilReply(220)
@@ -1175,7 +1182,7 @@ func TestWSLive(t *testing.T) {
 	}
 
 	// A page that joins now gets both sessions, in order.
-	c2 := connect(t, ts, newVisitor(), "fr")
+	c2 := connect(t, ts, newVisitor(ts), "fr")
 	c2.send(map[string]string{"t": "hello", "page": "live"})
 	c2.read()
 	_, replay = c2.untilT("replayed")
@@ -1197,7 +1204,7 @@ func TestWSIdleTimeout(t *testing.T) {
 		CommandTimeout: 200 * time.Millisecond, DataTimeout: 300 * time.Millisecond, Autologout: 200 * time.Millisecond,
 	}})
 	ts := appWith(t, w, nil)
-	c := connect(t, ts, newVisitor(), "en")
+	c := connect(t, ts, newVisitor(ts), "en")
 	c.hello(nil)
 
 	check := func(what string) {
@@ -1264,7 +1271,7 @@ func TestWSLessonProgress(t *testing.T) {
 	if len(first.Solution) == 0 {
 		t.Fatalf("lesson %s: the first step has no solution", l.Slug)
 	}
-	visitor := newVisitor()
+	visitor := newVisitor(ts)
 	c := connect(t, ts, visitor, "en")
 	_, _, rest := c.hello(map[string]any{"page": "lesson", "lesson": l.Slug})
 	if len(rest) != 1 || rest[0].T != "progress" || rest[0].Lesson != l.Slug || len(rest[0].Done) != 0 {
@@ -1332,7 +1339,7 @@ func TestWSLessonProgressSurvivesReload(t *testing.T) {
 	ts, _ := app(t)
 	lib := builtin(t)
 	l := lib.List("fr")[0]
-	visitor := newVisitor()
+	visitor := newVisitor(ts)
 	c := connect(t, ts, visitor, "fr")
 	welcome, _, _ := c.hello(map[string]any{"page": "lesson", "lesson": l.Slug})
 	for _, line := range l.Steps[0].Solution {
