@@ -1,12 +1,8 @@
 package sandbox
 
 import (
-	"bufio"
-	"bytes"
-	"io"
 	"mime"
 	"net/mail"
-	"net/textproto"
 	"strings"
 )
 
@@ -44,6 +40,7 @@ const (
 var WarningKeys = []string{
 	"no_header", "no_blank_line", "no_body", "missing_from", "missing_date", "missing_message_id",
 	"bcc_removed", "reply_to", "from_differs", "no_recipient_headers", "eight_bit", "bad_address_list",
+	"bad_field",
 }
 
 // Warning is something about a message a student should look at. Key is a
@@ -51,66 +48,6 @@ var WarningKeys = []string{
 type Warning struct {
 	Key  string            `json:"key"`
 	Args map[string]string `json:"args,omitempty"`
-}
-
-// Header is a header section as read by SplitHeader.
-type Header struct {
-	Fields    mail.Header
-	Lines     int  // lines that belong to the header section
-	Separated bool // an empty line ended it
-	BadLine   string
-	BodyStart int // offset of the body in the text
-}
-
-// SplitHeader reads the header section at the start of text (CRLF lines).
-// Like most servers, it ends the section at the first empty line, or at the
-// first line that cannot be a header field; in the second case BadLine holds
-// that line, which a careless reader may lose.
-func SplitHeader(text []byte) Header {
-	var h Header
-	off := 0
-	for off < len(text) {
-		end := bytes.Index(text[off:], []byte("\r\n"))
-		next := len(text)
-		line := text[off:]
-		if end >= 0 {
-			line, next = text[off:off+end], off+end+2
-		}
-		if len(line) == 0 {
-			h.Separated, h.BodyStart = true, next
-			break
-		}
-		folded := line[0] == ' ' || line[0] == '\t'
-		if !(folded && h.Lines > 0) && !isFieldLine(line) {
-			h.BadLine = string(line)
-			break
-		}
-		h.Lines++
-		off = next
-	}
-	if !h.Separated {
-		h.BodyStart = off
-	}
-	if h.Lines > 0 {
-		r := textproto.NewReader(bufio.NewReader(io.MultiReader(bytes.NewReader(text[:off]), strings.NewReader("\r\n"))))
-		fields, _ := r.ReadMIMEHeader()
-		h.Fields = mail.Header(fields)
-	}
-	return h
-}
-
-// isFieldLine reports whether line looks like "Name: value" (RFC 5322 §2.2).
-func isFieldLine(line []byte) bool {
-	colon := bytes.IndexByte(line, ':')
-	if colon <= 0 {
-		return false
-	}
-	for _, c := range line[:colon] {
-		if c <= ' ' || c > '~' {
-			return false
-		}
-	}
-	return true
 }
 
 // Analyze reads a message's headers and sets them against env.
@@ -122,21 +59,26 @@ func Analyze(env Envelope, text []byte) Analysis {
 	}
 	var warn []Warning
 	addrs := func(field string) []string {
-		if h.Fields == nil || len(h.Fields[field]) == 0 {
-			return nil
-		}
-		list, err := h.Fields.AddressList(field)
-		if err != nil {
-			warn = append(warn, Warning{Key: "bad_address_list", Args: Args("field", field, "value", h.Fields.Get(field))})
-		}
-		out := make([]string, 0, len(list))
-		for _, ad := range list {
-			out = append(out, ad.Address)
+		var out []string
+		for _, v := range h.Fields[field] {
+			if isBlind(field) && strings.TrimSpace(v) == "" {
+				continue // allowed (RFC 5322 §3.6.3): it only says blind copies were sent
+			}
+			list, err := mail.ParseAddressList(v)
+			if err != nil {
+				warn = append(warn, Warning{Key: "bad_address_list", Args: Args("field", field, "value", v)})
+				continue
+			}
+			for _, ad := range list {
+				out = append(out, ad.Address)
+			}
 		}
 		return out
 	}
 	a.From, a.ReplyTo = addrs("From"), addrs("Reply-To")
-	a.To, a.Cc, a.Bcc = addrs("To"), addrs("Cc"), addrs("Bcc")
+	a.To, a.Cc = addrs("To"), addrs("Cc")
+	// Resent-Bcc hides its addresses as Bcc does, and is removed with it.
+	a.Bcc = append(addrs("Bcc"), addrs("Resent-Bcc")...)
 	a.Verdicts = verdicts(env.To, a)
 	a.Warnings = append(warn, warnings(env, h, text, a)...)
 	return a
@@ -198,11 +140,16 @@ func warnings(env Envelope, h Header, text []byte, a Analysis) []Warning {
 	add := func(key string, kv ...string) { w = append(w, Warning{Key: key, Args: Args(kv...)}) }
 	switch {
 	case h.Lines == 0 && h.BadLine != "":
-		add("no_header", "line", h.BadLine)
+		add("no_header", "line", Visible(h.BadLine, maxShownLine))
 	case h.BadLine != "":
-		add("no_blank_line", "line", h.BadLine)
+		add("no_blank_line", "line", Visible(h.BadLine, maxShownLine))
 	case h.Lines > 0 && !h.Separated:
 		add("no_body")
+	}
+	for _, f := range h.List {
+		if f.Bad != "" {
+			add("bad_field", "line", Visible(f.Bad, maxShownLine))
+		}
 	}
 	if h.Fields != nil {
 		if len(a.From) == 0 {
@@ -214,7 +161,7 @@ func warnings(env Envelope, h Header, text []byte, a Analysis) []Warning {
 		if h.Fields.Get("Message-Id") == "" {
 			add("missing_message_id")
 		}
-		if len(a.Bcc) > 0 {
+		if hasBlind(h) {
 			add("bcc_removed")
 		}
 		if len(a.ReplyTo) > 0 {
@@ -233,6 +180,20 @@ func warnings(env Envelope, h Header, text []byte, a Analysis) []Warning {
 		add("eight_bit")
 	}
 	return w
+}
+
+// maxShownLine bounds the header line a warning quotes.
+const maxShownLine = 200
+
+// hasBlind reports whether the header has a blind copy field, sound or bad,
+// empty or not: it is removed from the copies either way.
+func hasBlind(h Header) bool {
+	for _, f := range h.List {
+		if f.Blind() {
+			return true
+		}
+	}
+	return false
 }
 
 func has8bit(b []byte) bool {

@@ -104,4 +104,87 @@ func TestSplitHeader(t *testing.T) {
 	if h.Lines != 1 || h.Separated || h.BadLine != "not a header" {
 		t.Errorf("header = %+v", h)
 	}
+	h = SplitHeader(crlf("Subject : obsolete", "To: a@x.test", "Subject: again", "", "body"))
+	if h.Lines != 3 || !reflect.DeepEqual(h.Fields["Subject"], []string{"obsolete", "again"}) || h.List[0].Name != "Subject" {
+		t.Errorf("header = %+v", h)
+	}
+	if SplitHeader(crlf("Sub ject: a", "", "b")).BadLine != "Sub ject: a" {
+		t.Error("a space inside a field name is no obsolete syntax")
+	}
+}
+
+// TestAnalyzeBlindFields checks that the analysis reads as blind copies the
+// very fields the copies lose (withoutBcc): any case, the obsolete space
+// before the colon, folded, repeated, Resent-Bcc, after a bad line.
+func TestAnalyzeBlindFields(t *testing.T) {
+	env := envelope("alice@example.test", "bob@example.test", "carol@example.test", "dan@example.test")
+	head := []string{"From: alice@example.test", "To: bob@example.test",
+		"Date: Fri, 2 Jan 2026 03:04:05 +0000", "Message-ID: <1@example.test>"}
+	tests := []struct {
+		name  string
+		lines []string
+		bcc   []string
+		warn  []string
+	}{
+		{"upper case", []string{"BCC: carol@example.test"}, []string{"carol@example.test"}, []string{"bcc_removed"}},
+		{"space before the colon", []string{"Bcc : carol@example.test"}, []string{"carol@example.test"}, []string{"bcc_removed"}},
+		{"tab before the colon", []string{"bcc\t: carol@example.test"}, []string{"carol@example.test"}, []string{"bcc_removed"}},
+		{"folded", []string{"Bcc: carol@example.test,", "\tdan@example.test"},
+			[]string{"carol@example.test", "dan@example.test"}, []string{"bcc_removed"}},
+		{"two fields", []string{"Bcc: carol@example.test", "Subject: s", "Bcc: dan@example.test"},
+			[]string{"carol@example.test", "dan@example.test"}, []string{"bcc_removed"}},
+		{"resent", []string{"Resent-Bcc: carol@example.test", "resent-bcc : dan@example.test"},
+			[]string{"carol@example.test", "dan@example.test"}, []string{"bcc_removed"}},
+		{"after a bad line", []string{"Subject: a\x1b[31mred", "Bcc: carol@example.test"},
+			[]string{"carol@example.test"}, []string{"bad_field", "bcc_removed"}},
+		{"empty, as RFC 5322 allows", []string{"Bcc:"}, nil, []string{"bcc_removed"}},
+		{"bad itself", []string{"Bcc: carol@example.test\x00"}, nil, []string{"bad_field", "bcc_removed"}},
+		{"not a Bcc", []string{"X-Bcc: carol@example.test", "Bccx: dan@example.test"}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lines := append(append(append([]string{}, head...), tt.lines...), "", "body")
+			a := Analyze(env, crlf(lines...))
+			if !reflect.DeepEqual(a.Bcc, tt.bcc) {
+				t.Errorf("Bcc = %q, want %q", a.Bcc, tt.bcc)
+			}
+			if got := warningKeys(a); !reflect.DeepEqual(got, tt.warn) {
+				t.Errorf("warnings = %v, want %v", got, tt.warn)
+			}
+			v := verdictMap(a)
+			for _, ad := range tt.bcc {
+				if v[ad] != "delivered-hidden/Bcc/self" {
+					t.Errorf("%s: verdict %s, want delivered-hidden/Bcc/self", ad, v[ad])
+				}
+			}
+			if v["bob@example.test"] != "delivered-listed/To/all" {
+				t.Errorf("bob: verdict %s: the fields around lost", v["bob@example.test"])
+			}
+		})
+	}
+}
+
+// TestBadFieldLosesOnlyItself puts a control character in one header field
+// (its first line or a continuation): the fields before and after it are
+// still read, and the warning names the bad line, escaped.
+func TestBadFieldLosesOnlyItself(t *testing.T) {
+	for _, bad := range [][]string{
+		{"X-Mailer: \x1b[2Jtelnet"},
+		{"Comments: nul\x00here"},
+		{"Keywords: a,", " b\x7f"},
+	} {
+		lines := append([]string{"From: Alice <alice@example.test>"}, bad...)
+		lines = append(lines, "To: bob@example.test", "Subject: still here", "", "body")
+		a := Analyze(envelope("alice@example.test", "bob@example.test"), crlf(lines...))
+		if a.Subject != "still here" || !reflect.DeepEqual(a.From, []string{"alice@example.test"}) || !reflect.DeepEqual(a.To, []string{"bob@example.test"}) {
+			t.Errorf("%q: subject %q, from %v, to %v", bad, a.Subject, a.From, a.To)
+		}
+		if got := warningKeys(a); !reflect.DeepEqual(got, []string{"bad_field", "missing_date", "missing_message_id"}) {
+			t.Errorf("%q: warnings %v", bad, got)
+		}
+		named := a.Warnings[0].Args["line"]
+		if want := bad[len(bad)-1]; named != Visible(want, 200) || !strings.Contains(named, `\x`) {
+			t.Errorf("%q: bad_field warning names %q", bad, named)
+		}
+	}
 }

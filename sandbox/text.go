@@ -2,29 +2,62 @@ package sandbox
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
-// Echo makes client text safe to repeat in a reply: valid UTF-8, control
-// characters shown as "?" (so an echo can neither break a reply line nor
-// drive a terminal), and at most max octets, so the reply stays within its
-// line limit whatever the client sent.
-func Echo(s string, max int) string {
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return '?'
+// Echo makes client text safe to repeat in a reply. RFC 5321 §4.2 allows
+// only printable US-ASCII in reply text, so every other octet is shown as
+// \xNN: control characters could break a reply line or drive a terminal,
+// and octets above 127 mean nothing without a charset. The result is at most
+// max octets (plus "..." when cut, never inside an escape), so the reply
+// stays within its line limit whatever the client sent.
+func Echo(s string, max int) string { return escape(s, max, false) }
+
+// Visible makes text safe to show on a page: like Echo, but letters of
+// valid UTF-8 stay as they are; only control characters and octets that
+// are not UTF-8 are shown as \xNN.
+func Visible(s string, max int) string { return escape(s, max, true) }
+
+func escape(s string, max int, keepUTF8 bool) string {
+	if len(s) <= max && printableASCII(s) {
+		return s // the common case: nothing to escape or cut
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		piece, n := escapeAt(s, i, keepUTF8)
+		if b.Len()+len(piece) > max {
+			return b.String() + "..."
 		}
-		return r
-	}, s)
-	if len(s) <= max {
-		return s
+		b.WriteString(piece)
+		i += n
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	return b.String()
+}
+
+// escapeAt returns how the text at s[i:] is shown, and how many octets of s
+// that takes: a printable ASCII octet as itself, a UTF-8 letter as itself
+// when keepUTF8 is set, any other octet as \xNN.
+func escapeAt(s string, i int, keepUTF8 bool) (string, int) {
+	c := s[i]
+	if c >= ' ' && c < 0x7f {
+		return s[i : i+1], 1
 	}
-	return s[:cut] + "..."
+	if r, n := utf8.DecodeRuneInString(s[i:]); keepUTF8 && n > 1 && !unicode.IsControl(r) {
+		return s[i : i+n], n
+	}
+	return string([]byte{'\\', 'x', hexDigits[c>>4], hexDigits[c&0xf]}), 1
+}
+
+const hexDigits = "0123456789ABCDEF"
+
+func printableASCII(s string) bool {
+	for _, c := range []byte(s) {
+		if c < ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // HasControl reports whether s holds control characters other than tab,

@@ -331,8 +331,14 @@ func TestStatic(t *testing.T) {
 		{"?v=" + web.AssetVersion, "public, max-age=31536000, immutable"},
 		{"", "no-cache"},
 		{"?v=0000stale000", "no-cache"},
+		{"@/" + web.AssetVersion + "/", "public, max-age=31536000, immutable"},
+		{"@/0123456789ab/", "no-cache"},
 	} {
-		r := get(t, ts.URL+"/static/app.js"+c.query, nil)
+		path := "/static/app.js" + c.query
+		if dir, ok := strings.CutPrefix(c.query, "@"); ok {
+			path = "/static" + dir + "app.js"
+		}
+		r := get(t, ts.URL+path, nil)
 		if r.StatusCode != http.StatusOK {
 			t.Fatalf("/static/app.js%s: %d", c.query, r.StatusCode)
 		}
@@ -353,7 +359,7 @@ func TestStatic(t *testing.T) {
 	home := get(t, ts.URL+"/", nil).body
 	for _, m := range regexp.MustCompile(`(?:src|href)="(/static/[^"]+)"`).FindAllStringSubmatch(home, -1) {
 		u := html.UnescapeString(m[1])
-		if !strings.HasSuffix(u, "?v="+web.AssetVersion) {
+		if !strings.HasPrefix(u, "/static/"+web.AssetVersion+"/") {
 			t.Errorf("asset %s is not versioned", u)
 		}
 		if r := get(t, ts.URL+u, nil); r.StatusCode != http.StatusOK {

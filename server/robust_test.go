@@ -1,10 +1,14 @@
 package server_test
 
 import (
+	"compress/gzip"
 	"errors"
+	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -16,6 +20,7 @@ import (
 	"smtplab/sandbox"
 	"smtplab/sandbox/engine"
 	"smtplab/server"
+	"smtplab/web"
 )
 
 // TestWSSilentSocketIsClosed: a socket that never says hello is closed after
@@ -211,5 +216,60 @@ func TestVisitorIDsAreIssued(t *testing.T) {
 	tampered := issued[:len(issued)-1] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", issued[len(issued)-1])+1)%16])
 	if r := get(t, ts.URL+"/sandbox", map[string]string{"Cookie": "smtplab_visitor=" + tampered}); len(r.Cookies()) == 0 {
 		t.Error("a tampered signature was taken")
+	}
+}
+
+// TestCompressedVersionedHead: pages and files go gzipped to a browser
+// that asks; the modules app.js imports get the page's version too, so
+// every file is cacheable for good; HEAD is answered on pages.
+func TestCompressedVersionedHead(t *testing.T) {
+	ts, _ := app(t)
+	tr := &http.Transport{DisableCompression: true}
+	client := &http.Client{Transport: tr}
+	t.Cleanup(tr.CloseIdleConnections)
+	fetchGz := func(method, path string) *http.Response {
+		req, _ := http.NewRequest(method, ts.URL+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	home := fetchGz(http.MethodGet, "/")
+	if home.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("the home page is not gzipped: %v", home.Header)
+	}
+	zr, err := gzip.NewReader(home.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(zr)
+	if !strings.Contains(string(page), "</html>") {
+		t.Error("the gzipped page does not unpack to a page")
+	}
+	app := fetchGz(http.MethodGet, "/static/"+web.AssetVersion+"/app.js")
+	if app.Header.Get("Content-Encoding") != "gzip" {
+		t.Error("app.js is not gzipped")
+	}
+	js, _ := fs.ReadFile(web.Static(), "app.js")
+	imports := regexp.MustCompile(`from '\./([a-z]+\.js)'`).FindAllStringSubmatch(string(js), -1)
+	if len(imports) == 0 {
+		t.Fatal("app.js imports nothing?")
+	}
+	for _, m := range imports {
+		// The browser resolves './x.js' against /static/VERSION/app.js.
+		r := fetchGz(http.MethodGet, "/static/"+web.AssetVersion+"/"+m[1])
+		if r.StatusCode != http.StatusOK || !strings.Contains(r.Header.Get("Cache-Control"), "immutable") {
+			t.Errorf("imported module %s: %d, %q", m[1], r.StatusCode, r.Header.Get("Cache-Control"))
+		}
+	}
+	for _, path := range []string{"/", "/lessons", "/sandbox", "/healthz"} {
+		r := fetchGz(http.MethodHead, path)
+		b, _ := io.ReadAll(r.Body)
+		if r.StatusCode != http.StatusOK || len(b) != 0 {
+			t.Errorf("HEAD %s: %d with %d octets", path, r.StatusCode, len(b))
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"smtplab/classroom"
 	"smtplab/lessons"
@@ -129,7 +130,7 @@ func (s *Server) newVisitorWorld(name string) *sandbox.World {
 
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(recoverer(s.log), securityHeaders, s.knownHost, s.withLocale)
+	r.Use(recoverer(s.log), securityHeaders, s.knownHost, compressed, middleware.GetHead, s.withLocale)
 	r.Get("/", s.page("home", func(p web.Page) templ.Component { return web.Home(p, s.lessonItems(p.Locale, p.Shell.ClassHost != "")) }))
 	r.Get("/lessons", s.page("lessons", func(p web.Page) templ.Component {
 		return web.LessonList(p, s.lessonItems(p.Locale, p.Shell.ClassHost != ""))
@@ -215,19 +216,58 @@ func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 }
 
+// staticHandler serves the embedded files. Under /static/VERSION/ (see
+// web.asset) a file of this version is cacheable for good; a path of
+// another version (a page from before an upgrade) or none gets the current
+// file, revalidated each time. ?v=VERSION is understood too.
 func staticHandler(files fs.FS) http.Handler {
 	fsrv := http.FileServerFS(files)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") || r.URL.Path == "" {
+		name := r.URL.Path
+		current := r.URL.Query().Get("v") == web.AssetVersion
+		if version, rest, ok := strings.Cut(name, "/"); ok && isVersion(version) {
+			name, current = rest, version == web.AssetVersion
+		}
+		if strings.HasSuffix(name, "/") || name == "" {
 			http.NotFound(w, r)
 			return
 		}
-		if r.URL.Query().Get("v") == web.AssetVersion {
+		if current {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			w.Header().Set("Cache-Control", "no-cache")
 		}
-		fsrv.ServeHTTP(w, r)
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = name
+		fsrv.ServeHTTP(w, r2)
+	})
+}
+
+// isVersion reports whether a path segment has the shape of an asset
+// version (hex digits, as long as web.AssetVersion).
+func isVersion(s string) bool {
+	if len(s) != len(web.AssetVersion) {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
+}
+
+// compressed gzips what the pages and files send (text, scripts, styles),
+// but never the WebSocket's upgrade.
+func compressed(next http.Handler) http.Handler {
+	gz := middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript",
+		"application/json", "image/svg+xml", "text/plain", "text/csv")(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ws" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		gz.ServeHTTP(w, r)
 	})
 }
 

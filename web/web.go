@@ -100,7 +100,10 @@ func scriptTexts(l string) map[string]string {
 }
 
 // asset is the URL of a static file, versioned.
-func asset(name string) string { return "/static/" + name + "?v=" + AssetVersion }
+// asset is a static file's versioned address. The version is a path
+// segment, not a query, so the modules a script imports by a relative path
+// ('./i18n.js') get the same version, and every file can be cached for good.
+func asset(name string) string { return "/static/" + AssetVersion + "/" + name }
 
 func itoa(n int) string { return fmt.Sprint(n) }
 

@@ -130,7 +130,7 @@ func (s *Session) cmdRead(_, arg string) *sandbox.Reply {
 	if err != nil || n > len(s.msgs) {
 		s.current = len(s.msgs) + 1
 		s.SetState(Mbox)
-		return length(0, "read.no_such", "n", echo(a), "count", strconv.Itoa(len(s.msgs)), "folder", s.folder)
+		return length(0, "read.no_such", "n", echo(a), "count", strconv.Itoa(len(s.msgs)), "folder", echo(s.folder))
 	}
 	s.current = n
 	return s.announce("read")
@@ -143,7 +143,7 @@ func (s *Session) announce(verb string) *sandbox.Reply {
 	switch {
 	case s.current > len(s.msgs):
 		s.SetState(Mbox)
-		return length(0, verb+".none", "n", n, "count", strconv.Itoa(len(s.msgs)), "folder", s.folder)
+		return length(0, verb+".none", "n", n, "count", strconv.Itoa(len(s.msgs)), "folder", echo(s.folder))
 	case s.deleted[s.current-1]:
 		s.SetState(Mbox)
 		return length(0, verb+".deleted", "n", n)

@@ -312,9 +312,9 @@ func TestDigest(t *testing.T) {
 func TestEcho(t *testing.T) {
 	for in, want := range map[string]string{
 		"alice":                 "alice",
-		"a\x1b[Ab":              "a?[Ab",
-		"\xff\xfe":              "?",
-		strings.Repeat("é", 30): strings.Repeat("é", 20) + "...",
+		"a\x1b[Ab":              `a\x1B[Ab`,
+		"\xff\xfe":              `\xFF\xFE`,
+		strings.Repeat("é", 30): strings.Repeat(`\xC3\xA9`, 5) + "...", // 40 octets once escaped
 	} {
 		if got := echo(in); got != want {
 			t.Errorf("echo(%q) = %q, want %q", in, got, want)

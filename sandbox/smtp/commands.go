@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -90,6 +91,9 @@ func (s *Session) cmdMail(arg string) *sandbox.Reply {
 	if perr != nil {
 		return pathReply(perr, "mail")
 	}
+	if needsUTF8(p) {
+		return reply(553, "5.6.7", "mail.non_ascii", "addr", echo(p.Mailbox))
+	}
 	if p.Mailbox != "" && p.Domain == "" {
 		return reply(553, "5.1.7", "mail.no_domain", "addr", echo(p.Mailbox), "domain", s.World.Domain)
 	}
@@ -124,8 +128,8 @@ func (s *Session) mailParams(params []Param) *sandbox.Reply {
 		}
 		switch p.Key {
 		case "SIZE":
-			n, err := strconv.Atoi(p.Value)
-			if err != nil || n < 0 {
+			n, ok := sizeValue(p.Value)
+			if !ok {
 				return reply(501, "5.5.4", "param.size_syntax", "value", echo(p.Value))
 			}
 			if limit := s.World.Limits.MaxMessageSize; n > limit {
@@ -145,6 +149,20 @@ func (s *Session) mailParams(params []Param) *sandbox.Reply {
 	return nil
 }
 
+// sizeValue reads the value of SIZE=: 1 to 20 digits, no sign (RFC 1870
+// §3, size-value). Twenty digits may not fit in an int; such a size is
+// still well formed, just larger than any limit, so it reads as MaxInt.
+func sizeValue(v string) (int, bool) {
+	if len(v) > 20 || !sandbox.IsNumber(v) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return math.MaxInt, true
+	}
+	return n, true
+}
+
 func (s *Session) cmdRcpt(arg string) *sandbox.Reply {
 	if s.State() != HaveFrom && s.State() != HaveRcpt {
 		return reply(503, "5.5.1", "rcpt.no_mail")
@@ -155,6 +173,9 @@ func (s *Session) cmdRcpt(arg string) *sandbox.Reply {
 	p, perr := parsePath(arg, "TO:")
 	if perr != nil {
 		return pathReply(perr, "rcpt")
+	}
+	if needsUTF8(p) {
+		return reply(553, "5.6.7", "rcpt.non_ascii", "addr", echo(p.Mailbox))
 	}
 	if len(p.Params) > 0 {
 		return reply(555, "5.5.4", "param.unknown", "param", echo(p.Params[0].Key))
@@ -232,6 +253,8 @@ func (s *Session) accept(p Path, home *sandbox.World, e sandbox.Entry, addr stri
 		return reply(250, "2.1.5", "rcpt.ok.brackets", "addr", addr)
 	case p.Space:
 		return reply(250, "2.1.5", "rcpt.ok.space", "addr", addr)
+	case p.Quoted:
+		return reply(250, "2.1.5", "rcpt.ok.quoted", "addr", addr, "local", echo(p.Local))
 	case e.Quota == sandbox.FullQuota:
 		return reply(250, "2.1.5", "rcpt.ok.full", "addr", addr)
 	case home != s.World:

@@ -248,31 +248,25 @@ func (s *Session) trace(id string, env sandbox.Envelope, rt route, now time.Time
 	return b.String()
 }
 
-// withoutBcc removes the Bcc field (with its folded lines) from the header
-// section, as RFC 5322 §3.6.3 allows, and returns it apart.
+// withoutBcc removes every blind copy field from the header section, as RFC
+// 5322 §3.6.3 allows: Bcc and Resent-Bcc (§3.6.6), in any case, with spaces
+// before the colon (§4.5.3), with their folded lines, however many there
+// are, sound or bad (SplitHeader reads the fields as the analysis does, so
+// both see the same ones). It returns the text without them, and them
+// apart, one after the other.
 func withoutBcc(text []byte) (body []byte, bcc string) {
 	h := sandbox.SplitHeader(text)
 	out := make([]byte, 0, len(text))
-	var removed []byte
-	inBcc := false
-	off := 0
-	for i := 0; i < h.Lines; i++ {
-		end := bytes.Index(text[off:], []byte("\r\n"))
-		if end < 0 {
-			break
-		}
-		line := text[off : off+end+2]
-		off += end + 2
-		folded := line[0] == ' ' || line[0] == '\t'
-		if !folded {
-			inBcc = len(line) >= 4 && strings.EqualFold(string(line[:4]), "bcc:")
-		}
-		if inBcc {
-			removed = append(removed, line...)
+	var removed []string
+	off := 0 // end of the fields read so far
+	for _, f := range h.List {
+		off += len(f.Raw)
+		if f.Blind() {
+			removed = append(removed, strings.TrimRight(f.Raw, "\r\n"))
 			continue
 		}
-		out = append(out, line...)
+		out = append(out, f.Raw...)
 	}
 	out = append(out, text[off:]...)
-	return out, strings.TrimRight(string(removed), "\r\n")
+	return out, strings.Join(removed, "\r\n")
 }

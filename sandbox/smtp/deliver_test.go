@@ -215,3 +215,107 @@ func TestRecipientDomains(t *testing.T) {
 		t.Errorf("the neighbour's alias points to %q, want hugo@2nde-b.test", r.Args["target"])
 	}
 }
+
+// TestWithoutBcc checks that every field a reader would show as a blind
+// copy leaves the copies, and comes back in Bcc as it was written.
+func TestWithoutBcc(t *testing.T) {
+	tests := []struct {
+		name, header string
+		kept, bcc    string // header lines that stay; what comes back apart
+	}{
+		{"plain", "Bcc: carol@example.test\r\n", "", "Bcc: carol@example.test"},
+		{"any case", "bCC: carol@example.test\r\n", "", "bCC: carol@example.test"},
+		{"no space after the colon", "Bcc:carol@example.test\r\n", "", "Bcc:carol@example.test"},
+		{"space before the colon", "Bcc : carol@example.test\r\n", "", "Bcc : carol@example.test"},
+		{"tab before the colon", "Bcc\t: carol@example.test\r\n", "", "Bcc\t: carol@example.test"},
+		{"folded", "Bcc: carol@example.test,\r\n dan@example.test,\r\n\teve@example.test\r\n", "",
+			"Bcc: carol@example.test,\r\n dan@example.test,\r\n\teve@example.test"},
+		{"two fields", "Bcc: carol@example.test\r\nSubject: s\r\nBCC : dan@example.test\r\n", "Subject: s\r\n",
+			"Bcc: carol@example.test\r\nBCC : dan@example.test"},
+		{"resent", "Resent-Bcc: carol@example.test\r\nRESENT-BCC\t: dan@example.test\r\n", "",
+			"Resent-Bcc: carol@example.test\r\nRESENT-BCC\t: dan@example.test"},
+		{"after a bad line", "X-Bad: \x1b[31m\x00\r\nBcc: carol@example.test\r\n", "X-Bad: \x1b[31m\x00\r\n",
+			"Bcc: carol@example.test"},
+		{"bad itself", "Bcc: carol@example.test\x1b\r\n", "", "Bcc: carol@example.test\x1b"},
+		{"empty", "Bcc:\r\n", "", "Bcc:"},
+		{"other names", "X-Bcc: a\r\nBccx: b\r\n", "X-Bcc: a\r\nBccx: b\r\n", ""},
+	}
+	const to = "To: bob@example.test\r\n"
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, bcc := withoutBcc([]byte(to + tt.header + "\r\nbody\r\n"))
+			if want := to + tt.kept + "\r\nbody\r\n"; string(body) != want {
+				t.Errorf("copy:\n%q\nwant\n%q", body, want)
+			}
+			if bcc != tt.bcc {
+				t.Errorf("removed %q, want %q", bcc, tt.bcc)
+			}
+		})
+	}
+	// A last header line without CRLF is still a field; "Bcc:" in the body
+	// is text.
+	for in, want := range map[string]string{
+		"To: a\r\nBcc: b":         "To: a\r\n",
+		"To: a\r\n\r\nBcc: c\r\n": "To: a\r\n\r\nBcc: c\r\n",
+	} {
+		if body, _ := withoutBcc([]byte(in)); string(body) != want {
+			t.Errorf("withoutBcc(%q) = %q, want %q", in, body, want)
+		}
+	}
+}
+
+// TestBlindCopiesNeverDelivered sends a message whose header hides its
+// recipients in every way a reader understands: no copy shows them, each
+// copy keeps them apart, and the analysis saw each of them as a Bcc.
+func TestBlindCopiesNeverDelivered(t *testing.T) {
+	w := sandboxtest.NewWorld(sandbox.Limits{})
+	rec := sandboxtest.Record(w)
+	out := converse(t, w,
+		"EHLO client.example.test",
+		"MAIL FROM:<alice@example.test>",
+		"RCPT TO:<bob@example.test>",
+		"RCPT TO:<carol@example.test>",
+		"DATA",
+		"From: Alice <alice@example.test>",
+		"To: bob@example.test",
+		"Bcc : carol@example.test,",
+		" dan@example.test",
+		"X-Junk: \x1b[0m",
+		"bcc: eve@example.test",
+		"Resent-Bcc: team@example.test",
+		"Subject: hi",
+		"",
+		"body",
+		".",
+	)
+	if !strings.Contains(out, "250 2.0.0 Ok: queued as") {
+		t.Fatalf("message not accepted:\n%s", out)
+	}
+	for _, box := range []string{"bob", "carol"} {
+		m := w.Store.Messages(box)[0]
+		kept := string(m.Raw[m.Trace:])
+		if want := "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\nX-Junk: \x1b[0m\r\nSubject: hi\r\n\r\nbody\r\n"; kept != want {
+			t.Errorf("%s's copy:\n%q\nwant\n%q", box, kept, want)
+		}
+		if want := "Bcc : carol@example.test,\r\n dan@example.test\r\nbcc: eve@example.test\r\nResent-Bcc: team@example.test"; m.Bcc != want {
+			t.Errorf("%s's removed Bcc = %q, want %q", box, m.Bcc, want)
+		}
+		if m.Subject != "hi" {
+			t.Errorf("%s's subject = %q", box, m.Subject)
+		}
+	}
+	for _, e := range rec.Events() {
+		if e.Message == nil {
+			continue
+		}
+		a := e.Message.Analysis
+		if want := []string{"carol@example.test", "dan@example.test", "eve@example.test", "team@example.test"}; strings.Join(a.Bcc, " ") != strings.Join(want, " ") {
+			t.Errorf("analysis Bcc = %v, want %v", a.Bcc, want)
+		}
+		for _, v := range a.Verdicts {
+			if v.Address == "carol@example.test" && v.Verdict+"/"+v.Field != sandbox.DeliveredHidden+"/Bcc" {
+				t.Errorf("carol: %+v", v)
+			}
+		}
+	}
+}

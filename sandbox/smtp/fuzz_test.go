@@ -16,6 +16,7 @@ var sessionSeeds = []string{
 	"MAIL TO:<x>\r\nRCPT TO:>\x1b[D\r\nVRFY Petit\r\nEXPN team\r\nHELP STATUS\r\nTURN\r\n",
 	"EHLO x\r\nMAIL FROM:<a@b.test\r\nRCPT TO:<bob>\r\nDATA\r\nhello\n.\r\nQUIT\r\n.\n",
 	strings.Repeat("A", 600) + "\r\nNOOP\nRSET x\r\n\r\n",
+	"EHLO cl\xc3\xafent\r\nMAIL FROM:<j\xc3\xa9@x.test> BODY=\xff\r\nMAIL FROM:<a@b.test> X\x00=1\r\nRCPT TO:<\"b\xe9\"@example.test>\r\nH\xc3\x89LO\r\nVRFY z\xc3\xa9\r\nHELP \x1b\r\n",
 }
 
 // FuzzSession feeds arbitrary input to a session, split at an arbitrary
@@ -48,6 +49,13 @@ func checkReplies(t *testing.T, out []byte) {
 		}
 		if !utf8.ValidString(l[:4]) {
 			t.Fatalf("bad code %q", l)
+		}
+		// RFC 5321 §4.2: reply text is printable US-ASCII, whatever the
+		// client sent and the reply repeats.
+		for _, c := range []byte(l) {
+			if c < ' ' || c > '~' {
+				t.Fatalf("octet %#02x in reply line %q", c, l)
+			}
 		}
 	}
 }

@@ -21,6 +21,7 @@ type Path struct {
 	Route    string // source route "@one,@two" before the colon, if any
 	Brackets bool   // written inside < >, as RFC 5321 requires
 	Space    bool   // a space after the colon (tolerated)
+	Quoted   bool   // the local part was quoted, though it needs no quotes
 	Params   []Param
 	Parts    []sandbox.Part
 }
@@ -80,7 +81,7 @@ func cutPath(s string) (path, params string, err *pathError) {
 		return "", "", &pathError{key: "unbalanced", args: []string{"char", unbalancedChar(s[1:])}}
 	}
 	if params != "" && len(s) > end+1 && s[end+1] != ' ' {
-		return "", "", &pathError{key: "after_path", args: []string{"text", params}}
+		return "", "", &pathError{key: "after_path", args: []string{"text", echo(params)}}
 	}
 	return path, params, nil
 }
@@ -116,7 +117,8 @@ func (p *Path) readMailbox(raw string) *pathError {
 	local, domain, ok := cutAddress(box)
 	switch {
 	case !ok && validLocal(box):
-		p.Mailbox, p.Local = box, box // no domain: the caller decides
+		p.Local, p.Quoted = plainLocal(box)
+		p.Mailbox = p.Local // no domain: the caller decides
 		return nil
 	case !ok:
 		return &pathError{key: "bad_mailbox"}
@@ -127,8 +129,21 @@ func (p *Path) readMailbox(raw string) *pathError {
 	case !validLocal(local) || !validDomain(domain):
 		return &pathError{key: "bad_mailbox"}
 	}
-	p.Mailbox, p.Local, p.Domain = box, local, domain
+	p.Local, p.Quoted = plainLocal(local)
+	p.Mailbox, p.Domain = p.Local+"@"+domain, domain
 	return nil
+}
+
+// plainLocal writes a valid local part in its simplest form: a quoted
+// string that needs no quotes, such as "alice", is the dot-atom alice
+// (RFC 5322 §3.2.4: quoted-string is identical to atom, semantically), so
+// both name one mailbox. quoted reports that the quotes were dropped. A
+// local part that needs them, such as "a b", stays as written.
+func plainLocal(s string) (local string, quoted bool) {
+	if inner, ok := unquote(s); ok && isDotAtom(inner) {
+		return inner, true
+	}
+	return s, false
 }
 
 // cutAddress splits local@domain at the last @ outside a quoted local part.
@@ -151,16 +166,17 @@ func (p *Path) readParams(s string) *pathError {
 
 // validLocal accepts a dot-atom or a quoted string (RFC 5321 §4.1.2).
 func validLocal(s string) bool {
+	if strings.HasPrefix(s, `"`) {
+		_, ok := unquote(s)
+		return ok
+	}
+	return isDotAtom(s)
+}
+
+// isDotAtom reports whether s is atoms joined by single dots.
+func isDotAtom(s string) bool {
 	if s == "" {
 		return false
-	}
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		for _, c := range []byte(s[1 : len(s)-1]) {
-			if c < ' ' || c > '~' {
-				return false
-			}
-		}
-		return true
 	}
 	for _, atom := range strings.Split(s, ".") {
 		if atom == "" {
@@ -175,17 +191,48 @@ func validLocal(s string) bool {
 	return true
 }
 
+// unquote returns what a quoted string says, without its quotes and the
+// backslash of each quoted-pair, and whether s is one (RFC 5321 §4.1.2
+// Quoted-string: printable ASCII, where " and \ must be preceded by \).
+// Octets above 127 are read as RFC 6531 does: they are the commands' to
+// refuse, with their own reply.
+func unquote(s string) (string, bool) {
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return "", false
+	}
+	var b strings.Builder
+	inner := s[1 : len(s)-1]
+	for i := 0; i < len(inner); i++ {
+		c := inner[i]
+		switch {
+		case c == '\\' && i+1 < len(inner) && isQuotable(inner[i+1]):
+			i++
+			b.WriteByte(inner[i])
+		case c == '\\' || c == '"' || !isQuotable(c):
+			return "", false
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), true
+}
+
+// isQuotable reports whether c may stand in a quoted string, quoted by a
+// backslash if it is " or \.
+func isQuotable(c byte) bool { return c >= ' ' && c <= '~' || c >= 0x80 }
+
 func isAtext(c byte) bool {
 	switch {
 	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 		return true
-	case c >= 0x80: // UTF-8 local parts: SMTPUTF8 territory, tolerated
+	case c >= 0x80: // UTF-8 (RFC 6531): read here, refused by the commands
 		return true
 	}
 	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
 // validDomain accepts a host name or an address literal such as [192.0.2.1].
+// Like isAtext, it reads UTF-8 labels and leaves them to the commands.
 func validDomain(s string) bool {
 	if s == "" {
 		return false
@@ -226,6 +273,21 @@ func validLiteral(s string) bool {
 		}
 	}
 	return true
+}
+
+// needsUTF8 reports whether a path holds octets above 127. Addresses are
+// ASCII (RFC 5321 §2.4, §4.1.2) unless the client declared SMTPUTF8 (RFC
+// 6531), which this server does not offer.
+func needsUTF8(p Path) bool { return has8bit(p.Mailbox) || has8bit(p.Route) }
+
+// has8bit reports whether s holds an octet above 127.
+func has8bit(s string) bool {
+	for _, c := range []byte(s) {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
 }
 
 // echo repeats client text in a reply, cut to the longest legal path.

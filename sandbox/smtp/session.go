@@ -113,7 +113,9 @@ func (s *Session) commandLine(l sandbox.Line) {
 	s.Received(l, false)
 	switch {
 	case l.TooLong:
-		s.Send(reply(500, "5.5.6", "line_too_long", "limit", strconv.Itoa(sandbox.MaxCommandLine)))
+		// 5.5.2, a syntax error (RFC 3463): RFC 4954 registered 5.5.6 for a
+		// line of the AUTH exchange, not for any command line.
+		s.Send(reply(500, "5.5.2", "line_too_long", "limit", strconv.Itoa(sandbox.MaxCommandLine)))
 		return
 	case !l.CRLF:
 		s.Send(reply(500, "5.5.2", "bare_lf"))
@@ -173,6 +175,9 @@ func (s *Session) unknown(verb, line string) *sandbox.Reply {
 		return reply(500, "5.5.2", "unknown.space")
 	case sandbox.HasControl(line):
 		return reply(500, "5.5.2", "unknown.control", "verb", echo(verb))
+	case has8bit(verb):
+		// An accented letter, most often: the reply can only show it escaped.
+		return reply(500, "5.5.2", "unknown.non_ascii", "verb", echo(verb))
 	}
 	if near := nearestVerb(verb); near != "" {
 		return reply(500, "5.5.2", "unknown.typo", "verb", echo(verb), "near", near)
