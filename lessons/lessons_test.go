@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestParseLesson(t *testing.T) {
@@ -114,5 +115,21 @@ func TestCheckerTicksInOrder(t *testing.T) {
 	c.Restart()
 	if len(c.Done()) != 0 {
 		t.Error("restart kept progress")
+	}
+}
+
+// TestLessonFileTooBig: a teacher's huge file is reported and skipped
+// without being read; the other lessons load.
+func TestLessonFileTooBig(t *testing.T) {
+	fsys := fstest.MapFS{
+		"01-demo.en.md": {Data: []byte("---\ntitle: Demo\nsummary: A demo.\n---\n\n## One {#one}\n\nText.\n\n```goal\nsession proto=smtp\n```\n")},
+		"02-huge.en.md": {Data: make([]byte, MaxLessonFile+1)},
+	}
+	lib, errs := Load(fsys, ".")
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "02-huge.en.md") || !strings.Contains(errs[0].Error(), "MaxLessonFile") {
+		t.Fatalf("errors: %v", errs)
+	}
+	if _, ok := lib.Get("en", "demo"); !ok {
+		t.Error("the good lesson did not load")
 	}
 }

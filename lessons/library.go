@@ -3,6 +3,7 @@ package lessons
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -48,6 +49,14 @@ func LoadDir(dir string) (*Library, []error) {
 	return lib, errs
 }
 
+// MaxLessonFile bounds a lesson file: the longest built-in lesson is
+// under 10 KiB; a larger file is reported and skipped, not read into memory.
+// MaxLessons bounds how many files a lessons folder may hold.
+const (
+	MaxLessonFile = 256 << 10
+	MaxLessons    = 400
+)
+
 // Load reads every *.md lesson file in dir of fsys.
 func Load(fsys fs.FS, dir string) (*Library, []error) {
 	lib := &Library{bySlug: map[string]map[string]*Lesson{}}
@@ -56,14 +65,22 @@ func Load(fsys fs.FS, dir string) (*Library, []error) {
 		return lib, []error{err}
 	}
 	var errs []error
+	if len(names) > MaxLessons {
+		errs = append(errs, &Error{File: dir, Msg: fmt.Sprintf("%d lesson files; at most %d are read (MaxLessons)", len(names), MaxLessons)})
+		names = names[:MaxLessons]
+	}
 	var loaded []*Lesson
 	for _, name := range names {
+		display := strings.TrimPrefix(name, dir+"/")
+		if info, err := fs.Stat(fsys, name); err == nil && info.Size() > MaxLessonFile {
+			errs = append(errs, &Error{File: display, Msg: fmt.Sprintf("file is %d octets; a lesson may have at most %d (MaxLessonFile)", info.Size(), MaxLessonFile)})
+			continue
+		}
 		src, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		display := strings.TrimPrefix(name, dir+"/")
 		l, err := Parse(display, src)
 		if err != nil {
 			errs = append(errs, err)

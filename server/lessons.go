@@ -88,7 +88,7 @@ func (s *Server) lessonView(l *lessons.Lesson, loc catalog.Locale) web.LessonVie
 	for _, st := range l.Steps {
 		sv := web.StepView{ID: st.ID, Title: st.Title, Text: web.HTML(st.Text), Hint: web.HTML(st.Hint), Solution: st.Solution}
 		if st.Replay != nil {
-			sv.Replay = s.replay(st.Replay, loc)
+			sv.Replay = s.cachedReplay(l.Slug+"/"+st.ID+"/"+string(loc), st.Replay, loc)
 		}
 		if st.Quiz != nil {
 			sv.Quiz = quizView(st.Quiz)
@@ -118,6 +118,17 @@ func quizView(q *lessons.Quiz) *web.QuizView {
 		v.Lines = append(v.Lines, web.QuizLine{Client: l.Client, Text: l.Text, Mistake: l.Mistake})
 	}
 	return v
+}
+
+// cachedReplay runs a replay once per lesson step and language: a lesson
+// page is opened by a whole class at once, and a replay costs a scratch
+// world and a session.
+func (s *Server) cachedReplay(key string, r *lessons.Replay, loc catalog.Locale) *web.ReplayView {
+	if v, ok := s.replays.Load(key); ok {
+		return v.(*web.ReplayView)
+	}
+	v, _ := s.replays.LoadOrStore(key, s.replay(r, loc))
+	return v.(*web.ReplayView)
 }
 
 // replay runs a classic session through a scratch world, so the page shows

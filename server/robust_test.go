@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"smtplab/lessons"
 	"smtplab/sandbox"
 	"smtplab/sandbox/engine"
 	"smtplab/server"
@@ -270,6 +271,31 @@ func TestCompressedVersionedHead(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		if r.StatusCode != http.StatusOK || len(b) != 0 {
 			t.Errorf("HEAD %s: %d with %d octets", path, r.StatusCode, len(b))
+		}
+	}
+}
+
+// BenchmarkLessonPageWithReplay is one GET of a lesson page that has a
+// replay: the replay runs once per server, not once per page.
+func BenchmarkLessonPageWithReplay(b *testing.B) {
+	lib, _ := lessons.Builtin()
+	slug := ""
+	for _, l := range lib.List("fr") {
+		for _, st := range l.Steps {
+			if st.Replay != nil && slug == "" {
+				slug = l.Slug
+			}
+		}
+	}
+	s := server.New(server.Config{World: sandbox.NewWorld(sandbox.Config{Name: "default"}), Lessons: lib, NewSession: engine.New})
+	defer s.Close()
+	h := s.Handler()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/lessons/"+slug, nil)
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%d", rec.Code)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,9 @@ type Config struct {
 	Hostnames []string
 	// NewSession starts an engine session of protocol p in w.
 	NewSession func(w *sandbox.World, p sandbox.Proto, peer sandbox.Peer) sandbox.Session
+	// MaxWorlds bounds the visitors' private worlds (0: the MaxWorlds
+	// constant); the open WebSockets are bounded at twice as many.
+	MaxWorlds int
 }
 
 // Ports are the TCP ports of the services for real clients. The terminal
@@ -84,6 +88,7 @@ type Server struct {
 	secret  [32]byte     // signs form tokens; new at each start
 	classes *classHubs
 	joins   *limiter
+	replays sync.Map // lesson replays already run, by slug/step/locale
 }
 
 // New builds the server and starts its housekeeping; Close stops it.
@@ -94,7 +99,10 @@ func New(cfg Config) *Server {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, stop: stop, classes: newClassHubs(), joins: newLimiter(JoinAttempts, JoinWindow)}
 	rand.Read(s.secret[:])
-	s.worlds = newRegistry(MaxWorlds, WorldIdle, s.newVisitorWorld)
+	if s.cfg.MaxWorlds <= 0 {
+		s.cfg.MaxWorlds = MaxWorlds
+	}
+	s.worlds = newRegistry(s.cfg.MaxWorlds, WorldIdle, s.newVisitorWorld)
 	s.live = newLiveHub(cfg.World)
 	go s.worlds.janitor(ctx, time.Minute)
 	s.handler = s.routes()

@@ -122,7 +122,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin WebSocket refused", http.StatusForbidden)
 		return
 	}
-	if s.sockets.Add(1) > MaxSockets {
+	if s.sockets.Add(1) > int64(2*s.cfg.MaxWorlds) { // MaxSockets by default
 		s.sockets.Add(-1)
 		w.Header().Set("Retry-After", "30")
 		http.Error(w, "too many connections", http.StatusServiceUnavailable)
