@@ -12,7 +12,13 @@ import (
 const (
 	LiveSessions         = 20
 	LiveEventsPerSession = 2000
-	MaxLivePages         = 100
+	// LiveBytesPerSession bounds what a kept session costs, whatever its
+	// events carry (a long paste, replies to many RETRs).
+	LiveBytesPerSession = 1 << 20
+	MaxLivePages        = 100
+	// MaxLivePagesPerAddress bounds the /live pages one client address may
+	// open; the teacher (with the key) is never turned away.
+	MaxLivePagesPerAddress = 10
 )
 
 // liveHub follows the shared world that real clients (telnet, swaks, mail
@@ -21,13 +27,14 @@ const (
 type liveHub struct {
 	mu       sync.Mutex
 	sessions map[string][]sandbox.Event
+	sizes    map[string]int // approximate octets kept per session
 	order    []string
 	pages    map[*wsConn]bool
 	cancel   func()
 }
 
 func newLiveHub(w *sandbox.World) *liveHub {
-	h := &liveHub{sessions: map[string][]sandbox.Event{}, pages: map[*wsConn]bool{}}
+	h := &liveHub{sessions: map[string][]sandbox.Event{}, sizes: map[string]int{}, pages: map[*wsConn]bool{}}
 	h.cancel = w.Subscribe(h.observe)
 	return h
 }
@@ -43,12 +50,14 @@ func (h *liveHub) observe(ev sandbox.Event) {
 	if !ok {
 		if len(h.order) >= LiveSessions {
 			delete(h.sessions, h.order[0])
+			delete(h.sizes, h.order[0])
 			h.order = h.order[1:]
 		}
 		h.order = append(h.order, ev.Session)
 	}
-	if len(evs) < LiveEventsPerSession {
+	if size := eventSize(ev); len(evs) < LiveEventsPerSession && h.sizes[ev.Session]+size <= LiveBytesPerSession {
 		h.sessions[ev.Session] = append(evs, ev)
+		h.sizes[ev.Session] += size
 	}
 	for c := range h.pages {
 		c.sendEvent(ev)
@@ -59,7 +68,7 @@ func (h *liveHub) observe(ev sandbox.Event) {
 func (h *liveHub) join(c *wsConn) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.pages) >= MaxLivePages {
+	if !c.teacher && (len(h.pages) >= MaxLivePages || h.fromAddr(c.addr) >= MaxLivePagesPerAddress) {
 		c.fail("conns")
 		return false
 	}
@@ -71,6 +80,17 @@ func (h *liveHub) join(c *wsConn) bool {
 	}
 	c.sendJSON(map[string]string{"t": "replayed"})
 	return true
+}
+
+// fromAddr counts the pages of a client address. Called with mu held.
+func (h *liveHub) fromAddr(addr string) int {
+	n := 0
+	for c := range h.pages {
+		if c.addr == addr {
+			n++
+		}
+	}
+	return n
 }
 
 func (h *liveHub) leave(c *wsConn) {
@@ -119,4 +139,21 @@ func maskSecret(p sandbox.Proto, line string) (string, bool) {
 		return f[0] + " " + f[1] + " " + secretMask, true
 	}
 	return line, false
+}
+
+// eventSize is about what an event costs to keep: its fixed part and the
+// text it carries.
+func eventSize(ev sandbox.Event) int {
+	n := 200
+	switch {
+	case ev.Input != nil:
+		n += len(ev.Input.Text)
+	case ev.Reply != nil:
+		n += ev.Reply.Octets()
+	case ev.Command != nil:
+		n += 2 * len(ev.Command.Arg)
+	case ev.Message != nil:
+		n += 2048 // envelope and analysis
+	}
+	return n
 }

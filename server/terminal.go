@@ -10,9 +10,13 @@ import (
 	"smtplab/sandbox"
 )
 
-// MaxTerminalLog bounds the events a terminal keeps to replay after a
-// reload or a language switch.
-const MaxTerminalLog = 4000
+// MaxTerminalLog and MaxTerminalLogBytes bound the events a terminal keeps
+// to replay after a reload or a language switch: in number, and in what
+// they cost (about, see eventSize), whatever the lines hold.
+const (
+	MaxTerminalLog      = 4000
+	MaxTerminalLogBytes = 2 << 20
+)
 
 // terminal is one browser terminal: at most one engine session at a time,
 // and the events of its sessions, kept so a reloaded page can show them again.
@@ -22,12 +26,13 @@ type terminal struct {
 	id string
 	v  *visitor
 
-	mu    sync.Mutex // serialises every call into the session
-	sess  sandbox.Session
-	log   []sandbox.Event
-	sink  *wsConn
-	timer *time.Timer
-	runs  map[string]*lessonRun // lessons followed on this terminal, by slug
+	mu      sync.Mutex // serialises every call into the session
+	sess    sandbox.Session
+	log     []sandbox.Event
+	logSize int // about the octets log holds
+	sink    *wsConn
+	timer   *time.Timer
+	runs    map[string]*lessonRun // lessons followed on this terminal, by slug
 
 	qmu     sync.Mutex // guards what route may touch while mu is held
 	current string     // id of the session, for route
@@ -177,6 +182,7 @@ func (t *terminal) publish(evs []sandbox.Event) {
 	watchers := t.v.watchers()
 	for _, ev := range evs {
 		t.log = append(t.log, ev)
+		t.logSize += eventSize(ev)
 		for _, run := range t.runs {
 			run.observe(ev)
 		}
@@ -187,9 +193,22 @@ func (t *terminal) publish(evs []sandbox.Event) {
 			w.sendEvent(ev)
 		}
 	}
-	if over := len(t.log) - MaxTerminalLog; over > 0 {
-		t.log = append(t.log[:0:0], t.log[over:]...)
+	t.trim()
+}
+
+// trim keeps the log within MaxTerminalLog events and MaxTerminalLogBytes,
+// dropping the oldest. It waits until the log is an eighth over a bound,
+// so a long paste copies the log now and then, not on every event.
+func (t *terminal) trim() {
+	if len(t.log) <= MaxTerminalLog+MaxTerminalLog/8 && t.logSize <= MaxTerminalLogBytes+MaxTerminalLogBytes/8 {
+		return
 	}
+	over := 0
+	for over < len(t.log) && (len(t.log)-over > MaxTerminalLog || t.logSize > MaxTerminalLogBytes) {
+		t.logSize -= eventSize(t.log[over])
+		over++
+	}
+	t.log = append(t.log[:0:0], t.log[over:]...)
 }
 
 func touchesMailboxes(evs []sandbox.Event) bool {
@@ -253,7 +272,7 @@ func (t *terminal) lesson(slug string, create func() *lessonRun) *lessonRun {
 // clear forgets the transcript (the session, if any, goes on).
 func (t *terminal) clear() {
 	t.mu.Lock()
-	t.log = nil
+	t.log, t.logSize = nil, 0
 	t.mu.Unlock()
 }
 

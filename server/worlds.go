@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -347,9 +348,13 @@ func (v *visitor) mailboxesChanged() {
 		pages = append(pages, c)
 	}
 	v.mu.Unlock()
-	snap := mailboxSnapshot(v.world, v.studentOf())
+	// Encoded once for every tab.
+	snap, err := json.Marshal(mailboxSnapshot(v.world, v.studentOf()))
+	if err != nil {
+		return
+	}
 	for _, c := range pages {
-		c.sendJSON(snap)
+		c.enqueue(outItem{raw: snap})
 	}
 }
 

@@ -402,3 +402,22 @@ func mustConnectFrom(t *testing.T, g *registry, id, addr string) *visitor {
 	}
 	return v
 }
+
+// TestTerminalLogIsBoundedInBytes: long lines fill the log's octets before
+// its count; what it keeps stays within the bounds (with the eighth of
+// slack that spares a copy per event), newest last.
+func TestTerminalLogIsBoundedInBytes(t *testing.T) {
+	g, _ := testRegistry(t, 10, time.Hour)
+	v := mustConnect(t, g, vid(1))
+	term := v.terminal("", nil)
+	line := strings.Repeat("x", 990)
+	for i := range 20000 {
+		term.mu.Lock()
+		term.publish([]sandbox.Event{{Seq: uint64(i), Kind: sandbox.EventInput, Input: &sandbox.Input{Text: line}}})
+		size, n, last := term.logSize, len(term.log), term.log[len(term.log)-1].Seq
+		term.mu.Unlock()
+		if size > MaxTerminalLogBytes+MaxTerminalLogBytes/8 || n > MaxTerminalLog+MaxTerminalLog/8 || last != uint64(i) {
+			t.Fatalf("after %d events: %d octets in %d events, last %d", i+1, size, n, last)
+		}
+	}
+}
