@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"compress/gzip"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -298,4 +300,64 @@ func BenchmarkLessonPageWithReplay(b *testing.B) {
 			b.Fatalf("%d", rec.Code)
 		}
 	}
+}
+
+// TestWSRawAmplificationIsBounded: a page that asks for a big message's
+// text again and again without reading is dropped once SendQueueBytes wait
+// for it, instead of piling up copies.
+func TestWSRawAmplificationIsBounded(t *testing.T) {
+	ts := slowApp(t)
+	c := connectSlow(t, ts, newVisitor(ts), "en")
+	c.hello(nil)
+	c.send(openMsg("smtp"))
+	body := make([]string, 0, 1000)
+	for i := range 1000 {
+		body = append(body, fmt.Sprintf("%04d %s", i, strings.Repeat("\"<>&", 100))) // JSON and HTML escaping at their worst
+	}
+	// Sent as a browser would, without escaping < > & (JSON does not need it).
+	var frame strings.Builder
+	enc := json.NewEncoder(&frame)
+	enc.SetEscapeHTML(false)
+	enc.Encode(input(append([]string{"HELO c.example.test", "MAIL FROM:<bob@example.test>", "RCPT TO:<alice@example.test>", "DATA", "Subject: big", ""}, append(body, ".", "QUIT")...)...))
+	c.sendRaw([]byte(frame.String()))
+	c.untilReply(221)
+	boxes := c.sync()
+	uid := regexp.MustCompile(`"uid":"([^"]+)"`).FindStringSubmatch(dumpFrames(boxes))
+	if uid == nil {
+		t.Fatal("no message in the snapshot")
+	}
+	// Ask 200 times in a row, reading nothing: 200 × ~2 MB of JSON.
+	for range 200 {
+		b, _ := json.Marshal(map[string]string{"t": "raw", "mailbox": "alice", "uid": uid[1]})
+		c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if c.ws.WriteMessage(websocket.TextMessage, b) != nil {
+			break // dropped already
+		}
+		time.Sleep(5 * time.Millisecond) // within the rate limit's burst
+	}
+	// The page is dropped (its socket closes) rather than fed 200 copies.
+	deadline := time.Now().Add(30 * time.Second)
+	raws := 0
+	for time.Now().Before(deadline) {
+		m, err := c.tryRead()
+		if err != nil {
+			break
+		}
+		if m.T == "raw" {
+			raws++
+		}
+	}
+	// About 60 requests pass the rate limit; SendQueueBytes (16 MiB) holds 8 copies.
+	t.Logf("%d copies reached the page before it was dropped", raws)
+	if raws > 16 {
+		t.Errorf("the page got %d copies of 2 MB: nothing bounded what waited for it", raws)
+	}
+}
+
+func dumpFrames(ms []srvMsg) string {
+	var b strings.Builder
+	for _, m := range ms {
+		b.WriteString(m.frame)
+	}
+	return b.String()
 }

@@ -31,7 +31,11 @@ const (
 	// transcript queues thousands of events at once, and events wait
 	// unexplained (a pointer each) until the writer turns them into JSON.
 	SendQueue = 50000
-	writeWait = 10 * time.Second
+	// SendQueueBytes bounds, in octets, what waits for a page or is being
+	// written to it: a message's raw text is several times its size once in
+	// JSON, and a page asking for it again and again must not pile it up.
+	SendQueueBytes = 16 << 20
+	writeWait      = 10 * time.Second
 	// HelloWait is how long a new socket may stay without saying hello;
 	// MaxSockets bounds the sockets open at once, bound or not, so sockets
 	// that never say who they are cannot use up the process's descriptors.
@@ -103,6 +107,7 @@ type wsConn struct {
 	done    chan struct{}
 	once    sync.Once
 	closing atomic.Bool
+	pending atomic.Int64 // octets queued or being written
 
 	visitor  *visitor
 	terminal *terminal
@@ -294,6 +299,15 @@ type outItem struct {
 	raw []byte
 }
 
+// size is about what the item costs until it is written: an event twice
+// its own size, for the explanation that goes with it.
+func (it outItem) size() int64 {
+	if it.ev != nil {
+		return int64(2 * eventSize(*it.ev))
+	}
+	return int64(len(it.raw))
+}
+
 func (c *wsConn) sendEvent(ev sandbox.Event) { c.enqueue(outItem{ev: &ev}) }
 
 func (c *wsConn) fail(key string) {
@@ -310,8 +324,9 @@ func (c *wsConn) sendJSON(v any) {
 // enqueue keeps the order of everything sent; a page so slow that
 // SendQueue messages pile up is dropped, and reconnects.
 func (c *wsConn) enqueue(it outItem) {
+	size := it.size()
 	c.qmu.Lock()
-	if len(c.queue) >= SendQueue {
+	if len(c.queue) >= SendQueue || c.pending.Load()+size > SendQueueBytes {
 		c.qmu.Unlock()
 		if c.closing.CompareAndSwap(false, true) {
 			go c.close() // callers may hold locks that close needs; once, whatever is dropped
@@ -319,6 +334,7 @@ func (c *wsConn) enqueue(it outItem) {
 		return
 	}
 	c.queue = append(c.queue, it)
+	c.pending.Add(size)
 	c.qmu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -368,7 +384,9 @@ func (c *wsConn) write(items []outItem) bool {
 			b, _ = json.Marshal(explain(*it.ev, c.locale))
 		}
 		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-		if c.ws.WriteMessage(websocket.TextMessage, b) != nil {
+		err := c.ws.WriteMessage(websocket.TextMessage, b)
+		c.pending.Add(-it.size())
+		if err != nil {
 			return false
 		}
 	}
