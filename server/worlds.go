@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"runtime/debug"
 	"errors"
 	"sync"
 	"time"
@@ -119,8 +120,17 @@ func (g *registry) reap() int {
 	for _, v := range gone {
 		v.close()
 	}
+	if len(gone) >= FreeAfterReaping {
+		// Many worlds went at once: give their memory back to the system
+		// now rather than at the runtime's next periodic collection.
+		debug.FreeOSMemory()
+	}
 	return len(gone)
 }
+
+// FreeAfterReaping is how many worlds reclaimed at once make the janitor
+// return memory to the system at once.
+const FreeAfterReaping = 20
 
 func (g *registry) janitor(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
