@@ -3,8 +3,8 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"runtime/debug"
 	"errors"
+	"runtime/debug"
 	"sync"
 	"time"
 
