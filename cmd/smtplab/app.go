@@ -182,6 +182,7 @@ func (a *app) startWeb() error {
 		Classroom:  a.classes,
 		TeacherKey: a.teacherKey(),
 		Hostnames:  splitList(a.cfg.Hostnames),
+		MaxWorlds:  a.cfg.MaxWorlds,
 	})
 	a.http = &http.Server{
 		Handler:           a.web.Handler(),

@@ -12,6 +12,7 @@ import (
 
 	"smtplab/sandbox"
 	"smtplab/sandbox/tcp"
+	"smtplab/server"
 )
 
 // Off turns a listener off when given as its address.
@@ -27,6 +28,7 @@ type config struct {
 	Hostnames              string // names the web interface answers to, besides IP addresses and localhost
 	MaxMemory              int64  // the Go runtime's soft memory limit, in bytes
 	MaxSessions            int
+	MaxWorlds              int // visitors' private worlds kept at once
 	SMTPTimeout            time.Duration
 	POP3Timeout            time.Duration
 	LogLevel               string
@@ -56,6 +58,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn or error")
 	maxMemory := fs.String("max-memory", env("max-memory", "2GiB"), "soft memory limit of the process (e.g. 512MiB, 2GiB): past it the runtime collects garbage harder")
 	maxSessions := fs.String("max-sessions", env("max-sessions", fmt.Sprint(tcp.DefaultMaxSessions)), "most concurrent sessions per TCP service")
+	maxWorlds := fs.String("max-worlds", env("max-worlds", fmt.Sprint(server.MaxWorlds)), "most visitors' private worlds kept at once (browser sockets: twice as many)")
 	smtpTimeout := fs.String("smtp-timeout", env("smtp-timeout", sandbox.DefaultCommandTimeout.String()), "how long an SMTP server waits for the next command (and for message text, at most 3m)")
 	pop3Timeout := fs.String("pop3-timeout", env("pop3-timeout", sandbox.DefaultAutologout.String()), "POP3 autologout: how long a POP session may stay silent")
 	fs.Usage = func() {
@@ -80,6 +83,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var err error
 	if c.MaxSessions, err = positiveInt(*maxSessions); err != nil {
 		return c, fmt.Errorf("%s: %w", where("max-sessions"), err)
+	}
+	if c.MaxWorlds, err = positiveInt(*maxWorlds); err != nil {
+		return c, fmt.Errorf("%s: %w", where("max-worlds"), err)
 	}
 	if c.MaxMemory, err = parseSize(*maxMemory); err != nil {
 		return c, fmt.Errorf("%s: %w", where("max-memory"), err)

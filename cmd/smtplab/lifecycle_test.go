@@ -161,7 +161,7 @@ func TestFlagsAndEnv(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := config{HTTP: "127.0.0.1:8025", SMTP: "127.0.0.1:2525", POP3: "127.0.0.1:1100", POP2: "127.0.0.1:1109",
-			Domain: "example.test", Data: "off", MaxMemory: 2 << 30, MaxSessions: 100, SMTPTimeout: 5 * time.Minute, POP3Timeout: 10 * time.Minute, LogLevel: "info"}
+			Domain: "example.test", Data: "off", MaxMemory: 2 << 30, MaxSessions: 100, MaxWorlds: 500, SMTPTimeout: 5 * time.Minute, POP3Timeout: 10 * time.Minute, LogLevel: "info"}
 		if c != want {
 			t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
 		}
@@ -190,7 +190,7 @@ func TestFlagsAndEnv(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := config{HTTP: "127.0.0.1:8025", SMTP: "off", POP3: "127.0.0.1:1100", POP2: "127.0.0.1:2109",
-			Domain: "school.test", Data: "off", MaxMemory: 2 << 30, MaxSessions: 3, SMTPTimeout: 30 * time.Second, POP3Timeout: time.Hour, LogLevel: "debug"}
+			Domain: "school.test", Data: "off", MaxMemory: 2 << 30, MaxSessions: 3, MaxWorlds: 500, SMTPTimeout: 30 * time.Second, POP3Timeout: time.Hour, LogLevel: "debug"}
 		if c != want {
 			t.Errorf("from the environment:\n got %+v\nwant %+v", c, want)
 		}
