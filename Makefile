@@ -4,6 +4,7 @@ GO        ?= go
 TESTFLAGS ?=
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
+VSBENCHTIME ?= 80000x
 
 .PHONY: run test bench fuzz lint build generate
 
@@ -16,8 +17,12 @@ test: ## run every test
 build: ## build the smtplab binary
 	$(GO) build -o smtplab ./cmd/smtplab
 
-bench: ## run the benchmarks
+bench: ## run the benchmarks, then smtplab's SMTP throughput against go-smtp's (x-gosmtp: the ratio)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+	@$(GO) test -run '^$$' -bench '^BenchmarkSMTPvsGoSMTP$$' -benchtime $(VSBENCHTIME) ./cmd/smtplab | \
+		awk '/^BenchmarkSMTPvsGoSMTP/ { line = "SMTP vs go-smtp (16 connections, 1 KiB):"; \
+			for (i = 2; i <= NF; i++) if ($$i ~ /msgs\/s|x-gosmtp/) line = line " " $$(i-1) " " $$i; print line; found = 1 } \
+			END { exit !found }'
 
 fuzz: ## run each fuzz target for FUZZTIME
 	@for target in $$(grep -rhoE '^func (Fuzz[A-Za-z0-9]+)' --include='*_test.go' sandbox | sed 's/func //' | sort -u); do \

@@ -52,7 +52,12 @@ type Warning struct {
 
 // Analyze reads a message's headers and sets them against env.
 func Analyze(env Envelope, text []byte) Analysis {
-	h := SplitHeader(text)
+	return AnalyzeHeader(env, text, SplitHeader(text))
+}
+
+// AnalyzeHeader is Analyze for a caller that has already split the header
+// section (h is SplitHeader(text)) and needs it for more than the analysis.
+func AnalyzeHeader(env Envelope, text []byte, h Header) Analysis {
 	a := Analysis{HeaderLines: h.Lines}
 	if h.Fields != nil {
 		a.Subject = decodeWord(h.Fields.Get("Subject"))
@@ -63,6 +68,10 @@ func Analyze(env Envelope, text []byte) Analysis {
 		for _, v := range h.Fields[field] {
 			if isBlind(field) && strings.TrimSpace(v) == "" {
 				continue // allowed (RFC 5322 §3.6.3): it only says blind copies were sent
+			}
+			if addr, ok := simpleAddress(v); ok {
+				out = append(out, addr)
+				continue
 			}
 			list, err := mail.ParseAddressList(v)
 			if err != nil {
@@ -220,9 +229,66 @@ func containsAddress(list []string, addr string) bool {
 func normalizeAddress(a string) string { return strings.ToLower(a) }
 
 func decodeWord(s string) string {
+	if !strings.Contains(s, "=?") {
+		return s // no encoded word: spare the decoder
+	}
 	d, err := new(mime.WordDecoder).DecodeHeader(s)
 	if err != nil {
 		return s
 	}
 	return d
+}
+
+// simpleAddress reads the forms most headers use, "name@example.test" and
+// "Some Name <name@example.test>" with plain words and a plain address,
+// without net/mail, whose parser allocates a dozen times per address. Any
+// other value reports false and goes to net/mail; for the values it takes,
+// the address is the one net/mail would give (TestSimpleAddress).
+func simpleAddress(v string) (string, bool) {
+	if isPlainAddrSpec(v) {
+		return v, true
+	}
+	name, rest, ok := strings.Cut(v, " <")
+	if !ok || !strings.HasSuffix(rest, ">") || !isPlainPhrase(name) {
+		return "", false
+	}
+	addr := rest[:len(rest)-1]
+	return addr, isPlainAddrSpec(addr)
+}
+
+// isPlainAddrSpec reports whether s is local@domain, both dot-atoms of
+// letters, digits and "-_+" only.
+func isPlainAddrSpec(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && isPlainDotAtom(local) && isPlainDotAtom(domain)
+}
+
+func isPlainDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isPlainLetter(c) && c != '.' && c != '-' && c != '_' && c != '+' {
+			return false
+		}
+	}
+	return true
+}
+
+// isPlainPhrase reports whether s is words of letters and digits, one
+// space apart.
+func isPlainPhrase(s string) bool {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' || strings.Contains(s, "  ") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isPlainLetter(c) && c != ' ' {
+			return false
+		}
+	}
+	return true
+}
+
+func isPlainLetter(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }

@@ -67,18 +67,34 @@ func SplitHeader(text []byte) Header {
 	if !h.Separated {
 		h.BodyStart = off
 	}
-	if len(spans) > 0 {
-		h.Fields = mail.Header{}
+	h.readFields(text, spans)
+	return h
+}
+
+// readFields reads the fields the spans cut. The fields' strings are
+// pieces of one copy of the header section: a message has a dozen fields,
+// and each would otherwise take three or four allocations.
+func (h *Header) readFields(text []byte, spans []span) {
+	if len(spans) == 0 {
+		return
 	}
-	for _, sp := range spans {
-		f := readField(text[sp.start:sp.end])
+	section := string(text[:spans[len(spans)-1].end])
+	h.Fields = make(mail.Header, len(spans))
+	h.List = make([]Field, 0, len(spans))
+	values := make([]string, len(spans)) // backing of each name's first value
+	for i, sp := range spans {
+		f := readField(section[sp.start:sp.end])
 		h.List = append(h.List, f)
 		if f.Bad == "" {
 			key := textproto.CanonicalMIMEHeaderKey(f.Name)
-			h.Fields[key] = append(h.Fields[key], f.Value)
+			if old, ok := h.Fields[key]; ok {
+				h.Fields[key] = append(old, f.Value)
+			} else {
+				values[i] = f.Value
+				h.Fields[key] = values[i : i+1 : i+1]
+			}
 		}
 	}
-	return h
 }
 
 // span is where one field's lines lie in the text. Fields are cut first and
@@ -110,28 +126,45 @@ func cutLine(text []byte, off int) (line []byte, next int) {
 	return text[off:], len(text)
 }
 
-// readField reads one field from its lines, line ends included.
-func readField(raw []byte) Field {
-	f := Field{Raw: string(raw)}
-	var parts []string
+// readField reads one field from its lines, line ends included. Its
+// strings are pieces of raw, except the value of a folded field.
+func readField(raw string) Field {
+	f := Field{Raw: raw}
+	var first string  // the value's first non-empty piece
+	var more []string // the others, for a folded field only
 	for off := 0; off < len(raw); {
-		line, next := cutLine(raw, off)
-		if f.Bad == "" && HasControl(string(line)) {
-			f.Bad = string(line)
+		line, next := cutLineString(raw, off)
+		if f.Bad == "" && HasControl(line) {
+			f.Bad = line
 		}
 		value := line
 		if off == 0 {
-			var name []byte
-			name, value, _ = bytes.Cut(line, []byte(":"))
-			f.Name = string(bytes.TrimRight(name, wsp))
+			var name string
+			name, value, _ = strings.Cut(line, ":")
+			f.Name = strings.TrimRight(name, wsp)
 		}
-		if part := bytes.Trim(value, wsp); len(part) > 0 {
-			parts = append(parts, string(part))
+		switch part := strings.Trim(value, wsp); {
+		case part == "":
+		case first == "":
+			first = part
+		default:
+			more = append(more, part)
 		}
 		off = next
 	}
-	f.Value = strings.Join(parts, " ")
+	f.Value = first
+	if len(more) > 0 {
+		f.Value = first + " " + strings.Join(more, " ")
+	}
 	return f
+}
+
+// cutLineString is cutLine for a string.
+func cutLineString(text string, off int) (line string, next int) {
+	if end := strings.Index(text[off:], "\r\n"); end >= 0 {
+		return text[off : off+end], off + end + 2
+	}
+	return text[off:], len(text)
 }
 
 // wsp is the white space of RFC 5322: space and tab, nothing else.

@@ -9,10 +9,13 @@ import "bytes"
 // protocol code must never treat it as a real line end, or it would open the
 // door to SMTP smuggling.
 type Line struct {
-	Text    []byte // the segment without its line ending, truncated to Max
-	CRLF    bool   // ended with CR LF (false: a bare LF)
-	TooLong bool   // longer than Max octets, line ending included
-	Octets  int    // the segment's real length, line ending included
+	// Text is the segment without its line ending, truncated to Max. It
+	// may share memory with the input or the splitter's buffer: it is
+	// valid only until the callback returns, so keep a copy, not Text.
+	Text    []byte
+	CRLF    bool // ended with CR LF (false: a bare LF)
+	TooLong bool // longer than Max octets, line ending included
+	Octets  int  // the segment's real length, line ending included
 }
 
 // HasBareCR reports whether the text holds a CR that is not part of a line end.
@@ -46,11 +49,17 @@ func (s *LineSplitter) Feed(p []byte, fn func(Line) bool) {
 			chunk = p[:i+1]
 		}
 		p = p[len(chunk):]
-		s.take(chunk)
-		if i < 0 {
-			return
+		var l Line
+		if i >= 0 && len(s.buf) == 0 && s.octets == 0 {
+			l = s.whole(chunk) // the usual case: no copy
+		} else {
+			s.take(chunk)
+			if i < 0 {
+				return
+			}
+			l = s.finish()
 		}
-		if !fn(s.finish()) {
+		if !fn(l) {
 			if len(p) > 0 {
 				s.rest = append([]byte(nil), p...)
 			}
@@ -77,13 +86,28 @@ func (s *LineSplitter) take(chunk []byte) {
 	}
 }
 
+// finish cuts the line gathered in buf. Its Text points into buf, which
+// the next line reuses: that is why Text lives only as long as the callback.
 func (s *LineSplitter) finish() Line {
-	l := Line{Octets: s.octets, TooLong: s.octets > s.Max, CRLF: s.octets >= 2 && s.prev == '\r'}
-	text := bytes.TrimSuffix(s.buf, []byte{'\n'})
-	if l.CRLF {
-		text = bytes.TrimSuffix(text, []byte{'\r'})
-	}
-	l.Text = append([]byte(nil), text...)
+	l := lineOf(s.buf, s.octets, s.Max, s.octets >= 2 && s.prev == '\r')
 	s.buf, s.octets, s.prev, s.last = s.buf[:0], 0, 0, 0
 	return l
+}
+
+// whole cuts a line that arrived in one piece, LF included, straight from
+// the input, without gathering it in buf first.
+func (s *LineSplitter) whole(chunk []byte) Line {
+	n := len(chunk)
+	crlf := n >= 2 && chunk[n-2] == '\r'
+	return lineOf(chunk[:min(n, s.Max)], n, s.Max, crlf)
+}
+
+// lineOf builds the Line whose first octets (at most max) are kept, the
+// LF and, for a CRLF line, the CR removed from the end of what was kept.
+func lineOf(kept []byte, octets, max int, crlf bool) Line {
+	text := bytes.TrimSuffix(kept, []byte{'\n'})
+	if crlf {
+		text = bytes.TrimSuffix(text, []byte{'\r'})
+	}
+	return Line{Text: text, Octets: octets, TooLong: octets > max, CRLF: crlf}
 }

@@ -79,12 +79,10 @@ func (r *Reply) Excerpt() *Reply {
 }
 
 // Wire returns the reply as sent on the wire, each line ended by CRLF.
-func (r *Reply) Wire() []byte {
-	n := 0
-	for _, l := range r.Lines {
-		n += len(l) + 2
-	}
-	b := make([]byte, 0, n)
+func (r *Reply) Wire() []byte { return r.AppendWire(make([]byte, 0, r.Octets())) }
+
+// AppendWire appends the reply as sent on the wire to b.
+func (r *Reply) AppendWire(b []byte) []byte {
 	for _, l := range r.Lines {
 		b = append(b, l...)
 		b = append(b, '\r', '\n')

@@ -47,10 +47,13 @@ type Output struct {
 }
 
 // Bytes is the output as sent on the wire.
-func (o Output) Bytes() []byte {
-	var b []byte
+func (o Output) Bytes() []byte { return o.AppendTo(nil) }
+
+// AppendTo appends the output as sent on the wire to b, for a transport
+// that reuses one buffer for all it sends.
+func (o Output) AppendTo(b []byte) []byte {
 	for _, r := range o.Replies {
-		b = append(b, r.Wire()...)
+		b = r.AppendWire(b)
 	}
 	return b
 }
@@ -66,6 +69,10 @@ type Base struct {
 	out   Output
 	size  int // octets of out's replies
 	done  bool
+	// inputs is where input events' payloads are cut from, a few dozen at
+	// a time: one allocation for many lines instead of one per line.
+	inputs  []Input
+	changes []*State // see stateChange
 }
 
 // NewBase starts the bookkeeping of a session of protocol p in w.
@@ -95,13 +102,56 @@ func (b *Base) SetState(state string) {
 	if state == b.state {
 		return
 	}
-	b.Emit(Event{Kind: EventState, State: &State{From: b.state, To: state}})
+	b.Emit(Event{Kind: EventState, State: b.stateChange(b.state, state)})
 	b.state = state
 }
 
-// Received emits an input event for a line.
-func (b *Base) Received(l Line, data bool) {
-	b.Emit(Event{Kind: EventInput, Input: &Input{Text: string(l.Text), Data: data, BareLF: !l.CRLF, TooLong: l.TooLong}})
+// stateChange returns the payload of a state event. A session walks the
+// same few changes again and again (one transaction is four), so each is
+// made once and shared by its events: watchers only read them.
+func (b *Base) stateChange(from, to string) *State {
+	for _, s := range b.changes {
+		if s.From == from && s.To == to {
+			return s
+		}
+	}
+	s := &State{From: from, To: to}
+	if len(b.changes) < maxSharedChanges {
+		b.changes = append(b.changes, s)
+	}
+	return s
+}
+
+// maxSharedChanges bounds the state changes a session remembers.
+const maxSharedChanges = 16
+
+// Received emits an input event for a line and returns the line's text, a
+// string the caller may keep (the event holds the same one).
+func (b *Base) Received(l Line, data bool) string {
+	text := string(l.Text)
+	b.ReceivedText(l, text, data)
+	return text
+}
+
+// ReceivedText emits an input event for l whose text, as a string, the
+// caller already has.
+func (b *Base) ReceivedText(l Line, text string, data bool) {
+	in := b.newInput()
+	*in = Input{Text: text, Data: data, BareLF: !l.CRLF, TooLong: l.TooLong}
+	b.Emit(Event{Kind: EventInput, Input: in})
+}
+
+// inputSlab is how many input payloads one allocation holds.
+const inputSlab = 32
+
+// newInput returns a fresh Input from the session's slab. Events keep
+// pointers into it, so a full slab is left to them, never reused.
+func (b *Base) newInput() *Input {
+	if len(b.inputs) == cap(b.inputs) {
+		b.inputs = make([]Input, 0, inputSlab)
+	}
+	b.inputs = b.inputs[:len(b.inputs)+1]
+	return &b.inputs[len(b.inputs)-1]
 }
 
 // Send queues r and emits it. The event carries an excerpt of a long reply

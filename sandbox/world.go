@@ -3,6 +3,7 @@ package sandbox
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,9 +99,17 @@ type World struct {
 	seq      atomic.Uint64
 	sessions atomic.Uint64
 
+	// observers is a slice, not a map: Publish runs for every event, and
+	// walking a map (random start, hashing) costs more than the call.
 	mu        sync.RWMutex
-	observers map[int]Observer
+	observers []subscriber
 	nextObs   int
+}
+
+// subscriber is one registered observer, with the id that cancels it.
+type subscriber struct {
+	id int
+	o  Observer
 }
 
 // NewWorld creates a world from c, filling in defaults.
@@ -115,7 +124,6 @@ func NewWorld(c Config) *World {
 		entries:   map[string]Entry{},
 		clock:     c.Clock,
 		newID:     c.NewID,
-		observers: map[int]Observer{},
 	}
 	if w.Domain == "" {
 		w.Domain = DefaultDomain
@@ -237,11 +245,12 @@ func (w *World) Subscribe(o Observer) (cancel func()) {
 	w.mu.Lock()
 	id := w.nextObs
 	w.nextObs++
-	w.observers[id] = o
+	w.observers = append(w.observers, subscriber{id, o})
 	w.mu.Unlock()
 	return func() {
 		w.mu.Lock()
-		delete(w.observers, id)
+		// In place is safe: Publish reads the slice only under the read lock.
+		w.observers = slices.DeleteFunc(w.observers, func(s subscriber) bool { return s.id == id })
 		w.mu.Unlock()
 	}
 }
@@ -255,8 +264,8 @@ func (w *World) Publish(ev Event) Event {
 	}
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	for _, o := range w.observers {
-		o(ev)
+	for _, s := range w.observers {
+		s.o(ev)
 	}
 	return ev
 }

@@ -127,6 +127,9 @@ const secretMask = "••••••"
 
 // maskSecret returns line with its password hidden, if it carries one.
 func maskSecret(p sandbox.Proto, line string) (string, bool) {
+	if p != sandbox.POP3 && p != sandbox.POP2 {
+		return line, false // only POP carries passwords: SMTP's DATA lines pay nothing
+	}
 	f := strings.Fields(line)
 	if len(f) == 0 {
 		return line, false

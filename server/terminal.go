@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"sync"
 	"time"
@@ -11,8 +12,8 @@ import (
 )
 
 // MaxTerminalLog and MaxTerminalLogBytes bound the events a terminal keeps
-// to replay after a reload or a language switch: in number, and in what
-// they cost (about, see eventSize), whatever the lines hold.
+// to replay after a reload or a language switch: in number, and in the
+// octets of their JSON, whatever the lines hold.
 const (
 	MaxTerminalLog      = 4000
 	MaxTerminalLogBytes = 2 << 20
@@ -28,8 +29,8 @@ type terminal struct {
 
 	mu      sync.Mutex // serialises every call into the session
 	sess    sandbox.Session
-	log     []sandbox.Event
-	logSize int // about the octets log holds
+	log     [][]byte // the events, each kept as JSON: a third of what the values cost
+	logSize int      // about the octets log holds
 	sink    *wsConn
 	timer   *time.Timer
 	runs    map[string]*lessonRun // lessons followed on this terminal, by slug
@@ -181,8 +182,10 @@ func (t *terminal) rearm(s sandbox.Session) {
 func (t *terminal) publish(evs []sandbox.Event) {
 	watchers := t.v.watchers()
 	for _, ev := range evs {
-		t.log = append(t.log, ev)
-		t.logSize += eventSize(ev)
+		if b, err := json.Marshal(ev); err == nil {
+			t.log = append(t.log, b)
+			t.logSize += len(b)
+		}
 		for _, run := range t.runs {
 			run.observe(ev)
 		}
@@ -205,10 +208,18 @@ func (t *terminal) trim() {
 	}
 	over := 0
 	for over < len(t.log) && (len(t.log)-over > MaxTerminalLog || t.logSize > MaxTerminalLogBytes) {
-		t.logSize -= eventSize(t.log[over])
+		t.logSize -= len(t.log[over])
 		over++
 	}
 	t.log = append(t.log[:0:0], t.log[over:]...)
+}
+
+// sendLogged sends a kept event to a page, explained in its language.
+func sendLogged(c *wsConn, b []byte) {
+	var ev sandbox.Event
+	if json.Unmarshal(b, &ev) == nil {
+		c.sendEvent(ev)
+	}
 }
 
 func touchesMailboxes(evs []sandbox.Event) bool {
@@ -225,8 +236,8 @@ func (t *terminal) attach(c *wsConn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sink = c
-	for _, ev := range t.log {
-		c.sendEvent(ev)
+	for _, b := range t.log {
+		sendLogged(c, b)
 	}
 }
 
@@ -249,8 +260,8 @@ func (t *terminal) detach(c *wsConn) {
 func (t *terminal) replayTo(c *wsConn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, ev := range t.log {
-		c.sendEvent(ev)
+	for _, b := range t.log {
+		sendLogged(c, b)
 	}
 }
 

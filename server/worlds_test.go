@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -290,8 +291,9 @@ func TestTerminalRoutesOnlyItsSession(t *testing.T) {
 		want string
 	}{{a, "a.example.test"}, {b, "b.example.test"}} {
 		c.term.mu.Lock()
-		session := c.term.log[0].Session
-		for _, ev := range c.term.log {
+		logged := decodeLog(c.term.log)
+		session := logged[0].Session
+		for _, ev := range logged {
 			if ev.Session != session {
 				t.Errorf("terminal got an event of session %s besides %s", ev.Session, session)
 			}
@@ -414,10 +416,20 @@ func TestTerminalLogIsBoundedInBytes(t *testing.T) {
 	for i := range 20000 {
 		term.mu.Lock()
 		term.publish([]sandbox.Event{{Seq: uint64(i), Kind: sandbox.EventInput, Input: &sandbox.Input{Text: line}}})
-		size, n, last := term.logSize, len(term.log), term.log[len(term.log)-1].Seq
+		var newest sandbox.Event
+		json.Unmarshal(term.log[len(term.log)-1], &newest)
+		size, n, last := term.logSize, len(term.log), newest.Seq
 		term.mu.Unlock()
 		if size > MaxTerminalLogBytes+MaxTerminalLogBytes/8 || n > MaxTerminalLog+MaxTerminalLog/8 || last != uint64(i) {
 			t.Fatalf("after %d events: %d octets in %d events, last %d", i+1, size, n, last)
 		}
 	}
+}
+
+func decodeLog(log [][]byte) []sandbox.Event {
+	out := make([]sandbox.Event, len(log))
+	for i, b := range log {
+		json.Unmarshal(b, &out[i])
+	}
+	return out
 }

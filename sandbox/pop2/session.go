@@ -127,7 +127,7 @@ func (s *Session) mailboxEvent(action string, uids []string) {
 // ends the session: RFC 937 gives the client no way to recover, and
 // ipop2d hangs up.
 func (s *Session) commandLine(l sandbox.Line) {
-	s.Received(l, false)
+	line := s.Received(l, false)
 	var r *sandbox.Reply
 	switch {
 	case l.TooLong:
@@ -135,7 +135,7 @@ func (s *Session) commandLine(l sandbox.Line) {
 	case !l.CRLF:
 		r = minus("bare_lf")
 	default:
-		r = s.command(string(l.Text))
+		r = s.command(line)
 	}
 	switch {
 	case r == nil: // the command ended the session itself

@@ -140,7 +140,7 @@ func (s *Session) markedCount() string {
 
 // commandLine reads one line as a command and answers it.
 func (s *Session) commandLine(l sandbox.Line) {
-	s.Received(l, false)
+	line := s.Received(l, false)
 	switch {
 	case l.TooLong:
 		s.Send(fail("line_too_long", "limit", strconv.Itoa(sandbox.MaxPOP3Line)))
@@ -149,7 +149,6 @@ func (s *Session) commandLine(l sandbox.Line) {
 		s.Send(fail("bare_lf"))
 		return
 	}
-	line := string(l.Text)
 	verb, arg := splitCommand(line)
 	c, known := commands[verb]
 	s.Emit(sandbox.Event{Kind: sandbox.EventCommand, Command: &sandbox.Command{

@@ -87,7 +87,7 @@ func (s *Session) cmdMail(arg string) *sandbox.Reply {
 	if len(arg) >= 3 && strings.EqualFold(arg[:3], "TO:") {
 		return reply(501, "5.5.4", "mail.to_instead")
 	}
-	p, perr := parsePath(arg, "FROM:")
+	p, perr := s.path(arg, "FROM:")
 	if perr != nil {
 		return pathReply(perr, "mail")
 	}
@@ -170,7 +170,7 @@ func (s *Session) cmdRcpt(arg string) *sandbox.Reply {
 	if len(arg) >= 5 && strings.EqualFold(arg[:5], "FROM:") {
 		return reply(501, "5.5.4", "rcpt.from_instead")
 	}
-	p, perr := parsePath(arg, "TO:")
+	p, perr := s.path(arg, "TO:")
 	if perr != nil {
 		return pathReply(perr, "rcpt")
 	}
@@ -288,7 +288,7 @@ func (s *Session) cmdData(arg string) *sandbox.Reply {
 	case arg != "":
 		return reply(501, "5.5.4", "data.syntax")
 	}
-	s.data = newMessage()
+	s.data = newMessage(max(s.env.Size, s.lastSize+s.lastSize/8))
 	s.lines.Max = sandbox.MaxTextLine + 1 // one more for a stuffed dot
 	s.SetState(InData)
 	return reply(354, "", "data.go")

@@ -1,15 +1,18 @@
 package smtp
 
 import (
-	"bytes"
 	"strconv"
+	"unsafe"
 
 	"smtplab/sandbox"
 )
 
 // message is the text being received after 354.
 type message struct {
-	text     bytes.Buffer
+	// text only ever grows by append and is never written over, not even
+	// when it overflows (it is dropped then): so the input events can carry
+	// strings that point into it instead of a copy of each line.
+	text     []byte
 	octets   int  // counted even past the size limit, where text stops growing
 	lines    int  // complete lines received
 	long     int  // first line (1-based) over MaxTextLine, 0 if none
@@ -18,20 +21,38 @@ type message struct {
 	overflow bool // text was not kept because the message is too big
 }
 
-func newMessage() *message { return &message{} }
+// newMessage starts a message with room for about size octets: a client
+// usually sends messages of similar sizes, so most need no regrowth.
+func newMessage(size int) *message {
+	return &message{text: make([]byte, 0, min(max(size, minMessageRoom), maxMessageRoom))}
+}
+
+// The room a new message starts with: at least enough for a short note,
+// at most what would be a waste for a client that sent one big message.
+const (
+	minMessageRoom = 1 << 10
+	maxMessageRoom = 1 << 20
+)
+
+// sharedTextLimit is how far into a message the input events' strings
+// point into its text. Past it each line gets its own copy, so that the
+// events a watcher keeps (the first lines of each session) never hold a
+// whole big message in memory.
+const sharedTextLimit = 64 << 10
 
 // dataLine takes one segment of message text. Only CRLF "." CRLF ends the
 // message: a "." after a bare LF is text, so input such as "\n.\r\n" can never
 // end DATA early and smuggle the lines after it in as commands.
 func (s *Session) dataLine(l sandbox.Line) {
-	s.Received(l, true)
 	m := s.data
 	if !m.midLine && l.CRLF && !l.TooLong && string(l.Text) == "." {
+		s.ReceivedText(l, ".", true)
 		s.endData()
 		return
 	}
 	text, octets := l.Text, l.Octets
-	if !m.midLine && len(text) > 0 && text[0] == '.' {
+	stuffed := !m.midLine && len(text) > 0 && text[0] == '.'
+	if stuffed {
 		text, octets = text[1:], octets-1 // undo dot-stuffing (RFC 5321 §4.5.2)
 	}
 	if !l.CRLF || l.HasBareCR() {
@@ -46,13 +67,31 @@ func (s *Session) dataLine(l sandbox.Line) {
 	m.octets += octets
 	if m.octets > s.World.Limits.MaxMessageSize {
 		m.overflow = true
-		m.text.Reset()
+		m.text = nil
 	}
+	shown := ""
 	if !m.overflow {
-		m.text.Write(text)
-		m.text.WriteString(lineEnd(l.CRLF))
+		start := len(m.text)
+		m.text = append(m.text, text...)
+		if !stuffed && start < sharedTextLimit {
+			shown = sharedString(m.text[start:])
+		}
+		m.text = append(m.text, lineEnd(l.CRLF)...)
 	}
+	if shown == "" && len(l.Text) > 0 {
+		shown = string(l.Text)
+	}
+	s.ReceivedText(l, shown, true)
 	m.midLine = !l.CRLF
+}
+
+// sharedString is b as a string without a copy. Only for bytes of a
+// message's text, which are never written over (see message.text).
+func sharedString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 func lineEnd(crlf bool) string {
@@ -66,6 +105,7 @@ func lineEnd(crlf bool) string {
 func (s *Session) endData() {
 	m := s.data
 	s.data = nil
+	s.lastSize = m.octets
 	s.lines.Max = sandbox.MaxCommandLine
 	limit := s.World.Limits.MaxMessageSize
 	rts := s.routes()
@@ -87,7 +127,7 @@ func (s *Session) endData() {
 	}
 	// Accepted or not, the transaction is over: the next one starts with
 	// MAIL (RFC 5321 §4.1.1.4).
-	s.deliver(m.text.Bytes(), rts)
+	s.deliver(m.text, rts)
 	s.reset(Ready)
 }
 

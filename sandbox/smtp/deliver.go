@@ -3,6 +3,7 @@ package smtp
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,8 +86,9 @@ type letter struct {
 func (s *Session) deliver(text []byte, rts []route) {
 	id := s.World.NewID()
 	env := s.env.Clone()
-	a := sandbox.Analyze(env, text)
-	letters := s.letters(id, env, a, text, rts)
+	h := sandbox.SplitHeader(text) // once, for the analysis and the Bcc removal
+	a := sandbox.AnalyzeHeader(env, text, h)
+	letters := s.letters(id, env, a, cutBlind(text, h), rts)
 	if r := store(letters); r != nil {
 		unstore(letters)
 		s.Send(r)
@@ -103,8 +105,8 @@ func (s *Session) deliver(text []byte, rts []route) {
 
 // letters builds the copy of each route: the text without its Bcc field,
 // under the trace lines of the world that receives it.
-func (s *Session) letters(id string, env sandbox.Envelope, a sandbox.Analysis, text []byte, rts []route) []*letter {
-	body, bcc := withoutBcc(text)
+func (s *Session) letters(id string, env sandbox.Envelope, a sandbox.Analysis, cut blindCut, rts []route) []*letter {
+	body, bcc := cut.body, cut.bcc
 	now := s.World.Now()
 	out := make([]*letter, 0, len(rts))
 	for _, rt := range rts {
@@ -113,7 +115,8 @@ func (s *Session) letters(id string, env sandbox.Envelope, a sandbox.Analysis, t
 			Subject: a.Subject, From: strings.Join(a.From, ", "),
 		}
 		trace := s.trace(id, env, rt, now)
-		m.Raw, m.Trace = append([]byte(trace), body...), len(trace)
+		m.Raw = make([]byte, 0, len(trace)+len(body))
+		m.Raw, m.Trace = append(append(m.Raw, trace...), body...), len(trace)
 		out = append(out, &letter{route: rt, msg: m})
 	}
 	return out
@@ -248,14 +251,29 @@ func (s *Session) trace(id string, env sandbox.Envelope, rt route, now time.Time
 	return b.String()
 }
 
-// withoutBcc removes every blind copy field from the header section, as RFC
+// blindCut is a message's text without its blind copy fields, and those
+// fields apart, one after the other.
+type blindCut struct {
+	body []byte
+	bcc  string
+}
+
+// withoutBcc is cutBlind for a text whose header is not split yet.
+func withoutBcc(text []byte) (body []byte, bcc string) {
+	c := cutBlind(text, sandbox.SplitHeader(text))
+	return c.body, c.bcc
+}
+
+// cutBlind removes every blind copy field from the header section, as RFC
 // 5322 §3.6.3 allows: Bcc and Resent-Bcc (§3.6.6), in any case, with spaces
 // before the colon (§4.5.3), with their folded lines, however many there
-// are, sound or bad (SplitHeader reads the fields as the analysis does, so
-// both see the same ones). It returns the text without them, and them
-// apart, one after the other.
-func withoutBcc(text []byte) (body []byte, bcc string) {
-	h := sandbox.SplitHeader(text)
+// are, sound or bad (h is the header the analysis read, so both see the
+// same fields). A message without any is returned as it is: the copies are
+// built from it, never written into it.
+func cutBlind(text []byte, h sandbox.Header) blindCut {
+	if !slices.ContainsFunc(h.List, sandbox.Field.Blind) {
+		return blindCut{body: text}
+	}
 	out := make([]byte, 0, len(text))
 	var removed []string
 	off := 0 // end of the fields read so far
@@ -268,5 +286,5 @@ func withoutBcc(text []byte) (body []byte, bcc string) {
 		out = append(out, f.Raw...)
 	}
 	out = append(out, text[off:]...)
-	return out, strings.Join(removed, "\r\n")
+	return blindCut{body: out, bcc: strings.Join(removed, "\r\n")}
 }

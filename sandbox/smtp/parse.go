@@ -178,7 +178,7 @@ func isDotAtom(s string) bool {
 	if s == "" {
 		return false
 	}
-	for _, atom := range strings.Split(s, ".") {
+	for atom := range strings.SplitSeq(s, ".") {
 		if atom == "" {
 			return false
 		}
@@ -241,7 +241,7 @@ func validDomain(s string) bool {
 		return s[len(s)-1] == ']' && len(s) > 2 && validLiteral(s[1:len(s)-1])
 	}
 
-	for _, label := range strings.Split(s, ".") {
+	for label := range strings.SplitSeq(s, ".") {
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}

@@ -7,7 +7,7 @@ import (
 )
 
 // commandParts splits a command into labelled pieces, for syntax hints.
-func commandParts(verb, arg string) []sandbox.Part {
+func (s *Session) commandParts(verb, arg string) []sandbox.Part {
 	parts := []sandbox.Part{{Kind: "verb", Text: verb}}
 	switch verb {
 	case "MAIL", "RCPT":
@@ -15,7 +15,7 @@ func commandParts(verb, arg string) []sandbox.Part {
 		if verb == "RCPT" {
 			keyword = "TO:"
 		}
-		if p, _ := parsePath(arg, keyword); len(p.Parts) > 0 {
+		if p, _ := s.path(arg, keyword); len(p.Parts) > 0 {
 			if p.Route != "" {
 				p.Parts = splitRoute(p.Parts, p.Route)
 			}
@@ -46,4 +46,22 @@ func splitRoute(parts []sandbox.Part, route string) []sandbox.Part {
 		out = append(out, p)
 	}
 	return out
+}
+
+// parsedPath is the last path a session parsed, with what it was read from.
+type parsedPath struct {
+	arg, keyword string // keyword "" : nothing parsed yet
+	p            Path
+	err          *pathError
+}
+
+// path is parsePath, remembered for the last arguments: the command
+// event's parts and the MAIL or RCPT handler read the same path, and
+// parsePath depends on its arguments alone.
+func (s *Session) path(arg, keyword string) (Path, *pathError) {
+	if m := &s.parsed; m.keyword == "" || m.arg != arg || m.keyword != keyword {
+		p, err := parsePath(arg, keyword)
+		s.parsed = parsedPath{arg: arg, keyword: keyword, p: p, err: err}
+	}
+	return s.parsed.p, s.parsed.err
 }

@@ -6,6 +6,7 @@ package smtp
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"smtplab/sandbox"
@@ -32,6 +33,10 @@ type Session struct {
 	refused int // RCPTs refused in this transaction
 	rcpts   int // RCPTs accepted in this transaction, repeats included
 	data    *message
+	// lastSize is the size of the session's last message, a guess at the
+	// room the next one needs.
+	lastSize int
+	parsed   parsedPath
 }
 
 var _ sandbox.Session = (*Session)(nil)
@@ -110,7 +115,7 @@ func (s *Session) finish(r *sandbox.Reply, why string) {
 
 // commandLine handles one line outside DATA.
 func (s *Session) commandLine(l sandbox.Line) {
-	s.Received(l, false)
+	line := s.Received(l, false)
 	switch {
 	case l.TooLong:
 		// 5.5.2, a syntax error (RFC 3463): RFC 4954 registered 5.5.6 for a
@@ -121,11 +126,10 @@ func (s *Session) commandLine(l sandbox.Line) {
 		s.Send(reply(500, "5.5.2", "bare_lf"))
 		return
 	}
-	line := string(l.Text)
 	verb, arg := splitCommand(line)
 	h, known := commands[verb]
 	s.Emit(sandbox.Event{Kind: sandbox.EventCommand, Command: &sandbox.Command{
-		Verb: verb, Arg: arg, Known: known, Parts: commandParts(verb, arg),
+		Verb: verb, Arg: arg, Known: known, Parts: s.commandParts(verb, arg),
 	}})
 	if !known {
 		s.Send(s.unknown(verb, line))
@@ -198,12 +202,28 @@ func nearestVerb(v string) string {
 // reply builds a reply whose text comes from the catalog entry "smtp."+key.
 func reply(code int, enhanced, key string, kv ...string) *sandbox.Reply {
 	args := sandbox.Args(kv...)
-	return lines(code, enhanced, key, args, strings.Split(catalog.Wire("smtp."+key, args), "\n"))
+	text := catalog.Wire("smtp."+key, args)
+	if !strings.Contains(text, "\n") {
+		return lines(code, enhanced, key, args, []string{text}) // most replies: no Split
+	}
+	return lines(code, enhanced, key, args, strings.Split(text, "\n"))
 }
 
 // lines builds a reply from texts already made, one per line.
 func lines(code int, enhanced, key string, args map[string]string, texts []string) *sandbox.Reply {
-	out := make([]string, len(texts))
+	var r *sandbox.Reply
+	var out []string
+	if len(texts) == 1 {
+		// Most replies have one line: the reply and its line slice in one
+		// allocation.
+		one := &struct {
+			r    sandbox.Reply
+			line [1]string
+		}{}
+		r, out = &one.r, one.line[:]
+	} else {
+		r, out = &sandbox.Reply{}, make([]string, len(texts))
+	}
 	prefix := strconv.Itoa(code)
 	for i, t := range texts {
 		sep := "-"
@@ -211,12 +231,43 @@ func lines(code int, enhanced, key string, args map[string]string, texts []strin
 			sep = " "
 		}
 		if enhanced != "" {
-			t = enhanced + " " + t
+			out[i] = prefix + sep + enhanced + " " + t // one concatenation, one allocation
+		} else {
+			out[i] = prefix + sep + t
 		}
-		out[i] = prefix + sep + t
 	}
-	return &sandbox.Reply{
+	*r = sandbox.Reply{
 		Code: code, Enhanced: enhanced, Lines: out,
-		Meaning: "smtp." + prefix, Reason: "smtp." + key, Args: args,
+		Meaning: meaning(code), Reason: reason(key), Args: args,
 	}
+	return r
+}
+
+// meanings and reasons keep the catalog keys replies name, built once: a
+// session answers the same few replies over and over.
+var (
+	meanings [600]string // "smtp.250" at 250; reply codes are 2xx to 5xx
+	reasons  sync.Map    // key → "smtp."+key
+)
+
+func init() {
+	for code := 200; code < len(meanings); code++ {
+		meanings[code] = "smtp." + strconv.Itoa(code)
+	}
+}
+
+func meaning(code int) string {
+	if code >= 0 && code < len(meanings) && meanings[code] != "" {
+		return meanings[code]
+	}
+	return "smtp." + strconv.Itoa(code)
+}
+
+func reason(key string) string {
+	if r, ok := reasons.Load(key); ok {
+		return r.(string)
+	}
+	r := "smtp." + key
+	reasons.Store(key, r)
+	return r
 }

@@ -254,7 +254,12 @@ type conn struct {
 	log  *slog.Logger
 	mu   sync.Mutex
 	sess sandbox.Session
+	wbuf []byte // what send writes, reused: most replies fit in it
 }
+
+// maxKeptWrite bounds the write buffer a connection keeps between two
+// sends, so one big RETR does not pin its size for the whole session.
+const maxKeptWrite = 64 << 10
 
 func (c *conn) serve() {
 	defer c.nc.Close()
@@ -316,10 +321,13 @@ func (c *conn) send(out sandbox.Output) {
 	if out.Delay > 0 {
 		time.Sleep(out.Delay)
 	}
-	if b := out.Bytes(); len(b) > 0 {
+	if b := out.AppendTo(c.wbuf[:0]); len(b) > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(WriteTimeout))
 		if _, err := c.nc.Write(b); err != nil {
 			c.sess.Hangup()
+		}
+		if cap(b) <= maxKeptWrite {
+			c.wbuf = b
 		}
 	}
 	if out.Close || c.sess.Closed() {
