@@ -44,6 +44,7 @@ type Output struct {
 	Delay   time.Duration // wait this long before sending (slows password guessing)
 	Close   bool          // close the connection once the replies are sent
 	More    bool          // input is left: send this, then call Feed(nil)
+	Lines   int           // complete lines the step answered: the client is making progress
 }
 
 // Bytes is the output as sent on the wire.
@@ -168,8 +169,8 @@ func (b *Base) Send(r *Reply) {
 // MaxStepOutput or MaxStepLines lines were answered, and then says whether
 // input is left (Output.More).
 func (b *Base) FeedLines(ls *LineSplitter, p []byte, handle func(Line)) Output {
+	n := 0
 	if !b.done {
-		n := 0
 		ls.Feed(p, func(l Line) bool {
 			handle(l)
 			n++
@@ -180,7 +181,7 @@ func (b *Base) FeedLines(ls *LineSplitter, p []byte, handle func(Line)) Output {
 		ls.Drop()
 	}
 	out := b.Flush()
-	out.More = ls.Held()
+	out.More, out.Lines = ls.Held(), n
 	return out
 }
 
@@ -217,6 +218,7 @@ func FeedAll(s Session, p []byte) Output {
 		out.Delay = max(out.Delay, next.Delay)
 		out.Close = out.Close || next.Close
 		out.More = next.More
+		out.Lines += next.Lines
 	}
 	return out
 }

@@ -267,21 +267,31 @@ func (c *conn) serve() {
 	defer func() { c.log.Info("session closed", "session", c.sess.ID()) }()
 	c.call(c.sess.Start)
 	buf := make([]byte, readSize)
+	// The idle timer restarts when a whole line arrives, not on every read:
+	// a client that sends a byte now and then (slowloris) times out as one
+	// that sends nothing, and lets go of its session and mailbox lock.
+	deadline := c.idleDeadline()
 	for {
 		c.mu.Lock()
-		closed, idle := c.sess.Closed(), c.sess.Idle()
+		closed := c.sess.Closed()
 		c.mu.Unlock()
 		if closed {
 			return
 		}
-		c.nc.SetReadDeadline(time.Now().Add(idle))
+		c.nc.SetReadDeadline(deadline)
 		n, err := c.nc.Read(buf)
 		if n > 0 {
 			// A burst of commands is answered part by part: each part is on
 			// the wire before the engine makes the next (Output.More).
 			p := buf[:n]
-			for more := c.call(func() sandbox.Output { return c.sess.Feed(p) }); more; {
-				more = c.call(func() sandbox.Output { return c.sess.Feed(nil) })
+			more, lines := c.call(func() sandbox.Output { return c.sess.Feed(p) })
+			for more {
+				var l int
+				more, l = c.call(func() sandbox.Output { return c.sess.Feed(nil) })
+				lines += l
+			}
+			if lines > 0 {
+				deadline = c.idleDeadline()
 			}
 		}
 		if err != nil {
@@ -289,6 +299,14 @@ func (c *conn) serve() {
 			return
 		}
 	}
+}
+
+// idleDeadline is when the session times out if no line comes, in its
+// current state (RFC 5321 gives DATA its own timeout).
+func (c *conn) idleDeadline() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.sess.Idle())
 }
 
 // ended handles a read error: an idle timeout, or the client hanging up.
@@ -305,16 +323,16 @@ func (c *conn) ended(err error) {
 
 // call runs one session step and sends its output, honouring the delay the
 // session asked for and closing the connection if it said so. It reports
-// whether the session has input left to answer.
-func (c *conn) call(step func() sandbox.Output) (more bool) {
+// whether the session has input left to answer, and how many lines it took.
+func (c *conn) call(step func() sandbox.Output) (more bool, lines int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sess.Closed() {
-		return false
+		return false, 0
 	}
 	out := step()
 	c.send(out)
-	return out.More && !c.sess.Closed()
+	return out.More && !c.sess.Closed(), out.Lines
 }
 
 func (c *conn) send(out sandbox.Output) {
