@@ -46,6 +46,9 @@ const (
 	// a paste goes at the page's speed, as a TCP client's goes at the speed
 	// it reads, and the queue stays small.
 	PaceQueue = 2000
+	// MaxBatch and MaxBatchBytes bound one frame of several messages.
+	MaxBatch      = 256
+	MaxBatchBytes = 256 << 10
 )
 
 var upgrader = websocket.Upgrader{
@@ -377,20 +380,49 @@ func (c *wsConn) drained(n int, wait time.Duration) bool {
 }
 
 // write sends queued items in order; false if the socket failed.
+// write sends queued items in order; false if the socket failed. Items
+// that queued up together go in one frame, a JSON array (at most
+// MaxBatch of them, about MaxBatchBytes): one write instead of one per
+// event, which is most of what a page costs when a paste is answered.
 func (c *wsConn) write(items []outItem) bool {
-	for _, it := range items {
-		b := it.raw
-		if it.ev != nil {
-			b, _ = json.Marshal(explain(*it.ev, c.locale))
-		}
+	for len(items) > 0 {
+		n, frame := c.frame(items)
 		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-		err := c.ws.WriteMessage(websocket.TextMessage, b)
-		c.pending.Add(-it.size())
+		err := c.ws.WriteMessage(websocket.TextMessage, frame)
+		for _, it := range items[:n] {
+			c.pending.Add(-it.size())
+		}
 		if err != nil {
 			return false
 		}
+		items = items[n:]
 	}
 	return true
+}
+
+// frame encodes the first items: one message alone, or an array.
+func (c *wsConn) frame(items []outItem) (int, []byte) {
+	if len(items) == 1 {
+		return 1, c.encode(items[0])
+	}
+	buf := []byte{'['}
+	n := 0
+	for n < len(items) && n < MaxBatch && len(buf) < MaxBatchBytes {
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, c.encode(items[n])...)
+		n++
+	}
+	return n, append(buf, ']')
+}
+
+func (c *wsConn) encode(it outItem) []byte {
+	if it.ev == nil {
+		return it.raw
+	}
+	b, _ := json.Marshal(explain(*it.ev, c.locale))
+	return b
 }
 
 func (c *wsConn) writeLoop() {

@@ -95,8 +95,9 @@ func (m srvMsg) box(user string) []string {
 }
 
 type wsClient struct {
-	t  *testing.T
-	ws *websocket.Conn
+	t       *testing.T
+	ws      *websocket.Conn
+	backlog []json.RawMessage // messages of a frame not handed out yet
 }
 
 // newVisitor is the visitor cookie a first page of ts gives a browser.
@@ -202,16 +203,28 @@ func (c *wsClient) sendRaw(b []byte) {
 	}
 }
 
-// tryRead reads the next message of the server.
+// tryRead reads the next message of the server. A frame may hold an
+// array of messages; they are handed out one by one.
 func (c *wsClient) tryRead() (srvMsg, error) {
-	c.ws.SetReadDeadline(time.Now().Add(readWait))
-	typ, b, err := c.ws.ReadMessage()
-	if err != nil {
-		return srvMsg{}, err
+	if len(c.backlog) == 0 {
+		c.ws.SetReadDeadline(time.Now().Add(readWait))
+		typ, b, err := c.ws.ReadMessage()
+		if err != nil {
+			return srvMsg{}, err
+		}
+		if typ != websocket.TextMessage {
+			return srvMsg{}, fmt.Errorf("a message of type %d", typ)
+		}
+		if len(b) > 0 && b[0] == '[' {
+			if err := json.Unmarshal(b, &c.backlog); err != nil {
+				return srvMsg{}, fmt.Errorf("not a JSON array: %v: %.200s", err, b)
+			}
+		} else {
+			c.backlog = []json.RawMessage{b}
+		}
 	}
-	if typ != websocket.TextMessage {
-		return srvMsg{}, fmt.Errorf("a message of type %d", typ)
-	}
+	b := c.backlog[0]
+	c.backlog = c.backlog[1:]
 	var m srvMsg
 	if err := json.Unmarshal(b, &m); err != nil {
 		return srvMsg{}, fmt.Errorf("not JSON: %v: %.200s", err, b)

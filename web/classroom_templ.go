@@ -219,7 +219,7 @@ func TeacherHome(p Page, v TeacherHomeView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</p><section class=\"teacher-classes\" aria-labelledby=\"classes-title\"><h2 id=\"classes-title\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</p><section class=\"teacher-classes\"><h2 id=\"classes-title\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1097,7 +1097,7 @@ func ClassDashboard(p Page, v DashboardView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 87, "<p id=\"dash-error\" class=\"alert\" role=\"alert\" hidden></p><p id=\"dash-announce\" class=\"visually-hidden\" aria-live=\"polite\"></p><section class=\"dash-grid\" aria-labelledby=\"grid-title\"><h2 id=\"grid-title\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 87, "<p id=\"dash-error\" class=\"alert\" role=\"alert\" hidden></p><p id=\"dash-announce\" class=\"visually-hidden\" aria-live=\"polite\"></p><section class=\"dash-grid\"><h2 id=\"grid-title\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1131,7 +1131,7 @@ func ClassDashboard(p Page, v DashboardView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, "</section><section id=\"class-mail\" class=\"dash-section\" aria-labelledby=\"mail-title\"><h2 id=\"mail-title\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, "</section><section id=\"class-mail\" class=\"dash-section\"><h2 id=\"mail-title\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1267,7 +1267,7 @@ func ClassDashboard(p Page, v DashboardView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 103, "</section><section id=\"postmaster\" class=\"dash-section\" aria-labelledby=\"postmaster-title\"><h2 id=\"postmaster-title\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 103, "</section><section id=\"postmaster\" class=\"dash-section\"><h2 id=\"postmaster-title\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -3249,7 +3249,7 @@ func StudentWatch(p Page, v StudentWatchView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 254, "\" tabindex=\"0\"></div><p id=\"watch-mode\" class=\"term-mode\" role=\"status\"></p></div></section><section id=\"watch-inbox\" class=\"panel\" aria-labelledby=\"watch-inbox-title\"><h2 id=\"watch-inbox-title\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 254, "\" tabindex=\"0\"></div><p id=\"watch-mode\" class=\"term-mode\" role=\"status\"></p></div></section><section id=\"watch-inbox\" class=\"panel\"><h2 id=\"watch-inbox-title\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

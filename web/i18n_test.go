@@ -42,6 +42,7 @@ func TestUsedKeysExist(t *testing.T) {
 		{"*.templ", regexp.MustCompile(`\bp\.Tf\("([a-zA-Z.]+)"`), "", []string{""}},
 		{"*.templ", regexp.MustCompile(`\bp\.N\("([a-zA-Z.]+)"`), "", []string{".one", ".other"}},
 		{"static/*.js", regexp.MustCompile(`\bt\('([a-zA-Z.]+)'[,)]`), "js.", []string{""}},
+		{"static/*.js", regexp.MustCompile(`\btn\('([a-zA-Z.]+)'[,)]`), "js.", []string{".one", ".other"}},
 	}
 	found := 0
 	for _, u := range uses {

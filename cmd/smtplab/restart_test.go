@@ -271,6 +271,7 @@ func (w *webClient) lessonStep(t *testing.T, lesson string, lines []string, step
 		t.Fatal(err)
 	}
 	defer ws.Close()
+	pages := &pageReader{ws: ws}
 	ws.SetReadDeadline(time.Now().Add(ioTimeout))
 	send := func(v any) {
 		if err := ws.WriteJSON(v); err != nil {
@@ -285,7 +286,7 @@ func (w *webClient) lessonStep(t *testing.T, lesson string, lines []string, step
 			T    string
 			Done []string
 		}
-		if err := ws.ReadJSON(&m); err != nil {
+		if err := pages.next(&m); err != nil {
 			t.Fatalf("waiting for step %s: %v", step, err)
 		}
 		if m.T == "progress" && slices.Contains(m.Done, step) {

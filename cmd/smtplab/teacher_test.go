@@ -78,6 +78,7 @@ func TestTeacherLessons(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
+	pages := &pageReader{ws: ws}
 	ws.WriteJSON(map[string]any{"t": "hello", "page": "lesson", "lesson": "postmaster"})
 	ws.WriteJSON(map[string]any{"t": "open", "proto": "smtp"})
 	ws.WriteJSON(map[string]any{"t": "input", "lines": strings.Split(
@@ -89,7 +90,7 @@ func TestTeacherLessons(t *testing.T) {
 			T    string   `json:"t"`
 			Done []string `json:"done"`
 		}
-		if err := ws.ReadJSON(&m); err != nil {
+		if err := pages.next(&m); err != nil {
 			t.Fatalf("no progress for the step: %v", err)
 		}
 		if m.T == "progress" && len(m.Done) == 1 && m.Done[0] == "postmaster" {

@@ -166,19 +166,21 @@ func (s *wsSession) hello() error {
 		return refused("ws-write", err)
 	}
 	for {
-		_, data, err := s.ws.ReadMessage()
+		_, frame, err := s.ws.ReadMessage()
 		if err != nil {
 			return refused("ws-hello", err)
 		}
-		switch msgType(data) {
-		case "replayed":
-			if err := s.ws.WriteMessage(websocket.TextMessage, []byte(`{"t":"open","proto":"smtp"}`)); err != nil {
-				return refused("ws-write", err)
+		for _, data := range messages(frame) {
+			switch msgType(data) {
+			case "replayed":
+				if err := s.ws.WriteMessage(websocket.TextMessage, []byte(`{"t":"open","proto":"smtp"}`)); err != nil {
+					return refused("ws-write", err)
+				}
+				return nil
+			case "error":
+				key := errorKey(data)
+				return refused("error:"+key, fmt.Errorf("server error %q at hello", key))
 			}
-			return nil
-		case "error":
-			key := errorKey(data)
-			return refused("error:"+key, fmt.Errorf("server error %q at hello", key))
 		}
 	}
 }
@@ -236,36 +238,58 @@ func replyCode(data []byte) (int, bool) {
 func (s *wsSession) read() {
 	defer close(s.out)
 	for {
-		_, data, err := s.ws.ReadMessage()
+		_, frame, err := s.ws.ReadMessage()
 		if err != nil {
 			return
 		}
 		now := time.Now()
-		received.Add(1)
-		var r reply
-		switch msgType(data) {
-		case "event":
-			code, ok := replyCode(data)
+		for _, data := range messages(frame) {
+			received.Add(1)
+			r, ok := s.replyOf(data, now)
 			if !ok {
 				continue
 			}
-			r = reply{code: code, at: now}
-		case "error":
-			key := errorKey(data)
-			s.errs.add("error:" + key)
-			if key != "rate" && key != "bad_message" {
-				continue
+			select {
+			case s.out <- r:
+			case <-s.done:
+				return
 			}
-			r = reply{code: -1, at: now} // the line was dropped
-		default:
-			continue
-		}
-		select {
-		case s.out <- r:
-		case <-s.done:
-			return
 		}
 	}
+}
+
+// replyOf reads a message as the answer to a typed line, if it is one.
+func (s *wsSession) replyOf(data []byte, now time.Time) (reply, bool) {
+	switch msgType(data) {
+	case "event":
+		code, ok := replyCode(data)
+		return reply{code: code, at: now}, ok
+	case "error":
+		key := errorKey(data)
+		s.errs.add("error:" + key)
+		if key != "rate" && key != "bad_message" {
+			return reply{}, false
+		}
+		return reply{code: -1, at: now}, true // the line was dropped
+	}
+	return reply{}, false
+}
+
+// messages splits a frame: one message, or an array of messages sent
+// together.
+func messages(frame []byte) [][]byte {
+	if len(frame) == 0 || frame[0] != '[' {
+		return [][]byte{frame}
+	}
+	var raw []json.RawMessage
+	if json.Unmarshal(frame, &raw) != nil {
+		return nil
+	}
+	out := make([][]byte, len(raw))
+	for i, m := range raw {
+		out[i] = m
+	}
+	return out
 }
 
 // received counts the messages every page was sent.

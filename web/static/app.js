@@ -69,6 +69,12 @@ document.addEventListener('submit', (e) => {
   if (form && !window.confirm(form.dataset.confirm)) e.preventDefault();
 });
 
+// Commands and replies quoted in a lesson are protocol text, in English
+// whatever the page's language: a screen reader reads them so.
+if (document.documentElement.lang !== 'en') {
+  for (const e of document.querySelectorAll('.prose pre, .prose code, .explain code')) e.setAttribute('lang', 'en');
+}
+
 if (document.getElementById('workbench')) startWorkbench();
 else if (document.body.dataset.page === 'live') startLive();
 showListProgress();

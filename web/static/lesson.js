@@ -1,7 +1,7 @@
 // Lesson steps: ticked as the server reports goals met, remembered in the
 // browser so a reload or a return next week resumes where the student was.
 // Also the replays of classic sessions and the spot-the-mistakes quizzes.
-import { t, el } from './i18n.js';
+import { t, tn, el, announce } from './i18n.js';
 import { explanation } from './explain.js';
 
 const key = (slug) => 'smtplab.lesson.' + slug;
@@ -34,13 +34,23 @@ export class Lesson {
   // progress is the server saying which steps' goals are met.
   progress(m) {
     if (m.lesson !== this.slug) return;
-    let changed = false;
+    const fresh = [];
     for (const id of m.done || []) {
-      if (!this.state.done.includes(id)) { this.state.done.push(id); changed = true; }
+      if (!this.state.done.includes(id)) { this.state.done.push(id); fresh.push(id); }
     }
-    if (changed) {
+    if (fresh.length) {
       saveProgress(this.slug, this.state);
       this.draw();
+      // Said once, after the reply that met the goal.
+      const titles = fresh.map((id) => {
+        const h = this.root.querySelector('#step-' + CSS.escape(id) + ' .step-title');
+        if (!h) return id;
+        return [...h.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join('').trim();
+      });
+      const steps = this.root.querySelectorAll('.step').length;
+      let text = titles.map((title) => t('lesson.say.done', { step: title })).join(' ');
+      text += ' ' + (this.state.done.length >= steps ? t('lesson.say.complete') : tn('lesson.say.left', steps - this.state.done.length));
+      announce('lesson-announce', text);
     }
   }
 
@@ -116,10 +126,10 @@ class Replay {
   show(item) {
     this.at++;
     if (item.client) {
-      this.out.append(el('div', 'line typed', item.text === '' ? '\u00a0' : item.text));
+      this.out.append(el('div', 'line typed', item.text === '' ? '\u00a0' : item.text, { lang: 'en' }));
     } else {
       const group = el('div', 'reply');
-      item.lines.forEach((l) => group.append(el('div', 'line server', l)));
+      item.lines.forEach((l) => group.append(el('div', 'line server', l, { lang: 'en' })));
       const reply = { code: /^\d+$/.test(item.label) ? Number(item.label) : 0, status: item.label, enhanced: item.enhanced };
       const x = explanation(reply, item);
       x.classList.add('pinned');
@@ -168,7 +178,7 @@ class Quiz {
   }
 
   update() {
-    this.status.textContent = t('quiz.score', { found: this.found, total: this.total, misses: this.misses });
+    this.status.textContent = t('quiz.score', { found: this.found, total: this.total }) + (this.misses ? ' ' + tn('quiz.misses', this.misses) : '');
   }
 }
 

@@ -33,13 +33,16 @@ export class Socket {
       this.onState('open');
     });
     ws.addEventListener('message', (e) => {
-      let msg;
-      try { msg = JSON.parse(e.data); } catch { return; }
-      // Only a welcome means the server took the page: a socket it opens
-      // and then refuses (too many sandboxes) must not reset the back-off.
-      if (msg.t === 'welcome') this.delay = 1000;
-      if (msg.t === 'error' && msg.retry) this.retry = msg.retry * 1000;
-      this.onMessage(msg);
+      let data;
+      try { data = JSON.parse(e.data); } catch { return; }
+      // A frame holds one message, or an array of messages sent together.
+      for (const msg of Array.isArray(data) ? data : [data]) {
+        // Only a welcome means the server took the page: a socket it opens
+        // and then refuses (too many sandboxes) must not reset the back-off.
+        if (msg.t === 'welcome') this.delay = 1000;
+        if (msg.t === 'error' && msg.retry) this.retry = msg.retry * 1000;
+        this.onMessage(msg);
+      }
     });
     ws.addEventListener('close', () => {
       if (this.ws !== ws) return;

@@ -1,6 +1,6 @@
 // The browser terminal: a small shell whose telnet (and nc) connects to the
 // visitor's sandbox over the page's WebSocket, then raw protocol lines.
-import { t, el } from './i18n.js';
+import { t, tn, el, announce } from './i18n.js';
 import { Transcript } from './transcript.js';
 
 const SHELL_PROMPT = 'student@smtplab:~$';
@@ -15,11 +15,11 @@ const FONT_KEY = 'smtplab.fontSize';
 export function drawEvent(transcript, ev, x, host) {
   switch (ev.kind) {
     case 'open':
-      transcript.system(t('shell.connected', { host: ev.open && ev.open.host ? ev.open.host : host }));
-      transcript.system(t('shell.escape'));
+      transcript.system(t('shell.connected', { host: ev.open && ev.open.host ? ev.open.host : host }), '', 'en');
+      transcript.system(t('shell.escape'), '', 'en');
       return;
     case 'close':
-      transcript.system(t('shell.closed'));
+      transcript.system(t('shell.closed'), '', 'en');
       return;
   }
   transcript.event(ev, x);
@@ -63,9 +63,34 @@ export class Terminal {
     this.setMode('shell');
   }
 
+  // say puts one sentence in the terminal's live region. The transcript
+  // itself is a log that is not read aloud: a screen reader hears one
+  // announcement per reply, not every line drawn.
+  say(text, wire) { announce('term-announce', text, wire); }
+
+  // note draws a line of the shell's own and says it.
+  note(text, cls, lang) {
+    this.transcript.system(text, cls, lang);
+    if (lang) this.say('', text);
+    else this.say(text);
+  }
+
+  sayReply(reply) {
+    const lines = reply.lines || [];
+    const code = reply.code ? String(reply.code) : (reply.status || '');
+    const bare = lines.map((l) => l.replace(/^\d{3}[ -]/, '').replace(/^(\+OK|-ERR)\s?/, ''));
+    if (lines.length <= 1) return this.say(t('term.say.reply', { code }), bare[0] || '');
+    const shown = bare.slice(0, 12).filter((l) => l !== '');
+    this.say(tn('term.say.multi', lines.length, { code }), shown.join(' ; ') + (lines.length > 12 ? ' …' : ''));
+  }
+
   // Engine events addressed to this terminal.
   event(ev, x, replaying) {
     drawEvent(this.transcript, ev, x, this.peer);
+    if (!replaying) {
+      if (ev.kind === 'reply') this.sayReply(ev.reply);
+      else if (ev.kind === 'close') this.say(t('term.say.closed'));
+    }
     switch (ev.kind) {
       case 'open':
         this.proto = ev.proto;
@@ -92,7 +117,7 @@ export class Terminal {
     }
     this.hist = this.history.length;
     if (this.mode === 'session') {
-      if (!this.socket.send({ t: 'input', lines: [line] })) this.transcript.system(t('link.down'), 'warn');
+      if (!this.socket.send({ t: 'input', lines: [line] })) this.note(t('link.down'), 'warn');
       return;
     }
     if (this.mode === 'connecting') return;
@@ -105,7 +130,9 @@ export class Terminal {
     const [cmd, ...args] = line.split(/\s+/);
     switch (cmd) {
       case '': return;
-      case 'help': return t('shell.help', { host: this.host }).split('\n').forEach((l) => this.transcript.system(l));
+      case 'help':
+        t('shell.help', { host: this.host }).split('\n').forEach((l) => this.transcript.system(l));
+        return this.say(t('shell.help', { host: this.host }).replace(/\n/g, ' '));
       case 'clear':
         this.transcript.clear();
         this.socket.send({ t: 'clear' });
@@ -115,20 +142,20 @@ export class Terminal {
       case 'netcat':
         return this.connect(cmd, args);
     }
-    this.transcript.system(t('shell.notfound', { cmd }), 'warn');
+    this.note(t('shell.notfound', { cmd }), 'warn');
   }
 
   connect(cmd, args) {
     const rest = args.filter((a) => !a.startsWith('-'));
-    if (rest.length < 1) return this.transcript.system(t('shell.usage', { cmd }), 'warn');
+    if (rest.length < 1) return this.note(t('shell.usage', { cmd }), 'warn');
     const [host, portArg = cmd === 'telnet' ? '23' : ''] = rest;
     const world = this.worldOf(host);
-    if (world === null) return this.transcript.system(t('shell.unknownHost', { cmd, host }), 'warn');
+    if (world === null) return this.note(t('shell.unknownHost', { cmd, host }), 'warn', 'en');
     const proto = this.protoFor(portArg);
-    if (cmd === 'telnet') this.transcript.system(t('shell.trying'));
-    if (!proto) return this.transcript.system(t('shell.refused', { cmd, port: portArg }), 'warn');
+    if (cmd === 'telnet') this.transcript.system(t('shell.trying'), '', 'en');
+    if (!proto) return this.note(t('shell.refused', { cmd, port: portArg }), 'warn', 'en');
     this.peer = world === 'class' ? this.classHost : this.host;
-    if (!this.socket.send({ t: 'open', proto, world })) return this.transcript.system(t('link.down'), 'warn');
+    if (!this.socket.send({ t: 'open', proto, world })) return this.note(t('link.down'), 'warn');
     this.setMode('connecting');
   }
 
@@ -163,7 +190,7 @@ export class Terminal {
     }
     this.prompt.textContent = prompt;
     this.modeLine.textContent = info;
-    this.input.setAttribute('aria-label', mode === 'session' ? info : t('shell.label'));
+    this.input.setAttribute('aria-label', mode === 'session' ? (inData ? t('term.input.data') : t('term.input.session', { proto: (this.proto || '').toUpperCase() })) : t('shell.label'));
     document.getElementById('term').dataset.mode = inData ? 'data' : mode;
     document.getElementById('btn-hangup').disabled = mode !== 'session';
   }
@@ -208,7 +235,7 @@ export class Terminal {
   // paste sends several lines at once, as a pipelining client would.
   paste(lines) {
     if (this.mode === 'session') {
-      if (!this.socket.send({ t: 'input', lines })) this.transcript.system(t('link.down'), 'warn');
+      if (!this.socket.send({ t: 'input', lines })) this.note(t('link.down'), 'warn');
       return;
     }
     this.submit(lines[0]);
@@ -249,7 +276,7 @@ export class Terminal {
       document.execCommand('copy');
       area.remove();
     }
-    this.transcript.system(t('copy.done'), 'note');
+    this.note(t('copy.done'), 'note');
   }
 
   // reset is the server's confirmation that the world was emptied.
@@ -258,7 +285,7 @@ export class Terminal {
     this.proto = null;
     this.state = null;
     this.setMode('shell');
-    this.transcript.system(t('reset.done'), 'note');
+    this.note(t('reset.done'), 'note');
   }
 
   // replayStart forgets what is on screen before the server replays the log.

@@ -21,7 +21,7 @@ export class Transcript {
 
   input(inp) {
     const line = el('div', 'line typed' + (inp.data ? ' data' : ''));
-    line.append(el('span', 'text', inp.text === '' ? '\u00a0' : inp.text));
+    line.append(el('span', 'text', inp.text === '' ? '\u00a0' : inp.text, { lang: 'en' }));
     if (inp.bareLF) line.append(el('span', 'flag', t('line.bareLF')));
     if (inp.tooLong) line.append(el('span', 'flag', t('line.tooLong')));
     this.append(line);
@@ -60,7 +60,7 @@ export class Transcript {
     lines.forEach((l, i) => {
       const line = el('div', 'line server');
       if (i === 0) line.append(badge(reply, x || {}, () => group), ' ');
-      line.append(el('span', 'text', l));
+      line.append(el('span', 'text', l, { lang: 'en' }));
       group.append(line);
       // An excerpt of a long reply (RETR of a big message) says what it left out.
       if (reply.omitted && i === lines.length - 2) {
@@ -72,8 +72,10 @@ export class Transcript {
     return true;
   }
 
-  system(text, cls) {
-    this.append(el('div', 'line system' + (cls ? ' ' + cls : ''), text));
+  // system is a line of the terminal's own; lang is set when its text is
+  // not in the page's language (telnet's messages are in English).
+  system(text, cls, lang) {
+    this.append(el('div', 'line system' + (cls ? ' ' + cls : ''), text, lang ? { lang } : undefined));
   }
 
   append(node) {
