@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"smtplab/internal/pagews"
 	"smtplab/sandbox"
 	"smtplab/sandbox/smtp"
 )
@@ -337,12 +338,12 @@ func TestWSTooManyWorlds(t *testing.T) {
 	}
 	var m map[string]any
 	first := dial(vid(1))
-	firstPage := &pageReader{ws: first}
-	if err := firstPage.next(&m); err != nil || m["t"] != "welcome" {
+	firstPage := &pagews.Reader{WS: first}
+	if err := firstPage.Next(&m); err != nil || m["t"] != "welcome" {
 		t.Fatalf("first visitor: %v %v", m, err)
 	}
 	second := dial(vid(2))
-	if err := (&pageReader{ws: second}).next(&m); err != nil || m["t"] != "error" || m["key"] != "worlds" || m["text"] == "" {
+	if err := (&pagews.Reader{WS: second}).Next(&m); err != nil || m["t"] != "error" || m["key"] != "worlds" || m["text"] == "" {
 		t.Fatalf("second visitor with the only world in use: %v %v", m, err)
 	}
 	if _, _, err := second.ReadMessage(); err == nil {
@@ -355,7 +356,7 @@ func TestWSTooManyWorlds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for {
-		if err := firstPage.next(&m); err != nil {
+		if err := firstPage.Next(&m); err != nil {
 			t.Fatalf("first visitor after the refusal: %v", err)
 		}
 		if m["t"] == "event" && m["ev"].(map[string]any)["kind"] == "reply" {
@@ -433,30 +434,4 @@ func decodeLog(log [][]byte) []sandbox.Event {
 		json.Unmarshal(b, &out[i])
 	}
 	return out
-}
-
-// pageReader reads a page WebSocket one message at a time: a frame holds
-// one message, or an array of messages sent together.
-type pageReader struct {
-	ws      *websocket.Conn
-	backlog []json.RawMessage
-}
-
-func (r *pageReader) next(v any) error {
-	for len(r.backlog) == 0 {
-		_, b, err := r.ws.ReadMessage()
-		if err != nil {
-			return err
-		}
-		if len(b) > 0 && b[0] == '[' {
-			if err := json.Unmarshal(b, &r.backlog); err != nil {
-				return err
-			}
-		} else {
-			r.backlog = []json.RawMessage{b}
-		}
-	}
-	b := r.backlog[0]
-	r.backlog = r.backlog[1:]
-	return json.Unmarshal(b, v)
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -19,8 +18,6 @@ import (
 
 	"smtplab/sandbox"
 	"smtplab/sandbox/tcp"
-
-	"github.com/gorilla/websocket"
 )
 
 // ioTimeout bounds every read and write of a test client, so a server that
@@ -449,30 +446,4 @@ func mustLevel(s string) slog.Level {
 		panic(err)
 	}
 	return l
-}
-
-// pageReader reads a page WebSocket one message at a time: a frame holds
-// one message, or an array of messages sent together.
-type pageReader struct {
-	ws      *websocket.Conn
-	backlog []json.RawMessage
-}
-
-func (r *pageReader) next(v any) error {
-	for len(r.backlog) == 0 {
-		_, b, err := r.ws.ReadMessage()
-		if err != nil {
-			return err
-		}
-		if len(b) > 0 && b[0] == '[' {
-			if err := json.Unmarshal(b, &r.backlog); err != nil {
-				return err
-			}
-		} else {
-			r.backlog = []json.RawMessage{b}
-		}
-	}
-	b := r.backlog[0]
-	r.backlog = r.backlog[1:]
-	return json.Unmarshal(b, v)
 }

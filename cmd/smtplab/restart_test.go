@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"smtplab/internal/pagews"
 )
 
 // process is smtplab running as a process of its own on a data folder.
@@ -271,7 +273,7 @@ func (w *webClient) lessonStep(t *testing.T, lesson string, lines []string, step
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	pages := &pageReader{ws: ws}
+	pages := &pagews.Reader{WS: ws}
 	ws.SetReadDeadline(time.Now().Add(ioTimeout))
 	send := func(v any) {
 		if err := ws.WriteJSON(v); err != nil {
@@ -286,7 +288,7 @@ func (w *webClient) lessonStep(t *testing.T, lesson string, lines []string, step
 			T    string
 			Done []string
 		}
-		if err := pages.next(&m); err != nil {
+		if err := pages.Next(&m); err != nil {
 			t.Fatalf("waiting for step %s: %v", step, err)
 		}
 		if m.T == "progress" && slices.Contains(m.Done, step) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"smtplab/internal/pagews"
 )
 
 // A teacher's lesson, written from lessons/README.md alone.
@@ -78,7 +80,7 @@ func TestTeacherLessons(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	pages := &pageReader{ws: ws}
+	pages := &pagews.Reader{WS: ws}
 	ws.WriteJSON(map[string]any{"t": "hello", "page": "lesson", "lesson": "postmaster"})
 	ws.WriteJSON(map[string]any{"t": "open", "proto": "smtp"})
 	ws.WriteJSON(map[string]any{"t": "input", "lines": strings.Split(
@@ -90,7 +92,7 @@ func TestTeacherLessons(t *testing.T) {
 			T    string   `json:"t"`
 			Done []string `json:"done"`
 		}
-		if err := pages.next(&m); err != nil {
+		if err := pages.Next(&m); err != nil {
 			t.Fatalf("no progress for the step: %v", err)
 		}
 		if m.T == "progress" && len(m.Done) == 1 && m.Done[0] == "postmaster" {
