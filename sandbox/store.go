@@ -57,6 +57,7 @@ type Store interface {
 // MemoryStore is a Store held in memory.
 type MemoryStore struct {
 	Locks
+	Budget *Budget // shared with other worlds' stores; nil: none
 	mu     sync.Mutex
 	boxes  map[string][]*Message
 	used   map[string]int64 // octets per mailbox
@@ -79,6 +80,9 @@ func (s *MemoryStore) Deliver(m *Message, quota, maxStore int64) error {
 	}
 	if s.used[m.Mailbox]+size > quota {
 		return ErrMailboxFull
+	}
+	if !s.Budget.Reserve(size) {
+		return ErrStoreFull // the sandbox as a whole is full, not this world
 	}
 	s.uid++
 	// UIDs are never reused, even after a Clear: RFC 1939 §7.
@@ -109,6 +113,7 @@ func (s *MemoryStore) Remove(mailbox string, uids []string) int {
 		if gone[m.UID] {
 			s.used[mailbox] -= int64(m.Size())
 			s.octets -= int64(m.Size())
+			s.Budget.Release(int64(m.Size()))
 			s.count--
 			n++
 			continue
@@ -127,6 +132,7 @@ func (s *MemoryStore) Usage() (int, int64) {
 
 func (s *MemoryStore) Clear() {
 	s.mu.Lock()
+	s.Budget.Release(s.octets)
 	s.boxes = map[string][]*Message{}
 	s.used = map[string]int64{}
 	s.octets, s.count = 0, 0

@@ -134,7 +134,7 @@ func (s *Server) cachedReplay(key string, r *lessons.Replay, loc catalog.Locale)
 // replay runs a classic session through a scratch world, so the page shows
 // the sandbox's real replies and explanations, not a copy that could drift.
 func (s *Server) replay(r *lessons.Replay, loc catalog.Locale) *web.ReplayView {
-	w := s.newVisitorWorld("replay")
+	w := s.newVisitorWorld("replay", nil) // a scratch world: its own store, no budget
 	s.deliverSamples(w, r.Mail)
 	sess := s.cfg.NewSession(w, sandbox.Proto(r.Proto), sandbox.Peer{Remote: "192.0.2.10:52000", Transport: "replay"})
 	v := &web.ReplayView{Proto: r.Proto}

@@ -45,6 +45,14 @@ const (
 	VisitorMessageSize = 1 << 20
 	// VisitorStore is how much a visitor's world may hold in all.
 	VisitorStore = 16 << 20
+	// Budgets shared by every visitor, so that the per-visitor bounds,
+	// multiplied by MaxWorlds, still fit the machine: the mail of the
+	// practice worlds, the transcripts their terminals keep, and what waits
+	// to be sent to pages. Past a budget, a delivery gets 452, a terminal
+	// forgets its oldest lines, a page is dropped and reconnects.
+	VisitorMailBudget = 512 << 20
+	TranscriptBudget  = 256 << 20
+	SendBudget        = 256 << 20
 	// MaxWSMessage is the largest message a page may send (a pasted message).
 	MaxWSMessage = VisitorMessageSize + 64<<10
 )
@@ -89,6 +97,8 @@ type Server struct {
 	classes *classHubs
 	joins   *limiter
 	replays sync.Map // lesson replays already run, by slug/step/locale
+
+	mail, logs, sends *sandbox.Budget // see VisitorMailBudget
 }
 
 // New builds the server and starts its housekeeping; Close stops it.
@@ -99,10 +109,14 @@ func New(cfg Config) *Server {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, stop: stop, classes: newClassHubs(), joins: newLimiter(JoinAttempts, JoinWindow)}
 	rand.Read(s.secret[:])
+	s.mail = &sandbox.Budget{Max: VisitorMailBudget}
+	s.logs = &sandbox.Budget{Max: TranscriptBudget}
+	s.sends = &sandbox.Budget{Max: SendBudget}
 	if s.cfg.MaxWorlds <= 0 {
 		s.cfg.MaxWorlds = MaxWorlds
 	}
-	s.worlds = newRegistry(s.cfg.MaxWorlds, WorldIdle, s.newVisitorWorld)
+	s.worlds = newRegistry(s.cfg.MaxWorlds, WorldIdle, s.practiceWorld)
+	s.worlds.logs = s.logs
 	s.live = newLiveHub(cfg.World)
 	go s.worlds.janitor(ctx, time.Minute)
 	s.handler = s.routes()
@@ -119,8 +133,18 @@ func (s *Server) Close() {
 	s.worlds.closeAll()
 }
 
-func (s *Server) newVisitorWorld(name string) *sandbox.World {
+// practiceWorld is a visitor's world, its mail counted in the visitors'
+// budget.
+func (s *Server) practiceWorld(name string) *sandbox.World {
+	store := sandbox.NewMemoryStore()
+	store.Budget = s.mail
+	return s.newVisitorWorld(name, store)
+}
+
+// newVisitorWorld is a world like the shared one, with a visitor's limits.
+func (s *Server) newVisitorWorld(name string, store sandbox.Store) *sandbox.World {
 	return sandbox.NewWorld(sandbox.Config{
+		Store:  store,
 		Name:   name,
 		Domain: s.cfg.World.Domain,
 		Host:   s.cfg.World.Host,

@@ -183,8 +183,7 @@ func (t *terminal) publish(evs []sandbox.Event) {
 	watchers := t.v.watchers()
 	for _, ev := range evs {
 		if b, err := json.Marshal(ev); err == nil {
-			t.log = append(t.log, b)
-			t.logSize += len(b)
+			t.keep(b)
 		}
 		for _, run := range t.runs {
 			run.observe(ev)
@@ -199,6 +198,30 @@ func (t *terminal) publish(evs []sandbox.Event) {
 	t.trim()
 }
 
+// keep adds an event to the log, within the budget all terminals share:
+// when it is spent, the terminal forgets its own oldest events first, and
+// keeps nothing if that is not enough.
+func (t *terminal) keep(b []byte) {
+	budget := t.v.logs
+	for !budget.Reserve(int64(len(b))) {
+		if len(t.log) == 0 {
+			return
+		}
+		t.drop(1)
+	}
+	t.log = append(t.log, b)
+	t.logSize += len(b)
+}
+
+// drop forgets the n oldest events.
+func (t *terminal) drop(n int) {
+	for _, b := range t.log[:n] {
+		t.logSize -= len(b)
+		t.v.logs.Release(int64(len(b)))
+	}
+	t.log = t.log[n:]
+}
+
 // trim keeps the log within MaxTerminalLog events and MaxTerminalLogBytes,
 // dropping the oldest. It waits until the log is an eighth over a bound,
 // so a long paste copies the log now and then, not on every event.
@@ -206,12 +229,13 @@ func (t *terminal) trim() {
 	if len(t.log) <= MaxTerminalLog+MaxTerminalLog/8 && t.logSize <= MaxTerminalLogBytes+MaxTerminalLogBytes/8 {
 		return
 	}
-	over := 0
-	for over < len(t.log) && (len(t.log)-over > MaxTerminalLog || t.logSize > MaxTerminalLogBytes) {
-		t.logSize -= len(t.log[over])
+	over, size := 0, t.logSize
+	for over < len(t.log) && (len(t.log)-over > MaxTerminalLog || size > MaxTerminalLogBytes) {
+		size -= len(t.log[over])
 		over++
 	}
-	t.log = append(t.log[:0:0], t.log[over:]...)
+	t.drop(over)
+	t.log = append([][]byte(nil), t.log...) // let the dropped events' array go
 }
 
 // sendLogged sends a kept event to a page, explained in its language.
@@ -283,7 +307,7 @@ func (t *terminal) lesson(slug string, create func() *lessonRun) *lessonRun {
 // clear forgets the transcript (the session, if any, goes on).
 func (t *terminal) clear() {
 	t.mu.Lock()
-	t.log, t.logSize = nil, 0
+	t.drop(len(t.log))
 	t.mu.Unlock()
 }
 

@@ -27,6 +27,7 @@ type registry struct {
 	newWorld func(name string) *sandbox.World
 	now      func() time.Time
 	watch    *watchHub
+	logs     *sandbox.Budget // the terminals' transcripts, all visitors together
 }
 
 func newRegistry(max int, idle time.Duration, newWorld func(string) *sandbox.World) *registry {
@@ -50,7 +51,7 @@ func (g *registry) connect(id, addr string) (*visitor, error) {
 			return nil, errTooManyWorlds
 		}
 		v = newVisitor(id, g.newWorld("visitor-"+id[:8]))
-		v.watch, v.addr = g.watch, addr
+		v.watch, v.addr, v.logs = g.watch, addr, g.logs
 		g.visitors[id] = v
 	}
 	if v.conns >= MaxConnsPerVisitor {
@@ -209,8 +210,9 @@ type visitor struct {
 
 	// A student also works in their class's world.
 	class *studentClass
-	addr  string    // the client address that opened the world
-	watch *watchHub // the teacher's pages watching this visitor
+	addr  string          // the client address that opened the world
+	watch *watchHub       // the teacher's pages watching this visitor
+	logs  *sandbox.Budget // shared by every terminal's transcript
 }
 
 // watchers are the teacher's pages watching the visitor now.
@@ -417,4 +419,5 @@ func (v *visitor) close() {
 	for _, t := range ts {
 		t.close()
 	}
+	v.world.Store.Clear() // its mail leaves the visitors' budget
 }

@@ -318,7 +318,7 @@ func TestWSTooManyWorlds(t *testing.T) {
 			return smtp.NewSession(w, peer)
 		},
 	})
-	s.worlds = newRegistry(1, WorldIdle, s.newVisitorWorld)
+	s.worlds = newRegistry(1, WorldIdle, s.practiceWorld)
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { ts.Close(); s.Close() })
 
@@ -434,4 +434,46 @@ func decodeLog(log [][]byte) []sandbox.Event {
 		json.Unmarshal(b, &out[i])
 	}
 	return out
+}
+
+// TestTranscriptBudget: every terminal's transcript together stays within
+// the shared budget; a busy terminal forgets its own oldest lines first.
+func TestTranscriptBudget(t *testing.T) {
+	g, _ := testRegistry(t, 10, time.Hour)
+	g.logs = &sandbox.Budget{Max: 64 << 10}
+	var terms []*terminal
+	for i := range 4 {
+		terms = append(terms, mustConnect(t, g, vid(i+1)).terminal("", nil))
+	}
+	line := strings.Repeat("y", 500)
+	for i := range 2000 {
+		term := terms[i%len(terms)]
+		term.mu.Lock()
+		term.publish([]sandbox.Event{{Seq: uint64(i), Kind: sandbox.EventInput, Input: &sandbox.Input{Text: line}}})
+		term.mu.Unlock()
+		total := 0
+		for _, t2 := range terms {
+			t2.mu.Lock()
+			total += t2.logSize
+			t2.mu.Unlock()
+		}
+		if int64(total) != g.logs.Used() || g.logs.Used() > g.logs.Max {
+			t.Fatalf("after %d events: logs hold %d octets, the budget says %d of %d", i+1, total, g.logs.Used(), g.logs.Max)
+		}
+	}
+	for _, term := range terms {
+		term.mu.Lock()
+		n := len(term.log)
+		term.mu.Unlock()
+		if n == 0 {
+			t.Error("a terminal was left with nothing: the budget is not shared")
+		}
+	}
+	terms[0].clear()
+	for _, term := range terms[1:] {
+		term.clear()
+	}
+	if g.logs.Used() != 0 {
+		t.Errorf("cleared terminals still hold %d octets of the budget", g.logs.Used())
+	}
 }

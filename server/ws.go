@@ -329,7 +329,11 @@ func (c *wsConn) sendJSON(v any) {
 func (c *wsConn) enqueue(it outItem) {
 	size := it.size()
 	c.qmu.Lock()
-	if len(c.queue) >= SendQueue || c.pending.Load()+size > SendQueueBytes {
+	if c.closed() { // the writer has gone: nothing more is sent, nor counted
+		c.qmu.Unlock()
+		return
+	}
+	if len(c.queue) >= SendQueue || c.pending.Load()+size > SendQueueBytes || !c.s.sends.Reserve(size) {
 		c.qmu.Unlock()
 		if c.closing.CompareAndSwap(false, true) {
 			go c.close() // callers may hold locks that close needs; once, whatever is dropped
@@ -391,6 +395,7 @@ func (c *wsConn) write(items []outItem) bool {
 		err := c.ws.WriteMessage(websocket.TextMessage, frame)
 		for _, it := range items[:n] {
 			c.pending.Add(-it.size())
+			c.s.sends.Release(it.size())
 		}
 		if err != nil {
 			return false
@@ -429,6 +434,7 @@ func (c *wsConn) writeLoop() {
 	ping := time.NewTicker(PingEvery)
 	defer ping.Stop()
 	defer c.ws.Close()
+	defer c.unsent()
 	for {
 		select {
 		case <-c.done:
@@ -449,6 +455,14 @@ func (c *wsConn) writeLoop() {
 			}
 		}
 	}
+}
+
+// unsent gives back to the send budget what will never be written.
+func (c *wsConn) unsent() {
+	c.qmu.Lock()
+	c.queue = nil
+	c.s.sends.Release(c.pending.Swap(0))
+	c.qmu.Unlock()
 }
 
 func (c *wsConn) closed() bool {
