@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -48,7 +49,11 @@ func lessonText(l *Lesson) string {
 	parts := []string{l.Title, l.Summary, l.Intro}
 	for _, s := range l.Steps {
 		parts = append(parts, s.Title, s.Text, s.Hint)
+		parts = append(parts, s.Hints...)
 		parts = append(parts, s.Solution...)
+		for _, nm := range s.NearMisses {
+			parts = append(parts, nm...)
+		}
 	}
 	return strings.Join(parts, "\n")
 }
@@ -100,6 +105,106 @@ func checkSolution(t *testing.T, l *Lesson) {
 				done, upTo, l.Steps[done].ID)
 		case upTo < len(l.Steps) && done > upTo:
 			t.Errorf("the solutions of the first %d steps already tick step %q", upTo, l.Steps[upTo].ID)
+		}
+	}
+}
+
+// TestBuiltinNearMisses replays, for every step, the solutions of the steps
+// before it and then each of the step's near misses, and checks that none
+// ticks it: a goal must hold for the right answer (TestBuiltinSolutions)
+// and for none of the usual wrong ones. Every step that has a solution
+// must have near misses, in both languages.
+func TestBuiltinNearMisses(t *testing.T) {
+	lib, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, slug := range lib.Slugs() {
+		for _, loc := range []string{"fr", "en"} {
+			l := lib.bySlug[slug][loc]
+			if l == nil {
+				continue
+			}
+			if l.World == WorldClass {
+				l = l.ForClass(testClass)
+			}
+			t.Run(slug+"."+loc, func(t *testing.T) {
+				for i, s := range l.Steps {
+					if s.Solution != nil && len(s.NearMisses) == 0 {
+						t.Errorf("step %q has a solution but no near miss", s.ID)
+					}
+					for k, nm := range s.NearMisses {
+						if ticks(t, l, i, nm) {
+							t.Errorf("step %q: near miss %d ticks it:\n%s", s.ID, k+1, strings.Join(nm, "\n"))
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// ticks plays the solutions of the steps of l before step i, then attempt,
+// and reports whether step i is ticked.
+func ticks(t *testing.T, l *Lesson, i int, attempt []string) bool {
+	t.Helper()
+	var lines []string
+	for _, s := range l.Steps[:i] {
+		lines = append(lines, s.Solution...)
+	}
+	lines = append(lines, attempt...)
+	w, evs := playLesson(t, l, lines...)
+	c := NewChecker(l, w)
+	for _, ev := range evs {
+		c.Observe(ev)
+	}
+	for _, s := range l.Steps[:i] {
+		if s.Quiz != nil {
+			c.Quiz(s.ID, s.Quiz.Mistakes())
+		}
+	}
+	done := len(c.Done())
+	if done < i {
+		t.Fatalf("the solutions before step %q tick only %d steps", l.Steps[i].ID, done)
+	}
+	return done > i
+}
+
+// TestBuiltinRightAnswers: answers other than the reference solution that
+// the step's text asks for, or allows, tick it too.
+func TestBuiltinRightAnswers(t *testing.T) {
+	lib, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		slug, step string
+		lines      []string
+	}{
+		{"first-session", "helo", []string{"EHLO client.example.test"}},
+		{"first-session", "data", []string{"DATA", "Subject: Hi", "", "Hello Alice.", "."}},
+		{"cc", "headers", []string{"DATA", "From: alice@example.test", "To: bob@example.test", "Cc: carol@example.test", "Subject: Thursday", "", "Hello both.", "."}},
+		{"cc", "list", []string{"MAIL FROM:<alice@example.test>", "RCPT TO:<team@example.test>", "RCPT TO:<bob@example.test>", "DATA", "To: team@example.test", "Subject: Coffee", "", "It has arrived.", ".", "QUIT"}},
+		{"inside-data", "headers", []string{"telnet mail.example.test 25", "HELO client.example.test", "MAIL FROM:<alice@example.test>", "RCPT TO:<bob@example.test>", "DATA",
+			"Subject: Agenda", "Message-ID: <m1@example.test>", "Date: Mon, 5 Jan 2026 10:00:00 +0100", "From: alice@example.test", "To: bob@example.test", "", "Budget.", "."}},
+		{"inside-data", "dot-stuffing", []string{"MAIL FROM:<alice@example.test>", "RCPT TO:<bob@example.test>", "DATA", "Subject: Dots", "", "..", "."}},
+		{"class-bcc", "connect", []string{"telnet mail.class.test 25", "HELO pc-lea.class.test"}},
+	} {
+		for _, loc := range []string{"fr", "en"} {
+			l := lib.bySlug[tc.slug][loc]
+			if l == nil {
+				t.Fatalf("no lesson %s.%s", tc.slug, loc)
+			}
+			if l.World == WorldClass {
+				l = l.ForClass(testClass)
+			}
+			i := slices.IndexFunc(l.Steps, func(s Step) bool { return s.ID == tc.step })
+			if i < 0 {
+				t.Fatalf("%s: no step %s", l.File, tc.step)
+			}
+			if !ticks(t, l, i, tc.lines) {
+				t.Errorf("%s, step %q: a right answer does not tick it:\n%s", l.File, tc.step, strings.Join(tc.lines, "\n"))
+			}
 		}
 	}
 }

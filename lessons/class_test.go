@@ -279,7 +279,7 @@ func TestPlaceholderErrors(t *testing.T) {
 		{class + "Write to {{ me }}.\n" + goal, "Write to", "unknown placeholder {{ me }}"},
 		{head("") + "Write to {{Me}}.\n" + goal, "Write to", "unknown placeholder {{Me}}"},
 		{class + "Text.\n\n```goal\nmailbox user={{mate1}}\n```\n", "mailbox",
-			"placeholder {{mate1}} cannot be used in a goal, only in the text, hints and solutions"},
+			"placeholder {{mate1}} cannot be used in a goal, only in the text, hints, solutions and near misses"},
 		{class + "Text.\n" + goal + "\n```replay\nproto: smtp\nC: HELO {{host}}\n```\n", "HELO",
 			"placeholder {{host}} cannot be used in a replay"},
 		{class + "Text.\n" + goal + "\n```quiz\nC: MAIL TO:<{{me}}@x> !! no\n```\n", "MAIL TO",

@@ -12,9 +12,11 @@ import (
 // vocabulary lists each condition and the keys it accepts.
 var vocabulary = map[string][]string{
 	"session":  {"proto"},
-	"command":  {"verb", "proto", "count"},
-	"reply":    {"verb", "code", "proto", "count", "scope"},
-	"message":  {"rcpts", "listed", "hidden", "undelivered", "self", "bcc", "warning", "subject", "body"},
+	"command":  {"verb", "proto", "count", "route"},
+	"reply":    {"verb", "code", "proto", "count", "scope", "route"},
+	"envelope": {"rcpts"},
+	"message": {"rcpts", "listed", "hidden", "undelivered", "cc", "blind", "self", "bcc", "rcpt", "sender",
+		"warning", "without", "subject", "body", "size", "dots"},
 	"delivery": {"status", "user"},
 	"mailbox":  {"user", "count", "subject"},
 	"state":    {"proto", "to"},
@@ -31,6 +33,13 @@ var values = map[string]*regexp.Regexp{
 	"listed":      regexp.MustCompile(`^(0|[1-9][0-9]*)$`), // 0: none
 	"hidden":      regexp.MustCompile(`^(0|[1-9][0-9]*)$`),
 	"undelivered": regexp.MustCompile(`^(0|[1-9][0-9]*)$`),
+	"cc":          regexp.MustCompile(`^(0|[1-9][0-9]*)$`),
+	"blind":       regexp.MustCompile(`^(0|[1-9][0-9]*)$`),
+	"route":       regexp.MustCompile(`^(yes|no)$`),
+	"size":        regexp.MustCompile(`^(yes|no)$`),
+	"dots":        regexp.MustCompile(`^(yes|no)$`),
+	"sender":      regexp.MustCompile(`^(null|local|foreign)$`),
+	"rcpt":        regexp.MustCompile(`^[a-z0-9.-]+(@[a-z0-9.-]+)?$`),
 	"found":       regexp.MustCompile(`^[1-9][0-9]*$`),
 	"scope":       regexp.MustCompile(`^transaction$`),
 	"bcc":         regexp.MustCompile(`^(yes|no)$`),
@@ -39,13 +48,14 @@ var values = map[string]*regexp.Regexp{
 	"status":      regexp.MustCompile(`^(delivered|bounced|dropped)$`),
 	"reason":      regexp.MustCompile(`^(quit|timeout|hangup|shutdown|full)$`),
 	"code":        regexp.MustCompile(`^([2-5][0-9][0-9]|[2-5]xx|\+OK|-ERR|[-+#=])$`),
-	"verb":        regexp.MustCompile(`^[A-Z]{3,8}$`),
+	"verb":        regexp.MustCompile(`^[A-Z]{3,8}(\|[A-Z]{3,8})*$`), // HELO|EHLO: either
 	"to":          regexp.MustCompile(`^[A-Z_]+$`),
 	"user":        regexp.MustCompile(`^[a-z0-9.-]+$`),
 	"subject":     regexp.MustCompile(`^\S+$`),
 	"body":        regexp.MustCompile(`^(7BIT|8BITMIME)$`),
 	"prefix":      regexp.MustCompile(`^\S+$`),
 	"warning":     regexp.MustCompile(`^(` + strings.Join(sandbox.WarningKeys, "|") + `)$`),
+	"without":     regexp.MustCompile(`^(` + strings.Join(sandbox.WarningKeys, "|") + `)(,(` + strings.Join(sandbox.WarningKeys, "|") + `))*$`),
 }
 
 // parseCondition reads "kind key=value …"; the error says what is wrong.
@@ -110,7 +120,25 @@ func (c Condition) Holds(f Facts) bool {
 		return f.Found >= c.num("found")
 	}
 	n := 0
+	dots := map[string]bool{} // session → a dot-stuffed line in the text being sent
 	for _, ev := range f.Events {
+		if ev.Input != nil {
+			switch {
+			case !ev.Input.Data:
+				delete(dots, ev.Session)
+			case strings.HasPrefix(ev.Input.Text, ".."):
+				dots[ev.Session] = true
+			}
+		}
+		if c.Kind == "message" {
+			if ev.Message != nil && c.messageMatches(ev.Message, f.World, dots[ev.Session]) {
+				n++
+			}
+			if ev.Message != nil {
+				delete(dots, ev.Session)
+			}
+			continue
+		}
 		if c.matches(ev) {
 			n++
 		}
@@ -150,7 +178,8 @@ func (c Condition) matches(ev sandbox.Event) bool {
 	case "session":
 		return ev.Kind == sandbox.EventOpen && c.is("proto", string(ev.Proto))
 	case "command":
-		return ev.Command != nil && ev.Command.Known && c.is("verb", ev.Command.Verb) && c.is("proto", string(ev.Proto))
+		return ev.Command != nil && ev.Command.Known && c.verbIs(ev.Command.Verb) && c.is("proto", string(ev.Proto)) &&
+			c.is("route", yesNo(routed(ev.Command)))
 	case "state":
 		return ev.State != nil && c.is("to", ev.State.To) && c.is("proto", string(ev.Proto))
 	case "closed":
@@ -158,23 +187,44 @@ func (c Condition) matches(ev sandbox.Event) bool {
 	case "input":
 		return ev.Input != nil && c.is("data", yesNo(ev.Input.Data)) &&
 			strings.HasPrefix(ev.Input.Text, c.Args["prefix"])
+	case "envelope":
+		return ev.Envelope != nil && len(ev.Envelope.To) >= c.num("rcpts")
 	case "delivery":
 		return ev.Delivery != nil && c.is("status", ev.Delivery.Status) && c.is("user", ev.Delivery.Mailbox)
-	case "message":
-		return ev.Message != nil && c.messageMatches(ev.Message)
 	}
 	return false
 }
 
-func (c Condition) messageMatches(m *sandbox.Accepted) bool {
+// verbIs compares an optional verb argument, one verb or several separated
+// by | (HELO|EHLO: either), with a command's verb.
+func (c Condition) verbIs(verb string) bool {
+	want, ok := c.Args["verb"]
+	return !ok || slices.ContainsFunc(strings.Split(want, "|"), func(w string) bool { return strings.EqualFold(w, verb) })
+}
+
+// routed reports whether a command's address carried a source route
+// (<@one,@two:joe@three>).
+func routed(cmd *sandbox.Command) bool {
+	return cmd != nil && slices.ContainsFunc(cmd.Parts, func(p sandbox.Part) bool { return p.Kind == "route" })
+}
+
+// messageMatches checks an accepted message; w is the world the student
+// writes to (for sender=), dots says a line of its text was dot-stuffed.
+func (c Condition) messageMatches(m *sandbox.Accepted, w *sandbox.World, dots bool) bool {
 	a := m.Analysis
-	listed, hidden, undelivered := 0, 0, 0
+	listed, hidden, undelivered, cc, blind := 0, 0, 0, 0, 0
 	for _, v := range a.Verdicts {
 		switch v.Verdict {
 		case sandbox.DeliveredListed:
 			listed++
+			if v.Field == "Cc" {
+				cc++
+			}
 		case sandbox.DeliveredHidden:
 			hidden++
+			if v.Field == "Bcc" {
+				blind++
+			}
 		case sandbox.ListedNotDelivered:
 			undelivered++
 		}
@@ -191,19 +241,58 @@ func (c Condition) messageMatches(m *sandbox.Accepted) bool {
 		}
 		return false
 	}
+	without := true
+	if keys, ok := c.Args["without"]; ok {
+		for _, k := range strings.Split(keys, ",") {
+			without = without && !warned(k)
+		}
+	}
 	return len(m.Envelope.To) >= c.num("rcpts") &&
 		c.counts("listed", listed) && c.counts("hidden", hidden) && c.counts("undelivered", undelivered) &&
+		c.counts("cc", cc) && c.counts("blind", blind) &&
 		c.is("self", yesNo(self)) &&
 		c.is("bcc", yesNo(len(a.Bcc) > 0)) &&
 		c.is("body", m.Envelope.Body) &&
-		(c.Args["warning"] == "" || warned(c.Args["warning"])) &&
+		c.is("size", yesNo(m.Envelope.Size > 0)) &&
+		c.is("dots", yesNo(dots)) &&
+		c.is("sender", senderKind(m.Envelope.From, w)) &&
+		(c.Args["rcpt"] == "" || hasRecipient(m.Envelope.To, c.Args["rcpt"])) &&
+		(c.Args["warning"] == "" || warned(c.Args["warning"])) && without &&
 		subjectMatches(c.Args["subject"], a.Subject)
+}
+
+// senderKind says whose MAIL FROM a message had: null (<>), local (an
+// address of the world's domain) or foreign.
+func senderKind(from *string, w *sandbox.World) string {
+	switch {
+	case from == nil || *from == "":
+		return "null"
+	case w != nil && strings.EqualFold((*from)[strings.LastIndexByte(*from, '@')+1:], w.Domain):
+		return "local"
+	}
+	return "foreign"
+}
+
+// hasRecipient looks for want among envelope recipients: a whole address,
+// or a local part (team) for an address of any domain.
+func hasRecipient(rcpts []string, want string) bool {
+	for _, r := range rcpts {
+		local := r
+		if i := strings.LastIndexByte(r, '@'); i >= 0 && !strings.Contains(want, "@") {
+			local = r[:i]
+		}
+		if strings.EqualFold(local, want) {
+			return true
+		}
+	}
+	return false
 }
 
 // replyHolds counts replies to the verb with the code, in the whole history
 // or, with scope=transaction, within one mail transaction.
 func (c Condition) replyHolds(evs []sandbox.Event) bool {
 	last := map[string]string{} // session → verb of its last command
+	route := map[string]bool{}  // session → its last command had a source route
 	perTx := map[string]int{}   // session → matching replies in the open transaction
 	total, best := 0, 0
 	for _, ev := range evs {
@@ -211,7 +300,7 @@ func (c Condition) replyHolds(evs []sandbox.Event) bool {
 		case ev.Kind == sandbox.EventOpen:
 			last[ev.Session], perTx[ev.Session] = "GREETING", 0
 		case ev.Command != nil:
-			last[ev.Session] = ev.Command.Verb
+			last[ev.Session], route[ev.Session] = ev.Command.Verb, routed(ev.Command)
 			if !ev.Command.Known {
 				last[ev.Session] = "?" + ev.Command.Verb
 			}
@@ -220,7 +309,8 @@ func (c Condition) replyHolds(evs []sandbox.Event) bool {
 			if startsTransaction(verb, ev.Reply) {
 				perTx[ev.Session] = 0
 			}
-			if c.is("verb", verb) && c.is("proto", string(ev.Proto)) && codeMatches(c.Args["code"], ev.Reply) {
+			if c.verbIs(verb) && c.is("proto", string(ev.Proto)) && c.is("route", yesNo(route[ev.Session])) &&
+				codeMatches(c.Args["code"], ev.Reply) {
 				total++
 				perTx[ev.Session]++
 				best = max(best, perTx[ev.Session])

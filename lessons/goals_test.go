@@ -124,17 +124,23 @@ func TestQuizGoal(t *testing.T) {
 
 func TestConditionErrors(t *testing.T) {
 	for line, want := range map[string]string{
-		"teleport where=moon":       `unknown goal condition "teleport"`,
-		"reply colour=blue":         `condition reply has no key "colour"`,
-		"reply code=999":            `bad value "999" for code`,
-		"reply count":               `goal arguments look like key=value`,
-		"message warning=nonsense":  `bad value "nonsense" for warning`,
-		"session proto=imap":        `bad value "imap" for proto`,
-		"reply verb=RCPT count=0":   `bad value "0" for count`,
-		"message rcpts=0":           `bad value "0" for rcpts`,
-		"message listed=01":         `bad value "01" for listed`,
-		"message self=maybe":        `bad value "maybe" for self`,
-		"message hidden=0 self=yes": "",
+		"teleport where=moon":                `unknown goal condition "teleport"`,
+		"reply colour=blue":                  `condition reply has no key "colour"`,
+		"reply code=999":                     `bad value "999" for code`,
+		"reply count":                        `goal arguments look like key=value`,
+		"message warning=nonsense":           `bad value "nonsense" for warning`,
+		"session proto=imap":                 `bad value "imap" for proto`,
+		"reply verb=RCPT count=0":            `bad value "0" for count`,
+		"message rcpts=0":                    `bad value "0" for rcpts`,
+		"message listed=01":                  `bad value "01" for listed`,
+		"message self=maybe":                 `bad value "maybe" for self`,
+		"message hidden=0 self=yes":          "",
+		"message blind=x":                    `bad value "x" for blind`,
+		"message sender=alice":               `bad value "alice" for sender`,
+		"message without=eight_bit,nonsense": `bad value "eight_bit,nonsense" for without`,
+		"reply verb=HELO|ehlo":               `bad value "HELO|ehlo" for verb`,
+		"reply verb=HELO|EHLO route=no":      "",
+		"message cc=1 blind=0 size=no dots=yes rcpt=team sender=null without=eight_bit,no_body": "",
 		"delivery status=delivered": "",
 	} {
 		_, err := parseCondition(line)
@@ -158,6 +164,41 @@ func TestMessageCounts(t *testing.T) {
 		"message listed=3":      false,
 		"message hidden=2":      false,
 		"message undelivered=1": false,
+	} {
+		if got := cond(t, line).Holds(facts); got != want {
+			t.Errorf("%s: holds = %v, want %v", line, got, want)
+		}
+	}
+}
+
+// TestMessageKeys checks the keys that tell a right answer from its near
+// misses: cc, blind, rcpt, sender, size, dots, without, verb alternatives
+// and route.
+func TestMessageKeys(t *testing.T) {
+	w, evs := play(t, "telnet mail.example.test 25", "EHLO x.test",
+		"MAIL FROM:<alice@example.test> SIZE=300", "RCPT TO:<bob@example.test>", "RCPT TO:<@one.test:carol@example.test>", "RCPT TO:<team@example.test>",
+		"DATA", "From: alice@example.test", "Date: Mon, 5 Jan 2026 10:00:00 +0100", "To: bob@example.test", "Cc: team@example.test", "Bcc: carol@example.test", "Bcc: dave.unknown@example.test", "", "..", ".",
+		"MAIL FROM:<joe@elsewhere.test>", "RCPT TO:<bob@example.test>", "DATA", "Subject: plain", "", "..", "QUIT")
+	facts := Facts{Events: evs, World: w}
+	for line, want := range map[string]bool{
+		"message cc=1 blind=1 undelivered=1":         true,
+		"message cc=2":                               false,
+		"message blind=2":                            false,
+		"message rcpt=team rcpt=bob":                 true, // one value per key: the last
+		"message rcpt=team@example.test":             true,
+		"message rcpt=alice":                         false,
+		"message sender=local size=yes dots=yes":     true,
+		"message sender=foreign":                     false, // its DATA never ended
+		"message size=no":                            false,
+		"message without=missing_from,missing_date":  true,
+		"message without=missing_message_id":         false,
+		"reply verb=HELO|EHLO code=250":              true,
+		"envelope rcpts=3":                           true,
+		"envelope rcpts=4":                           false,
+		"reply verb=HELO|NOOP code=250":              false,
+		"command verb=RCPT route=yes":                true,
+		"reply verb=RCPT code=250 route=yes":         true,
+		"reply verb=RCPT code=250 route=yes count=2": false,
 	} {
 		if got := cond(t, line).Holds(facts); got != want {
 			t.Errorf("%s: holds = %v, want %v", line, got, want)

@@ -69,10 +69,17 @@ func (l *Lesson) ForClass(v ClassVars) *Lesson {
 	c.Steps = make([]Step, len(l.Steps))
 	for i, s := range l.Steps {
 		s.Text, s.Hint = inHTML.Replace(s.Text), inHTML.Replace(s.Hint)
-		if s.Solution != nil {
-			s.Solution = make([]string, len(l.Steps[i].Solution))
-			for j, line := range l.Steps[i].Solution {
-				s.Solution[j] = asTyped.Replace(line)
+		if s.Hints != nil {
+			s.Hints = make([]string, len(l.Steps[i].Hints))
+			for j, h := range l.Steps[i].Hints {
+				s.Hints[j] = inHTML.Replace(h)
+			}
+		}
+		s.Solution = typed(asTyped, l.Steps[i].Solution)
+		if s.NearMisses != nil {
+			s.NearMisses = make([][]string, len(l.Steps[i].NearMisses))
+			for j, nm := range l.Steps[i].NearMisses {
+				s.NearMisses[j] = typed(asTyped, nm)
 			}
 		}
 		c.Steps[i] = s
@@ -80,17 +87,36 @@ func (l *Lesson) ForClass(v ClassVars) *Lesson {
 	return &c
 }
 
+// typed fills in the placeholders of lines to type, in a new slice.
+func typed(r *strings.Replacer, lines []string) []string {
+	if lines == nil {
+		return nil
+	}
+	out := make([]string, len(lines))
+	for i, line := range lines {
+		out[i] = r.Replace(line)
+	}
+	return out
+}
+
 // Step is one thing to understand and do.
 type Step struct {
-	ID       string
-	Title    string
-	Text     string // HTML
-	Hint     string // HTML
+	ID    string
+	Title string
+	Text  string // HTML
+	Hint  string // HTML: the first hint, Hints[0] ("" if none)
+	// Hints are the step's hints in the order they are revealed (HTML):
+	// a nudge first, then more, usually the solution in words last.
+	Hints    []string
 	Solution []string
-	Goal     Goal
-	Replay   *Replay
-	Quiz     *Quiz
-	Line     int // of the step's heading
+	// NearMisses are attempts that must not tick the step, each a list of
+	// lines typed from the shell prompt like Solution; the tests replay
+	// them after the solutions of the steps before.
+	NearMisses [][]string
+	Goal       Goal
+	Replay     *Replay
+	Quiz       *Quiz
+	Line       int // of the step's heading
 }
 
 // Goal ticks a step when all its conditions hold.

@@ -133,3 +133,53 @@ func TestLessonFileTooBig(t *testing.T) {
 		t.Error("the good lesson did not load")
 	}
 }
+
+const nearMissLesson = `---
+title: Near misses
+summary: Hints and near misses.
+---
+
+## Greet {#greet}
+
+` + "```goal\nreply verb=HELO|EHLO code=250\n```\n\n```hint\nA nudge.\n```\n\n```hint\nThe **answer** in words.\n```\n\n" +
+	"```solution\ntelnet mail.example.test 25\nHELO client.example.test\n```\n\n" +
+	"```nearmiss\ntelnet mail.example.test 25\nHELO\n---\ntelnet mail.example.test 25\nHELLO client.example.test\n```\n\n" +
+	"```nearmiss\ntelnet mail.example.test 110\n```\n"
+
+// TestHintsAndNearMisses: several hint blocks keep the first in Hint; near
+// misses are attempts separated by ---, from one or more blocks.
+func TestHintsAndNearMisses(t *testing.T) {
+	l, err := Parse("01-nm.en.md", []byte(nearMissLesson))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := l.Steps[0]
+	if len(s.Hints) != 2 || s.Hint != s.Hints[0] || !strings.Contains(s.Hint, "nudge") || !strings.Contains(s.Hints[1], "<strong>answer</strong>") {
+		t.Errorf("hints = %q, hint = %q", s.Hints, s.Hint)
+	}
+	want := "telnet mail.example.test 25\nHELO|telnet mail.example.test 25\nHELLO client.example.test|telnet mail.example.test 110"
+	var got []string
+	for _, nm := range s.NearMisses {
+		got = append(got, strings.Join(nm, "\n"))
+	}
+	if strings.Join(got, "|") != want {
+		t.Errorf("near misses = %q", s.NearMisses)
+	}
+	for _, bad := range []string{"```nearmiss\n---\nHELO\n```\n", "```nearmiss\n```\n", "```nearmiss\nHELO\n---\n```\n"} {
+		src := strings.Replace(nearMissLesson, "```nearmiss\ntelnet mail.example.test 110\n```\n", bad, 1)
+		if _, err := Parse("01-nm.en.md", []byte(src)); err == nil || !strings.Contains(err.Error(), "empty near miss") {
+			t.Errorf("%q: error %v, want an empty near miss", bad, err)
+		}
+	}
+	// The languages must have the same near misses, and as many hints.
+	fr := strings.Replace(nearMissLesson, "HELLO client", "HELO client", 1)
+	_, errs := Load(fstest.MapFS{"01-nm.en.md": {Data: []byte(nearMissLesson)}, "01-nm.fr.md": {Data: []byte(fr)}}, ".")
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "different near misses") {
+		t.Errorf("errors %v, want different near misses", errs)
+	}
+	fr = strings.Replace(nearMissLesson, "```hint\nA nudge.\n```\n", "", 1)
+	_, errs = Load(fstest.MapFS{"01-nm.en.md": {Data: []byte(nearMissLesson)}, "01-nm.fr.md": {Data: []byte(fr)}}, ".")
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "different number of hints") {
+		t.Errorf("errors %v, want a different number of hints", errs)
+	}
+}

@@ -150,6 +150,13 @@ func sameSteps(a, b *Lesson) string {
 		if goalText(sa.Goal) != goalText(sb.Goal) {
 			return "step " + sa.ID + " has a different goal in the other language"
 		}
+		if nearMissText(sa.NearMisses) != nearMissText(sb.NearMisses) {
+			return "step " + sa.ID + " has different near misses in the other language"
+		}
+		if len(sa.Hints) != len(sb.Hints) {
+			return "step " + sa.ID + " has a different number of hints in the other language (" +
+				strconv.Itoa(len(sb.Hints)) + " here, " + strconv.Itoa(len(sa.Hints)) + " there)"
+		}
 	}
 	return ""
 }
@@ -160,6 +167,14 @@ func goalText(g Goal) string {
 		lines[i] = c.String()
 	}
 	return strings.Join(lines, "\n")
+}
+
+func nearMissText(nm [][]string) string {
+	parts := make([]string, len(nm))
+	for i, lines := range nm {
+		parts[i] = strings.Join(lines, "\n")
+	}
+	return strings.Join(parts, "\n---\n")
 }
 
 func (lib *Library) remove(slug string) {

@@ -195,7 +195,7 @@ func (p *parser) step(s *stepSource) Step {
 	return st
 }
 
-var special = map[string]bool{"goal": true, "hint": true, "solution": true, "replay": true, "quiz": true}
+var special = map[string]bool{"goal": true, "hint": true, "solution": true, "nearmiss": true, "replay": true, "quiz": true}
 
 // where names the blocks that cannot hold placeholders, for messages.
 var where = map[string]string{"goal": "a goal", "replay": "a replay", "quiz": "a quiz"}
@@ -208,16 +208,44 @@ func (p *parser) block(st *Step, kind string, line int, block []numbered) {
 	case "goal":
 		st.Goal = p.goal(block, line)
 	case "hint":
-		st.Hint = p.render(block)
+		st.Hints = append(st.Hints, p.render(block))
+		st.Hint = st.Hints[0]
 	case "solution":
 		for _, b := range block {
 			st.Solution = append(st.Solution, b.text)
 		}
+	case "nearmiss":
+		st.NearMisses = append(st.NearMisses, p.nearMisses(block, line)...)
 	case "replay":
 		st.Replay = p.replay(block, line)
 	case "quiz":
 		st.Quiz = p.quiz(block, line)
 	}
+}
+
+// nearMisses reads a nearmiss block: attempts, each a list of lines typed
+// from the shell prompt like a solution, separated by lines holding ---.
+func (p *parser) nearMisses(block []numbered, line int) [][]string {
+	var out [][]string
+	var cur []string
+	start := line
+	end := func(n int) {
+		if len(cur) == 0 {
+			p.fail(n, "an empty near miss: each attempt between --- lines needs lines to type")
+		}
+		out = append(out, cur)
+		cur = nil
+	}
+	for _, b := range block {
+		if strings.TrimSpace(b.text) == "---" {
+			end(start)
+			start = b.n
+			continue
+		}
+		cur = append(cur, b.text)
+	}
+	end(start)
+	return out
 }
 
 func (p *parser) goal(block []numbered, line int) Goal {
@@ -359,14 +387,14 @@ func (p *parser) render(lines []numbered) string {
 
 // placeholders checks the {{name}} placeholders of one source line. where
 // names the part of the file the line is in, or is "" for the places that
-// may hold them: the introduction, step texts, hints and solutions.
+// may hold them: the introduction, step texts, hints, solutions and near misses.
 func (p *parser) placeholders(n int, line, where string) {
 	for _, m := range placeholder.FindAllStringSubmatch(line, -1) {
 		switch {
 		case !slices.Contains(placeholderNames, m[1]):
 			p.fail(n, "unknown placeholder "+m[0]+" (known: {{"+strings.Join(placeholderNames, "}}, {{")+"}})")
 		case where != "":
-			p.fail(n, "placeholder "+m[0]+" cannot be used in "+where+", only in the text, hints and solutions")
+			p.fail(n, "placeholder "+m[0]+" cannot be used in "+where+", only in the text, hints, solutions and near misses")
 		case p.l.World != WorldClass:
 			p.fail(n, "placeholder "+m[0]+" in a practice lesson: placeholders need world: class in the front matter")
 		}

@@ -167,6 +167,23 @@ func TestA11yPages(t *testing.T) {
 		typeLines(t, ctx, first.Steps[0].Solution...)
 		waitFor(t, ctx, "first step ticked", fmt.Sprintf(`document.getElementById('step-%s').classList.contains('done')`, first.Steps[0].ID))
 		checkAxe(t, ctx, &tally, loc+" lesson step done")
+		// The newest reply explained on focus; the reason under the terminal.
+		js[bool](t, ctx, `[...document.querySelectorAll('#term-out .reply .badge')].pop().focus(), true`)
+		waitFor(t, ctx, "the explanation", `!document.getElementById('explain-pop').hidden && !document.getElementById('last-reply').hidden`)
+		checkAxe(t, ctx, &tally, loc+" lesson reply explained")
+		js[bool](t, ctx, `document.activeElement.blur(), true`)
+		if loc == "fr" {
+			// The lesson to its end (the "next lesson" card), then a session
+			// left open for the next page to mention.
+			for _, s := range first.Steps[1:] {
+				typeLines(t, ctx, s.Solution...)
+				waitFor(t, ctx, "step ticked", fmt.Sprintf(`document.getElementById('step-%s').classList.contains('done')`, s.ID))
+			}
+			waitFor(t, ctx, "the done card", `!document.getElementById('now-done').hidden`)
+			checkAxe(t, ctx, &tally, loc+" lesson complete")
+			typeLines(t, ctx, "telnet mail.example.test 25")
+			waitReply(t, ctx, "220 ")
+		}
 
 		if replayLesson == "" {
 			for n := 1; n <= 20 && replayLesson == ""; n++ {
@@ -184,6 +201,10 @@ func TestA11yPages(t *testing.T) {
 		}
 		if replayLesson != "" {
 			open(t, ctx, ts.URL+"/lessons/"+replayLesson)
+			if loc == "fr" {
+				waitFor(t, ctx, "the still-open notice", `!!document.querySelector('#term-out .still-open .still-close')`)
+				checkAxe(t, ctx, &tally, loc+" lesson session still open")
+			}
 			js[bool](t, ctx, `document.querySelectorAll('.replay .replay-all').forEach(b => b.click()), true`)
 			waitFor(t, ctx, "replay played", `[...document.querySelectorAll('.replay-out')].every(o => o.querySelectorAll('.reply').length > 0)`)
 			js[bool](t, ctx, `(b => b && b.click())(document.querySelector('.replay-out .badge')), true`)

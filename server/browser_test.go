@@ -396,3 +396,132 @@ func TestBrowserEveryLesson(t *testing.T) {
 		}
 	}
 }
+
+// inViewport is a JavaScript test that the element sel is on screen whole.
+func inViewport(sel string) string {
+	return fmt.Sprintf(`(e => { if (!e || e.hidden) return false; const r = e.getBoundingClientRect();
+		return r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth; })(document.querySelector(%q))`, sel)
+}
+
+// rectOf describes where sel is, for messages.
+func rectOf(t *testing.T, ctx context.Context, sel string) string {
+	return js[string](t, ctx, fmt.Sprintf(`(e => e ? JSON.stringify(e.getBoundingClientRect()) + ' in ' + window.innerWidth + '×' + window.innerHeight : 'absent')(document.querySelector(%q))`, sel))
+}
+
+// TestBrowserLessonStudent follows a student through lesson 1 on a
+// 1366×768 laptop: the current step's card stays on screen beside the
+// terminal and moves on when a step ticks, the newest reply's reason is
+// shown under the terminal, its explanation fits in the window and stays
+// open under the pointer, the lesson ends on an in-view "next lesson"
+// card; and the next lesson, opened with a session still open, says so
+// and closes it in one click.
+func TestBrowserLessonStudent(t *testing.T) {
+	ts, _ := app(t)
+	actx, cancelAlloc := allocator(t, 1366, 768)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	do(t, ctx, chromedp.EmulateViewport(1366, 768))
+	l := lessonByNumber(t, 1)
+	next := lessonByNumber(t, 2)
+	open(t, ctx, ts.URL+"/lessons/"+l.Slug)
+
+	card := func(i int) {
+		t.Helper()
+		s := l.Steps[i]
+		waitFor(t, ctx, "the card on step "+s.ID, fmt.Sprintf(`document.getElementById('now-card').dataset.step === %q`, s.ID))
+		if got := js[string](t, ctx, `document.getElementById('now-step').textContent`); got != s.Title {
+			t.Errorf("the card names step %q, want %q", got, s.Title)
+		}
+		if !js[bool](t, ctx, `document.getElementById('now-body').innerText.trim().length > 20`) {
+			t.Errorf("step %s: the card shows no instruction", s.ID)
+		}
+		if s.Hint != "" && !js[bool](t, ctx, `!!document.querySelector('#now-body details.hint')`) {
+			t.Errorf("step %s: the card has no hint", s.ID)
+		}
+		if !js[bool](t, ctx, inViewport("#now-card")) {
+			t.Errorf("step %s: the current step's card is off screen: %s", s.ID, rectOf(t, ctx, "#now-card"))
+		}
+		if want := fmt.Sprintf("%d sur %d", i+1, len(l.Steps)); !strings.Contains(js[string](t, ctx, `document.getElementById('now-count').textContent`), want) {
+			t.Errorf("step %s: the card's progress does not say %q", s.ID, want)
+		}
+	}
+	card(0)
+	for i, s := range l.Steps {
+		typeLines(t, ctx, s.Solution...)
+		waitFor(t, ctx, "step "+s.ID+" ticked", fmt.Sprintf(`document.getElementById('step-%s').classList.contains('done')`, s.ID))
+		if i+1 < len(l.Steps) {
+			card(i + 1)
+			if !js[bool](t, ctx, `!document.getElementById('now-ticked').hidden`) {
+				t.Errorf("step %s: the card does not say the step was done", s.ID)
+			}
+			waitFor(t, ctx, "the next step announced", fmt.Sprintf(`document.getElementById('lesson-announce').textContent.includes(%q)`, "Étape suivante\u00a0: "+l.Steps[i+1].Title))
+		}
+		if i == 0 {
+			// The newest reply's reason, without hovering.
+			waitFor(t, ctx, "the last-reply strip", `!document.getElementById('last-reply').hidden`)
+			if s := js[string](t, ctx, `document.getElementById('last-reply').innerText`); !strings.Contains(s, "220") || !strings.Contains(s, "Pourquoi maintenant") || len(s) < 60 {
+				t.Errorf("the last-reply strip: %q", s)
+			}
+		}
+	}
+	// The end: an in-view card with the way to the next lesson.
+	waitFor(t, ctx, "the done card", `!document.getElementById('now-done').hidden`)
+	if !js[bool](t, ctx, inViewport("#now-next")) {
+		t.Errorf("the next-lesson link is off screen: %s", rectOf(t, ctx, "#now-next"))
+	}
+	if href := js[string](t, ctx, `document.getElementById('now-next').getAttribute('href')`); href != "/lessons/"+next.Slug {
+		t.Errorf("the next-lesson link goes to %q", href)
+	}
+	if s := js[string](t, ctx, `document.getElementById('last-reply').innerText`); !strings.Contains(s, "221") {
+		t.Errorf("after QUIT the last-reply strip shows %q", s)
+	}
+
+	// The newest reply's explanation, under the pointer: in the window,
+	// reason first, and still open when the pointer moves onto it.
+	newest := `[...document.querySelectorAll('#term-out .reply .badge')].pop()`
+	bx := js[float64](t, ctx, `(r => r.left + r.width / 2)(`+newest+`.getBoundingClientRect())`)
+	by := js[float64](t, ctx, `(r => r.top + r.height / 2)(`+newest+`.getBoundingClientRect())`)
+	do(t, ctx, chromedp.MouseEvent(chromedp.MouseMoved, bx, by))
+	waitFor(t, ctx, "the explanation on hover", `!document.getElementById('explain-pop').hidden`)
+	if !js[bool](t, ctx, inViewport("#explain-pop")) {
+		t.Errorf("the explanation popover runs off screen: %s (badge at %.0f,%.0f)", rectOf(t, ctx, "#explain-pop"), bx, by)
+	}
+	if first := js[string](t, ctx, `document.querySelector('#explain-pop .explain').firstElementChild.className`); first != "x-reason" {
+		t.Errorf("the explanation begins with %q, want the reason", first)
+	}
+	px := js[float64](t, ctx, `(r => r.left + r.width / 2)(document.getElementById('explain-pop').getBoundingClientRect())`)
+	py := js[float64](t, ctx, `(r => r.top + r.height / 2)(document.getElementById('explain-pop').getBoundingClientRect())`)
+	do(t, ctx, chromedp.MouseEvent(chromedp.MouseMoved, (bx+px)/2, (by+py)/2), chromedp.MouseEvent(chromedp.MouseMoved, px, py))
+	time.Sleep(600 * time.Millisecond)
+	if js[bool](t, ctx, `document.getElementById('explain-pop').hidden`) {
+		t.Errorf("the explanation closed when the pointer moved onto it")
+	}
+	do(t, ctx, chromedp.MouseEvent(chromedp.MouseMoved, 5, 5))
+	waitFor(t, ctx, "the explanation gone", `document.getElementById('explain-pop').hidden`)
+
+	// A session left open follows into the next lesson: the page says so.
+	telnet(t, ctx, "mail.example.test")
+	open(t, ctx, ts.URL+"/lessons/"+next.Slug)
+	waitFor(t, ctx, "the still-open notice", `!!document.querySelector('#term-out .still-open .still-close')`)
+	if s := js[string](t, ctx, `document.querySelector('#term-out .still-open').innerText`); !strings.Contains(s, "QUIT") || !strings.Contains(s, "Fermer la connexion") {
+		t.Errorf("the still-open notice: %q", s)
+	}
+	if !js[bool](t, ctx, inViewport("#now-card")) {
+		t.Errorf("the next lesson's card is off screen: %s", rectOf(t, ctx, "#now-card"))
+	}
+	js[bool](t, ctx, `document.querySelector('#term-out .still-open .still-close').click(), true`)
+	waitFor(t, ctx, "the session closed", `document.getElementById('term').dataset.mode === 'shell' && !document.querySelector('#term-out .still-close')`)
+	typeLines(t, ctx, next.Steps[0].Solution[0])
+	waitReply(t, ctx, "220 ")
+
+	// On a phone, the card, not an empty terminal, is what the page opens on.
+	do(t, ctx, chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`body[data-ws="open"]`)))
+	waitFor(t, ctx, "the card on a phone", inViewport("#now-title"))
+	if js[bool](t, ctx, `document.getElementById('steps-box').open`) {
+		t.Errorf("on a phone the step list is not folded")
+	}
+	if over := js[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
+		t.Errorf("the lesson page is wider than a phone screen")
+	}
+}

@@ -87,6 +87,9 @@ func (s *Server) lessonView(l *lessons.Lesson, loc catalog.Locale) web.LessonVie
 	v := web.LessonView{LessonItem: lessonItem(l), Intro: web.HTML(l.Intro)}
 	for _, st := range l.Steps {
 		sv := web.StepView{ID: st.ID, Title: st.Title, Text: web.HTML(st.Text), Hint: web.HTML(st.Hint), Solution: st.Solution}
+		for _, h := range st.Hints[min(1, len(st.Hints)):] {
+			sv.MoreHints = append(sv.MoreHints, web.HTML(h))
+		}
 		if st.Replay != nil {
 			sv.Replay = s.cachedReplay(l.Slug+"/"+st.ID+"/"+string(loc), st.Replay, loc)
 		}

@@ -1,8 +1,10 @@
 package storage
 
 import (
+	"cmp"
 	"database/sql"
 	"encoding/json"
+	"slices"
 
 	"smtplab/sandbox"
 )
@@ -65,6 +67,13 @@ func loadWorld(db *sql.DB, world string) (uint64, map[string][]*sandbox.Message,
 			return 0, nil, err
 		}
 		boxes[m.Mailbox] = append(boxes[m.Mailbox], m)
+	}
+	// Arrival order is the UID counter's: writes that shared a transaction
+	// may have been stored in another order.
+	for _, msgs := range boxes {
+		slices.SortStableFunc(msgs, func(a, b *sandbox.Message) int {
+			return cmp.Compare(uidCounter(a.UID), uidCounter(b.UID))
+		})
 	}
 	return uint64(uid), boxes, rows.Err()
 }

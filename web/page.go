@@ -47,13 +47,14 @@ type LessonView struct {
 
 // StepView is one step of a lesson.
 type StepView struct {
-	ID       string
-	Title    string
-	Text     HTML
-	Hint     HTML
-	Solution []string // lines to type
-	Replay   *ReplayView
-	Quiz     *QuizView
+	ID        string
+	Title     string
+	Text      HTML
+	Hint      HTML     // the first hint: a nudge
+	MoreHints []HTML   // the next ones, each revealed after the one before
+	Solution  []string // lines to type
+	Replay    *ReplayView
+	Quiz      *QuizView
 }
 
 // ReplayView is a classic session, already run through the sandbox, for

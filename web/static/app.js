@@ -4,7 +4,7 @@ import { Socket, linkStatus } from './socket.js';
 import { Terminal } from './terminal.js';
 import { Panels } from './panels.js';
 import { Live } from './live.js';
-import { Lesson, showListProgress, loadProgress } from './lesson.js';
+import { Lesson, showListProgress, loadProgress, inView } from './lesson.js';
 
 const TERMINAL_KEY = 'smtplab.terminal';
 
@@ -12,6 +12,7 @@ function startWorkbench() {
   const lessonEl = document.querySelector('.lesson[data-lesson]');
   let terminal, panels, lesson;
   let replaying = false;
+  let shown = false; // the lesson's card was brought into view once
   const socket = new Socket({
     hello: () => ({
       t: 'hello',
@@ -32,6 +33,13 @@ function startWorkbench() {
         case 'replayed':
           replaying = false;
           terminal.greet();
+          // A session opened on an earlier page is still open here.
+          if (lessonEl) terminal.stillOpen();
+          if (!shown) {
+            shown = true;
+            const card = document.getElementById('now-card');
+            if (card) inView(card, true);
+          }
           break;
         case 'event':
           terminal.event(m.ev, m.x, replaying);
@@ -47,7 +55,18 @@ function startWorkbench() {
   panels = new Panels(socket);
   terminal = new Terminal(socket, { onEvent: (ev, x) => panels.event(ev, x) });
   if (lessonEl) lesson = new Lesson(lessonEl, socket);
-  document.getElementById('term-input').focus();
+  const input = document.getElementById('term-input');
+  const card = document.getElementById('now-card');
+  if (card) {
+    // On a lesson, the current step's card comes into view with the
+    // terminal under it, not the terminal alone (and again once the
+    // transcript is back, over the browser's restored scroll position).
+    history.scrollRestoration = 'manual';
+    input.focus({ preventScroll: true });
+    inView(card, true);
+  } else {
+    input.focus();
+  }
 }
 
 function startLive() {

@@ -20,6 +20,12 @@ export function label(reply) {
 // explanation builds the explanation block of a reply.
 export function explanation(reply, x) {
   const box = el('div', 'explain');
+  // Why now first: it is what the student needs at this point.
+  if (x.reason) {
+    const why = el('p', 'x-reason');
+    why.append(el('strong', null, t('explain.why') + ' '), x.reason);
+    box.append(why);
+  }
   const head = el('p', 'x-meaning');
   head.append(el('strong', 'x-code', label(reply)), ' ', el('span', null, x.meaning || ''));
   box.append(head);
@@ -34,16 +40,52 @@ export function explanation(reply, x) {
     enh.append(list);
     box.append(enh);
   }
-  if (x.reason) {
-    const why = el('p', 'x-reason');
-    why.append(el('strong', null, t('explain.why') + ' '), x.reason);
-    box.append(why);
-  }
   return box;
 }
 
 // badge makes the button that carries a reply's code. Hover or focus shows
-// the explanation beside it; a click pins it under the reply for good.
+// the explanation beside it, where it fits (below, or above when there is
+// no room below); it stays while the pointer is over it, and Escape hides
+// it (WCAG 1.4.13). A click pins it under the reply for good.
+let owner = null;   // the badge whose explanation the popover shows
+let hideTimer = 0;
+
+function hidePop() {
+  clearTimeout(hideTimer);
+  const p = pop();
+  if (p) p.hidden = true;
+  if (owner) owner.removeAttribute('aria-describedby');
+  owner = null;
+}
+
+// hideSoon leaves the pointer time to cross from the badge to the popover.
+function hideSoon() {
+  clearTimeout(hideTimer);
+  hideTimer = setTimeout(hidePop, 300);
+}
+
+// place puts the popover next to the badge b, inside the window.
+function place(p, b) {
+  const r = b.getBoundingClientRect();
+  const margin = 8;
+  const gap = 6;
+  const width = Math.min(420, window.innerWidth - 2 * margin);
+  p.style.width = width + 'px';
+  p.style.maxHeight = '';
+  p.style.left = Math.max(margin, Math.min(r.left, window.innerWidth - width - margin)) + window.scrollX + 'px';
+  const below = window.innerHeight - r.bottom - gap - margin;
+  const above = r.top - gap - margin;
+  let h = p.offsetHeight;
+  const up = h > below && above > below;
+  const room = up ? above : below;
+  if (h > room) {
+    p.style.maxHeight = Math.max(80, room) + 'px';
+    h = p.offsetHeight;
+  }
+  p.dataset.side = up ? 'above' : 'below';
+  p.style.top = (up ? r.top - gap - h : r.bottom + gap) + window.scrollY + 'px';
+}
+
 export function badge(reply, x, pinAfter) {
   const b = el('button', 'badge b' + family(reply), label(reply), {
     type: 'button',
@@ -53,27 +95,22 @@ export function badge(reply, x, pinAfter) {
   let pinned = null;
   const show = () => {
     const p = pop();
+    clearTimeout(hideTimer);
     if (!p || pinned) return;
+    if (owner === b && !p.hidden) return;
+    if (owner) owner.removeAttribute('aria-describedby');
+    owner = b;
     p.replaceChildren(explanation(reply, x));
     p.hidden = false;
-    const r = b.getBoundingClientRect();
-    const width = Math.min(420, window.innerWidth - 16);
-    p.style.width = width + 'px';
-    p.style.left = Math.max(8, Math.min(r.left + window.scrollX, window.scrollX + window.innerWidth - width - 8)) + 'px';
-    p.style.top = (r.bottom + window.scrollY + 6) + 'px';
+    place(p, b);
     b.setAttribute('aria-describedby', 'explain-pop');
-  };
-  const hide = () => {
-    const p = pop();
-    if (p) p.hidden = true;
-    b.removeAttribute('aria-describedby');
   };
   b.addEventListener('mouseenter', show);
   b.addEventListener('focus', show);
-  b.addEventListener('mouseleave', hide);
-  b.addEventListener('blur', hide);
+  b.addEventListener('mouseleave', hideSoon);
+  b.addEventListener('blur', () => { if (owner === b) hidePop(); });
   b.addEventListener('click', () => {
-    hide();
+    hidePop();
     if (pinned) {
       pinned.remove();
       pinned = null;
@@ -88,6 +125,18 @@ export function badge(reply, x, pinAfter) {
   return b;
 }
 
+// The pointer on the popover keeps it open; leaving it hides it.
+document.addEventListener('mouseover', (e) => {
+  if (e.target.closest && e.target.closest('#explain-pop')) clearTimeout(hideTimer);
+});
+document.addEventListener('mouseout', (e) => {
+  const p = pop();
+  if (!p || p.hidden || !e.target.closest || !e.target.closest('#explain-pop')) return;
+  const to = e.relatedTarget;
+  if (to && (p.contains(to) || to === owner)) return;
+  hideSoon();
+});
+
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape') { const p = pop(); if (p) p.hidden = true; }
+  if (e.key === 'Escape') hidePop();
 });

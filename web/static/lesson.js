@@ -18,12 +18,19 @@ export class Lesson {
     this.slug = root.dataset.lesson;
     this.socket = socket;
     this.state = loadProgress(this.slug);
+    const box = document.getElementById('steps-box');
+    if (box && window.matchMedia('(max-width: 1100px)').matches) box.open = false;
+    // "See this step in the list" opens the list first.
+    const go = document.getElementById('now-goto');
+    if (go && box) go.addEventListener('click', () => { box.open = true; });
     this.draw();
     const reset = document.getElementById('btn-lesson-reset');
     if (reset) reset.addEventListener('click', () => {
       this.state = { done: [] };
       saveProgress(this.slug, this.state);
       this.socket.send({ t: 'lesson-reset' });
+      const note = document.getElementById('now-ticked');
+      if (note) note.hidden = true;
       for (const q of root.querySelectorAll('.quiz')) q.quiz.reset();
       this.draw();
     });
@@ -43,15 +50,82 @@ export class Lesson {
       this.draw();
       // Said once, after the reply that met the goal.
       const titles = fresh.map((id) => {
-        const h = this.root.querySelector('#step-' + CSS.escape(id) + ' .step-title');
-        if (!h) return id;
-        return [...h.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join('').trim();
+        const step = this.root.querySelector('#step-' + CSS.escape(id));
+        return step ? stepTitle(step) : id;
       });
       const steps = this.root.querySelectorAll('.step').length;
       let text = titles.map((title) => t('lesson.say.done', { step: title })).join(' ');
+      const next = this.root.querySelector('.step.current');
+      if (next) text += ' ' + t('lesson.say.next', { step: stepTitle(next) });
       text += ' ' + (this.state.done.length >= steps ? t('lesson.say.complete') : tn('lesson.say.left', steps - this.state.done.length));
       announce('lesson-announce', text);
+      this.ticked(titles[titles.length - 1]);
     }
+  }
+
+  // ticked shows, on the card, that a step was just done, and brings the
+  // card (now the next step, or the end of the lesson) into view.
+  ticked(title) {
+    const card = document.getElementById('now-card');
+    if (!card) return;
+    const note = document.getElementById('now-ticked');
+    const all = this.root.querySelector('.step.current') === null;
+    note.textContent = t('lesson.now.ticked', { step: title });
+    note.hidden = all;
+    card.classList.remove('flash');
+    void card.offsetWidth; // restart the animation
+    card.classList.add('flash');
+    inView(card);
+    // The step list, in its own scrolling column, follows too.
+    const cur = this.root.querySelector('.step.current') || document.getElementById('lesson-done');
+    const col = this.root.querySelector('.lesson-text-col');
+    if (cur && col && col.scrollHeight > col.clientHeight) {
+      const top = cur.getBoundingClientRect().top - col.getBoundingClientRect().top + col.scrollTop;
+      col.scrollTo({ top: Math.max(0, top - 16), behavior: 'smooth' });
+    }
+  }
+
+  // card copies the current step's instruction and hint beside the terminal.
+  card(current, steps) {
+    const card = document.getElementById('now-card');
+    if (!card) return;
+    const done = steps.filter((s) => s.classList.contains('done')).length;
+    document.getElementById('now-bar-fill').style.width = (steps.length ? (100 * done / steps.length) : 0) + '%';
+    const body = document.getElementById('now-body');
+    const finished = document.getElementById('now-done');
+    const tools = document.getElementById('now-tools');
+    card.classList.toggle('complete', !current);
+    if (!current) {
+      document.getElementById('now-count').textContent = '';
+      const end = document.getElementById('lesson-done');
+      document.getElementById('now-step').textContent = end ? end.textContent : t('lesson.say.complete');
+      document.getElementById('now-ticked').hidden = true;
+      body.replaceChildren();
+      body.hidden = true;
+      tools.hidden = true;
+      finished.hidden = false;
+      card.dataset.step = '';
+      return;
+    }
+    finished.hidden = true;
+    body.hidden = false;
+    tools.hidden = false;
+    if (card.dataset.step === current.dataset.step) return;
+    card.dataset.step = current.dataset.step;
+    document.getElementById('now-count').textContent = t('lesson.now.count', { n: Number(current.dataset.index) + 1, total: steps.length });
+    document.getElementById('now-step').textContent = stepTitle(current);
+    const parts = [];
+    const prose = current.querySelector(':scope > .prose');
+    if (prose) parts.push(prose.cloneNode(true));
+    const hint = current.querySelector(':scope > details.hint');
+    if (hint) {
+      const h = hint.cloneNode(true);
+      h.open = false;
+      parts.push(h);
+    }
+    body.replaceChildren(...parts);
+    body.scrollTop = 0;
+    document.getElementById('now-goto').href = '#' + current.id;
   }
 
   draw() {
@@ -68,7 +142,25 @@ export class Lesson {
     const all = steps.length > 0 && steps.every((s) => s.classList.contains('done'));
     const doneNote = document.getElementById('lesson-done');
     if (doneNote) doneNote.hidden = !all;
+    this.card(current, steps);
   }
+}
+
+// stepTitle is a step's title, without its hidden state word.
+function stepTitle(step) {
+  const h = step.querySelector('.step-title');
+  if (!h) return step.dataset.step;
+  return [...h.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join('').trim();
+}
+
+// inView scrolls the page, if need be, so that e is on screen whole (or
+// its top, if it is taller than the window).
+// With atTop, it goes to the top of the window (what follows it under it).
+export function inView(e, atTop) {
+  const r = e.getBoundingClientRect();
+  if (r.top >= 0 && r.bottom <= window.innerHeight) return;
+  const up = atTop || r.height > window.innerHeight || r.top < 0;
+  window.scrollBy({ top: up ? r.top - 8 : r.bottom - window.innerHeight + 8 });
 }
 
 // Replay plays a classic session back, one line at a time; in predict mode

@@ -2,6 +2,7 @@
 // visitor's sandbox over the page's WebSocket, then raw protocol lines.
 import { t, tn, el, announce } from './i18n.js';
 import { Transcript } from './transcript.js';
+import { family, label } from './explain.js';
 
 const SHELL_PROMPT = 'student@smtplab:~$';
 const STANDARD = { smtp: 25, pop3: 110, pop2: 109 };
@@ -91,6 +92,7 @@ export class Terminal {
       if (ev.kind === 'reply') this.sayReply(ev.reply);
       else if (ev.kind === 'close') this.say(t('term.say.closed'));
     }
+    if (ev.kind === 'reply') this.lastReply(ev.reply, x && x.reply);
     switch (ev.kind) {
       case 'open':
         this.proto = ev.proto;
@@ -104,9 +106,57 @@ export class Terminal {
         this.proto = null;
         this.state = null;
         this.setMode('shell');
+        this.stillOpenDone();
         break;
     }
     this.onEvent(ev, x, replaying);
+  }
+
+  // lastReply shows, under the terminal, the newest reply's reason: why
+  // the server said that now, without hovering its badge.
+  lastReply(reply, x) {
+    const strip = document.getElementById('last-reply');
+    if (!strip) return;
+    x = x || {};
+    const code = document.getElementById('last-code');
+    code.className = 'last-code b' + family(reply);
+    code.textContent = label(reply);
+    const text = document.getElementById('last-text');
+    if (x.reason) {
+      text.replaceChildren(el('strong', null, t('explain.why') + ' '), x.reason);
+    } else {
+      text.replaceChildren(el('strong', null, t('term.last.meaning') + ' '), x.meaning || (reply.lines || [''])[0]);
+    }
+    strip.hidden = false;
+  }
+
+  clearLastReply() {
+    const strip = document.getElementById('last-reply');
+    if (strip) strip.hidden = true;
+  }
+
+  // stillOpen says, when a page opens on a session left open on an
+  // earlier page, that what is typed goes to that server, and how to
+  // close it; with a button that does.
+  stillOpen() {
+    if (this.mode !== 'session') return;
+    this.stillOpenDone();
+    const proto = (this.proto || '').toUpperCase();
+    const text = t('term.still.open', { proto });
+    const box = el('div', 'line still-open');
+    box.append(el('span', 'still-text', text));
+    const close = el('button', 'still-close', t('term.still.close'), { type: 'button' });
+    close.addEventListener('click', () => { this.hangup(); this.input.focus(); });
+    box.append(' ', close);
+    this.transcript.append(box);
+    this.out.scrollTop = this.out.scrollHeight;
+    this.say(text);
+  }
+
+  // stillOpenDone retires the notice's button once the session is closed.
+  stillOpenDone() {
+    for (const b of this.out.querySelectorAll('.still-open .still-close')) b.remove();
+    for (const n of this.out.querySelectorAll('.still-open')) n.classList.add('past');
   }
 
   submit(line) {
@@ -282,6 +332,7 @@ export class Terminal {
   // reset is the server's confirmation that the world was emptied.
   reset() {
     this.transcript.clear();
+    this.clearLastReply();
     this.proto = null;
     this.state = null;
     this.setMode('shell');
@@ -291,6 +342,7 @@ export class Terminal {
   // replayStart forgets what is on screen before the server replays the log.
   replayStart() {
     this.transcript.clear();
+    this.clearLastReply();
     this.proto = null;
     this.state = null;
     this.setMode('shell');
