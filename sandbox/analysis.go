@@ -3,6 +3,7 @@ package sandbox
 import (
 	"mime"
 	"net/mail"
+	"strconv"
 	"strings"
 )
 
@@ -40,7 +41,7 @@ const (
 var WarningKeys = []string{
 	"no_header", "no_blank_line", "no_body", "missing_from", "missing_date", "missing_message_id",
 	"bcc_removed", "reply_to", "from_differs", "no_recipient_headers", "eight_bit", "bad_address_list",
-	"bad_field",
+	"bad_field", "end_line_near_miss", "end_line_space_after", "command_in_data", "dot_unstuffed",
 }
 
 // Warning is something about a message a student should look at. Key is a
@@ -48,6 +49,38 @@ var WarningKeys = []string{
 type Warning struct {
 	Key  string            `json:"key"`
 	Args map[string]string `json:"args,omitempty"`
+}
+
+// Warnings about the message as it was typed in DATA, which its text no
+// longer shows: the SMTP engine notices them line by line and adds them to
+// the analysis of the message it accepts. n is the line's number in the
+// message, from 1; text is the line as the client sent it.
+
+// EndLineNearMiss warns that line n looked like the end of the message, a
+// dot with spaces or tabs around it, and stayed in the message as text.
+// When the dot starts the line, the server removed it as a stuffed dot.
+// Spaces are shown as ␣, so that the page shows where they were.
+func EndLineNearMiss(n int, text string) Warning {
+	if strings.HasPrefix(text, ".") {
+		return Warning{Key: "end_line_space_after", Args: Args("line", strconv.Itoa(n), "text", showSpaces(text),
+			"kept", showSpaces(text[1:]))}
+	}
+	return Warning{Key: "end_line_near_miss", Args: Args("line", strconv.Itoa(n), "text", showSpaces(text))}
+}
+
+func showSpaces(s string) string { return strings.ReplaceAll(Visible(s, maxShownLine), " ", "\u2423") }
+
+// CommandInData warns that line n is a command, such as QUIT, typed after
+// 354: it became message text and did not end the message.
+func CommandInData(n int, text, verb string) Warning {
+	return Warning{Key: "command_in_data", Args: Args("line", strconv.Itoa(n), "text", Visible(text, maxShownLine), "verb", verb)}
+}
+
+// DotUnstuffed warns that the server removed the leading dot of line n
+// (RFC 5321 §4.5.2): text is the line as typed, with its dot.
+func DotUnstuffed(n int, text string) Warning {
+	return Warning{Key: "dot_unstuffed", Args: Args("line", strconv.Itoa(n), "text", Visible(text, maxShownLine),
+		"kept", Visible(text[1:], maxShownLine))}
 }
 
 // Analyze reads a message's headers and sets them against env.

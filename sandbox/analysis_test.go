@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -185,6 +186,30 @@ func TestBadFieldLosesOnlyItself(t *testing.T) {
 		named := a.Warnings[0].Args["line"]
 		if want := bad[len(bad)-1]; named != Visible(want, 200) || !strings.Contains(named, `\x`) {
 			t.Errorf("%q: bad_field warning names %q", bad, named)
+		}
+	}
+}
+
+// TestTypedLineWarnings checks the warnings about lines as typed in DATA,
+// which the SMTP engine adds to the analysis: their keys are warning keys,
+// and the line is shown with its spaces and control characters visible.
+func TestTypedLineWarnings(t *testing.T) {
+	tests := []struct {
+		got  Warning
+		want Warning
+	}{
+		{EndLineNearMiss(3, " ."), Warning{Key: "end_line_near_miss", Args: Args("line", "3", "text", "\u2423.")}},
+		{EndLineNearMiss(4, "\t. "), Warning{Key: "end_line_near_miss", Args: Args("line", "4", "text", `\x09.`+"\u2423")}},
+		{EndLineNearMiss(5, ". "), Warning{Key: "end_line_space_after", Args: Args("line", "5", "text", ".\u2423", "kept", "\u2423")}},
+		{CommandInData(6, "quit", "QUIT"), Warning{Key: "command_in_data", Args: Args("line", "6", "text", "quit", "verb", "QUIT")}},
+		{DotUnstuffed(7, ".sig\x1b"), Warning{Key: "dot_unstuffed", Args: Args("line", "7", "text", `.sig\x1B`, "kept", `sig\x1B`)}},
+	}
+	for _, tt := range tests {
+		if !reflect.DeepEqual(tt.got, tt.want) {
+			t.Errorf("got %v, want %v", tt.got, tt.want)
+		}
+		if !slices.Contains(WarningKeys, tt.got.Key) {
+			t.Errorf("%s is not in WarningKeys", tt.got.Key)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package smtp
 
 import (
+	"bytes"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"smtplab/sandbox"
@@ -19,7 +21,18 @@ type message struct {
 	bare     bool // a bare LF or CR was seen
 	midLine  bool // the last segment ended in a bare LF: the next one is not a new line
 	overflow bool // text was not kept because the message is too big
+	// bareDot is the line (1-based) of a dot ended by a bare LF or CR, an
+	// end line that ends nothing; 0 if none.
+	bareDot int
+	// warnings are what the lines as typed showed and the text no longer
+	// does (see sandbox.EndLineNearMiss), for the analysis.
+	warnings []sandbox.Warning
 }
+
+// maxDataWarnings bounds the warnings a message's lines collect: the first
+// few are enough to show the mistake, and a big message must not grow a
+// warning per line.
+const maxDataWarnings = 5
 
 // newMessage starts a message with room for about size octets: a client
 // usually sends messages of similar sizes, so most need no regrowth.
@@ -49,6 +62,9 @@ func (s *Session) dataLine(l sandbox.Line) {
 		s.ReceivedText(l, ".", true)
 		s.endData()
 		return
+	}
+	if !m.midLine {
+		m.notice(l)
 	}
 	text, octets := l.Text, l.Octets
 	stuffed := !m.midLine && len(text) > 0 && text[0] == '.'
@@ -85,6 +101,34 @@ func (s *Session) dataLine(l sandbox.Line) {
 	m.midLine = !l.CRLF
 }
 
+// notice looks at a line that starts a line of the message (not the rest
+// of one cut by a bare LF) for the mistakes that its text will not show: an
+// end line spoiled by a space, a bare LF or CR, or QUIT typed before the
+// end; a leading dot that the server removes.
+func (m *message) notice(l sandbox.Line) {
+	n := m.lines + 1
+	if !l.CRLF || l.HasBareCR() {
+		if m.bareDot == 0 && string(bytes.Trim(l.Text, "\r")) == "." {
+			m.bareDot = n
+		}
+		return // the whole message is refused for its line ends
+	}
+	text := l.Text
+	if len(m.warnings) >= maxDataWarnings || l.TooLong || len(text) == 0 || len(text) > 16 && text[0] != '.' {
+		return // the usual line: too long for a dot or QUIT with a few spaces
+	}
+	switch trimmed := bytes.Trim(text, " \t"); {
+	case string(trimmed) == "." && len(text) > 1:
+		m.warnings = append(m.warnings, sandbox.EndLineNearMiss(n, string(text)))
+	case bytes.EqualFold(trimmed, []byte("QUIT")) || bytes.EqualFold(trimmed, []byte("RSET")):
+		m.warnings = append(m.warnings, sandbox.CommandInData(n, string(text), strings.ToUpper(string(trimmed))))
+	case len(text) >= 2 && text[0] == '.' && text[1] != '.':
+		// "..x" is a dot stuffed by hand, as a client does: it arrives as
+		// ".x", as meant. Only a single dot is lost.
+		m.warnings = append(m.warnings, sandbox.DotUnstuffed(n, string(text)))
+	}
+}
+
 // sharedString is b as a string without a copy. Only for bytes of a
 // message's text, which are never written over (see message.text).
 func sharedString(b []byte) string {
@@ -111,6 +155,8 @@ func (s *Session) endData() {
 	rts := s.routes()
 	var r *sandbox.Reply
 	switch {
+	case m.bare && m.bareDot > 0:
+		r = reply(554, "5.6.0", "data.bare_lf.dot", "line", strconv.Itoa(m.bareDot))
 	case m.bare:
 		r = reply(554, "5.6.0", "data.bare_lf")
 	case m.long > 0:
@@ -127,7 +173,7 @@ func (s *Session) endData() {
 	}
 	// Accepted or not, the transaction is over: the next one starts with
 	// MAIL (RFC 5321 §4.1.1.4).
-	s.deliver(m.text, rts)
+	s.deliver(m.text, rts, m.warnings)
 	s.reset(Ready)
 }
 

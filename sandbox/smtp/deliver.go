@@ -82,12 +82,14 @@ type letter struct {
 // others: that copy bounces after the 250, as on a real server. A store
 // that cannot write at all stops everything: the copies already written
 // are taken back and the client is told to try later, since it still has
-// the message. Only an accepted message gets its message event.
-func (s *Session) deliver(text []byte, rts []route) {
+// the message. Only an accepted message gets its message event; its
+// analysis ends with typed, the warnings about its lines as typed.
+func (s *Session) deliver(text []byte, rts []route, typed []sandbox.Warning) {
 	id := s.World.NewID()
 	env := s.env.Clone()
 	h := sandbox.SplitHeader(text) // once, for the analysis and the Bcc removal
 	a := sandbox.AnalyzeHeader(env, text, h)
+	a.Warnings = append(a.Warnings, typed...)
 	letters := s.letters(id, env, a, cutBlind(text, h), rts)
 	if r := store(letters); r != nil {
 		unstore(letters)

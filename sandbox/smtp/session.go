@@ -4,6 +4,7 @@
 package smtp
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -183,11 +184,31 @@ func (s *Session) unknown(verb, line string) *sandbox.Reply {
 		// An accented letter, most often: the reply can only show it escaped.
 		return reply(500, "5.5.2", "unknown.non_ascii", "verb", echo(verb))
 	}
+	// Mistakes of a student who forgot where they are, each with its own
+	// explanation; the wire text stays what a real server sends.
+	switch {
+	case slices.Contains(shellCommands, verb):
+		return reply(500, "5.5.2", "unknown.shell", "verb", verb, "shell", strings.ToLower(verb))
+	case slices.Contains(pop3Verbs, verb):
+		return reply(500, "5.5.2", "unknown.pop3", "verb", verb)
+	case verb == ".":
+		return reply(500, "5.5.2", "unknown.dot", "verb", verb)
+	case verb == "SIZE" || strings.HasPrefix(verb, "SIZE="):
+		return reply(500, "5.5.2", "unknown.size", "verb", echo(verb))
+	}
 	if near := nearestVerb(verb); near != "" {
 		return reply(500, "5.5.2", "unknown.typo", "verb", echo(verb), "near", near)
 	}
 	return reply(500, "5.5.2", "unknown", "verb", echo(verb))
 }
+
+// Words typed in an SMTP session by mistake: the shell commands that open
+// one (typed again by a student who forgot they are connected), and the
+// POP3 verbs (RFC 1939) that only the POP3 server, on port 110, knows.
+var (
+	shellCommands = []string{"TELNET", "NC", "NCAT", "NETCAT"}
+	pop3Verbs     = []string{"USER", "PASS", "APOP", "STAT", "LIST", "RETR", "DELE", "TOP", "UIDL"}
+)
 
 // nearestVerb suggests a known verb one typo away from v, if there is one.
 func nearestVerb(v string) string {
