@@ -8,8 +8,11 @@ import (
 	"smtplab/sandbox"
 )
 
-// MaxCheckedEvents bounds the history a checker keeps for one lesson.
-const MaxCheckedEvents = 20000
+// MaxCheckedEvents bounds the history a checker keeps for one lesson: the
+// most recent events (a lesson is a few hundred lines typed; a long paste
+// pushes out the oldest, never what the student does next). A lesson whose
+// steps are all done keeps nothing more.
+const MaxCheckedEvents = 5000
 
 // Checker follows one student through one lesson: it sees the events of
 // the student's terminal and ticks steps, in order, as their goals hold.
@@ -65,9 +68,14 @@ func (c *Checker) Observe(ev sandbox.Event) bool {
 	if !c.counts(ev) {
 		return false
 	}
-	if len(c.events) < MaxCheckedEvents {
-		c.events = append(c.events, ev)
+	if c.done == len(c.lesson.Steps) {
+		return false
 	}
+	if len(c.events) >= MaxCheckedEvents+MaxCheckedEvents/8 {
+		// Dropped in chunks, so a long paste copies the history now and then.
+		c.events = append([]sandbox.Event(nil), c.events[len(c.events)-MaxCheckedEvents:]...)
+	}
+	c.events = append(c.events, ev)
 	return c.advance()
 }
 

@@ -3,6 +3,8 @@ package lessons
 import (
 	"strings"
 	"testing"
+
+	"smtplab/sandbox"
 )
 
 func cond(t *testing.T, line string) Condition {
@@ -203,5 +205,24 @@ func TestMessageKeys(t *testing.T) {
 		if got := cond(t, line).Holds(facts); got != want {
 			t.Errorf("%s: holds = %v, want %v", line, got, want)
 		}
+	}
+}
+
+// TestCheckerKeepsTheRecentPast: after a paste longer than
+// MaxCheckedEvents, what the student does next still ticks the step.
+func TestCheckerKeepsTheRecentPast(t *testing.T) {
+	l := &Lesson{Steps: []Step{{ID: "quit", Goal: Goal{{Kind: "command", Args: map[string]string{"verb": "QUIT"}}}}}}
+	c := NewChecker(l, nil)
+	for i := range MaxCheckedEvents + MaxCheckedEvents/8 + 10 {
+		c.Observe(sandbox.Event{Seq: uint64(i), Session: "smtp-1", Proto: sandbox.SMTP, Kind: sandbox.EventCommand, Command: &sandbox.Command{Verb: "NOOP", Known: true}})
+	}
+	if !c.Observe(sandbox.Event{Session: "smtp-1", Proto: sandbox.SMTP, Kind: sandbox.EventCommand, Command: &sandbox.Command{Verb: "QUIT", Known: true}}) {
+		t.Fatal("QUIT after a long paste did not tick the step")
+	}
+	c.mu.Lock()
+	n := len(c.events)
+	c.mu.Unlock()
+	if n > MaxCheckedEvents+MaxCheckedEvents/8 {
+		t.Errorf("the checker keeps %d events", n)
 	}
 }
