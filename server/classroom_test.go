@@ -362,3 +362,35 @@ func TestTeacherWatchesAStudent(t *testing.T) {
 		t.Errorf("the dashboard does not list the 503 among the mistakes")
 	}
 }
+
+// TestMailProgramReachesTheStudentsPanel: a mail program on the TCP ports
+// that delivers to a student, then reads and deletes it over POP3, changes
+// the student's panel at once.
+func TestMailProgramReachesTheStudentsPanel(t *testing.T) {
+	lib, _ := lessons.Builtin()
+	st := storage.NewMemory()
+	m, _ := classroom.NewManager(classroom.Config{Repo: st.Classroom(), Mailboxes: st.Mailboxes})
+	shared := sandbox.NewWorld(sandbox.Config{Name: "default", Directory: m.World})
+	s := server.New(server.Config{World: shared, Lessons: lib, NewSession: engine.New, Classroom: m, TeacherKey: teacherKey})
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	c, _ := m.Create("2nde B", "fr", nil)
+	lea := newPerson(t, ts)
+	lea.join(c.Code, "Léa")
+	student := m.Classes()[0].Students()[0]
+	ws := lea.ws()
+	ws.hello(nil)
+
+	peer := sandbox.Peer{Remote: "192.0.2.9:40000", Transport: "tcp"}
+	smtpSess := engine.New(shared, sandbox.SMTP, peer)
+	smtpSess.Start()
+	sandbox.FeedAll(smtpSess, []byte("HELO pc.example\r\nMAIL FROM:<bob@example.test>\r\nRCPT TO:<lea@2nde-b.test>\r\nDATA\r\nSubject: from a program\r\n\r\nhi\r\n.\r\nQUIT\r\n"))
+	ws.until("Léa's box with the message", func(m srvMsg) bool { return m.T == "mailboxes" && len(m.box("lea@2nde-b.test")) == 1 })
+	pop := engine.New(shared, sandbox.POP3, peer)
+	pop.Start()
+	out := sandbox.FeedAll(pop, []byte("USER lea@2nde-b.test\r\nPASS "+student.Password+"\r\nDELE 1\r\nQUIT\r\n"))
+	if !strings.Contains(string(out.Bytes()), "+OK") {
+		t.Fatalf("POP3 as the student: %s", out.Bytes())
+	}
+	ws.until("Léa's box emptied", func(m srvMsg) bool { return m.T == "mailboxes" && len(m.box("lea@2nde-b.test")) == 0 })
+}

@@ -250,8 +250,9 @@ func (v *visitor) joinClass(sc *studentClass) {
 	w := sc.room.World
 	sc.cancel = w.Subscribe(func(ev sandbox.Event) {
 		v.route(w, ev)
-		if d := ev.Delivery; d != nil && d.Mailbox == sc.local {
-			go v.mailboxesChanged() // from a classmate's session: not under our locks
+		d, use := ev.Delivery, ev.Mailbox
+		if d != nil && d.Mailbox == sc.local || use != nil && use.Mailbox == sc.local && use.Action == "removed" {
+			go v.mailboxesChanged() // from a classmate's session, or a mail program: not under our locks
 		}
 	})
 }

@@ -142,7 +142,7 @@ func (s *Session) login(a account, verb string) *sandbox.Reply {
 	if !store.Lock(a.entry.Local) {
 		return fail("login.in_use", "name", a.name, "verb", verb)
 	}
-	s.drop = newMaildrop(store, a.entry.Local)
+	s.drop = newMaildrop(a.world, a.entry.Local)
 	s.mailboxEvent("locked", nil)
 	s.SetState(Transaction)
 	count, octets := s.drop.stat()

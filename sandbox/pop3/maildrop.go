@@ -10,16 +10,17 @@ import (
 // at login, so that message numbers stay the same for the whole session
 // (RFC 1939 §5), with the session's deletion marks.
 type maildrop struct {
-	store   sandbox.Store // the store of the world keeping the mailbox
+	world   *sandbox.World // the world keeping the mailbox (a class's, over TCP)
+	store   sandbox.Store  // its store
 	name    string
 	msgs    []*sandbox.Message
 	deleted []bool
 	last    int // highest message number retrieved or deleted (LAST, RFC 1460)
 }
 
-func newMaildrop(store sandbox.Store, name string) *maildrop {
-	msgs := store.Messages(name)
-	return &maildrop{store: store, name: name, msgs: msgs, deleted: make([]bool, len(msgs))}
+func newMaildrop(w *sandbox.World, name string) *maildrop {
+	msgs := w.Store.Messages(name)
+	return &maildrop{world: w, store: w.Store, name: name, msgs: msgs, deleted: make([]bool, len(msgs))}
 }
 
 // stat counts the messages not marked deleted and their octets.

@@ -4,11 +4,13 @@ import (
 	"strings"
 	"testing"
 
+	"smtplab/sandbox"
 	"smtplab/sandbox/sandboxtest"
 )
 
 // TestNeighborMaildrop logs into a neighbour world's mailbox: the lock and
-// the messages are that world's, the session's events stay in its own.
+// the messages are that world's; the session's events stay in its own, and
+// the neighbour hears what became of its mailbox.
 func TestNeighborMaildrop(t *testing.T) {
 	w := sandboxtest.OptionWorld(t, map[string]string{"neighbor": "2nde-b.test", "mail": "lea@2nde-b.test 2"})
 	n := w.Neighbor("2nde-b.test")
@@ -36,8 +38,15 @@ func TestNeighborMaildrop(t *testing.T) {
 	if got := strings.Join(mailboxActions(rec), " "); got != "locked removed unlocked" {
 		t.Errorf("session's mailbox events: %s, want locked removed unlocked", got)
 	}
+	// The neighbour's pages hear of their mailbox too, with no session id
+	// (ids mean something only in the world that numbered them).
+	if got := strings.Join(mailboxActions(recN), " "); got != "locked removed unlocked" {
+		t.Errorf("neighbour's mailbox events: %s, want locked removed unlocked", got)
+	}
 	for _, e := range recN.Events() {
-		t.Errorf("the neighbour world got a %s event", e.Kind)
+		if e.Kind != sandbox.EventMailbox || e.Session != "" {
+			t.Errorf("the neighbour world got a %s event of session %q", e.Kind, e.Session)
+		}
 	}
 }
 

@@ -126,9 +126,13 @@ func (s *Session) release() {
 }
 
 func (s *Session) mailboxEvent(action string, uids []string) {
-	s.Emit(sandbox.Event{Kind: sandbox.EventMailbox, Mailbox: &sandbox.MailboxUse{
-		Mailbox: s.drop.name, Action: action, UIDs: uids,
-	}})
+	use := &sandbox.MailboxUse{Mailbox: s.drop.name, Action: action, UIDs: uids}
+	s.Emit(sandbox.Event{Kind: sandbox.EventMailbox, Mailbox: use})
+	if w := s.drop.world; w != s.World {
+		// A class's mailbox read over TCP: the class's pages hear of it too,
+		// without a session id, which means nothing in their world.
+		w.Publish(sandbox.Event{Kind: sandbox.EventMailbox, Proto: sandbox.POP3, Mailbox: use})
+	}
 }
 
 func (s *Session) markedCount() string {
