@@ -51,7 +51,7 @@ func (s *Session) cmdHelo(_, arg string) *sandbox.Reply {
 	case !home.Store.Lock(e.Local):
 		return minus("helo.in_use", "name", name)
 	}
-	s.store, s.box = home.Store, e.Local
+	s.home, s.store, s.box = home, home.Store, e.Local
 	s.mailboxEvent("locked", nil)
 	s.open(Inbox)
 	return count(len(s.msgs), "helo.ok", "name", name, "folder", Inbox)

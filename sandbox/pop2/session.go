@@ -34,9 +34,10 @@ const Inbox = "INBOX"
 type Session struct {
 	sandbox.Base
 	lines   sandbox.LineSplitter
-	store   sandbox.Store // the store of the world keeping box
-	box     string        // the mailbox locked by HELO; "" before
-	folder  string        // the selected folder, as the client named it
+	home    *sandbox.World // the world keeping box (a class's, over TCP)
+	store   sandbox.Store  // its store
+	box     string         // the mailbox locked by HELO; "" before
+	folder  string         // the selected folder, as the client named it
 	msgs    []*sandbox.Message
 	deleted []bool // ACKD marks, applied when the folder is closed
 	current int    // the message READ selected, numbered from 1
@@ -114,13 +115,16 @@ func (s *Session) release() {
 	}
 	s.store.Unlock(s.box)
 	s.mailboxEvent("unlocked", nil)
-	s.store, s.box = nil, ""
+	s.home, s.store, s.box = nil, nil, ""
 }
 
 func (s *Session) mailboxEvent(action string, uids []string) {
-	s.Emit(sandbox.Event{Kind: sandbox.EventMailbox, Mailbox: &sandbox.MailboxUse{
-		Mailbox: s.box, Action: action, UIDs: uids,
-	}})
+	use := &sandbox.MailboxUse{Mailbox: s.box, Action: action, UIDs: uids}
+	s.Emit(sandbox.Event{Kind: sandbox.EventMailbox, Mailbox: use})
+	if s.home != nil && s.home != s.World {
+		// A class's mailbox read over TCP: its pages hear of it too.
+		s.home.Publish(sandbox.Event{Kind: sandbox.EventMailbox, Proto: sandbox.POP2, Mailbox: use})
+	}
 }
 
 // commandLine reads one line as a command and answers it. Any "-" reply
