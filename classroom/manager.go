@@ -96,18 +96,6 @@ func (r *Room) Student(id string) (Student, bool) {
 	return s, ok
 }
 
-// ByLocal finds the student who owns a local part.
-func (r *Room) ByLocal(local string) (Student, bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	for _, s := range r.students {
-		if s.Local == local {
-			return s, true
-		}
-	}
-	return Student{}, false
-}
-
 // Address is a student's address in the class domain.
 func (r *Room) Address(s Student) string { return s.Local + "@" + r.World.Domain }
 

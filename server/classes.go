@@ -308,12 +308,13 @@ func (s *Server) studentClassOf(st classroom.Student, room *classroom.Room) *stu
 // the dashboard about new mistakes.
 func (s *Server) record(room *classroom.Room, studentID, host string, evs []sandbox.Event) {
 	repo := s.cfg.Classroom.Repo()
+	loc := room.Class().Locale
 	var lines []classroom.Line
 	hit := false
 	for _, ev := range evs {
 		switch {
 		case ev.Open != nil:
-			lines = append(lines, classroom.Line{At: ev.Time, Dir: "*", Host: host, Text: "connected to " + host + " (" + string(ev.Proto) + ")"})
+			lines = append(lines, classroom.Line{At: ev.Time, Dir: "*", Host: host, Text: web.Tf(loc, "transcript.connected", "host", host, "proto", string(ev.Proto))})
 		case ev.Input != nil:
 			lines = append(lines, classroom.Line{At: ev.Time, Dir: "C", Host: host, Text: ev.Input.Text})
 		case ev.Reply != nil:
@@ -325,7 +326,7 @@ func (s *Server) record(room *classroom.Room, studentID, host string, evs []sand
 				repo.AddHit(classroom.Hit{StudentID: studentID, Code: replyLabel(ev.Reply), Reason: ev.Reply.Reason, At: ev.Time})
 			}
 		case ev.Close != nil:
-			lines = append(lines, classroom.Line{At: ev.Time, Dir: "*", Host: host, Text: "closed (" + ev.Close.Reason + ")"})
+			lines = append(lines, classroom.Line{At: ev.Time, Dir: "*", Host: host, Text: web.Tf(loc, "transcript.closed", "reason", ev.Close.Reason)})
 		}
 	}
 	if len(lines) > 0 {

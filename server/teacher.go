@@ -54,7 +54,7 @@ func (s *Server) teacherOnly(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if r.Method == http.MethodPost && !s.validCSRF(r, s.cfg.TeacherKey) {
-			http.Error(w, "stale form: reload the page", http.StatusForbidden)
+			http.Error(w, web.T(string(localeOf(r)), "error.stale_form"), http.StatusForbidden)
 			return
 		}
 		next(w, r)

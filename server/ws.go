@@ -37,10 +37,11 @@ const (
 	SendQueueBytes = 16 << 20
 	writeWait      = 10 * time.Second
 	// HelloWait is how long a new socket may stay without saying hello;
-	// MaxSockets bounds the sockets open at once, bound or not, so sockets
-	// that never say who they are cannot use up the process's descriptors.
-	HelloWait  = 10 * time.Second
-	MaxSockets = 2 * MaxWorlds
+	// SocketsPerWorld × -max-worlds bounds the sockets open at once, bound
+	// or not, so sockets that never say who they are cannot use up the
+	// process's descriptors.
+	HelloWait       = 10 * time.Second
+	SocketsPerWorld = 2
 	// PaceQueue is how many messages may wait for a page before the
 	// terminal stops working through a paste until the page has read them:
 	// a paste goes at the page's speed, as a TCP client's goes at the speed
@@ -127,13 +128,13 @@ type wsConn struct {
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !sameOrigin(r) {
-		http.Error(w, "cross-origin WebSocket refused", http.StatusForbidden)
+		http.Error(w, web.T(string(localeOf(r)), "error.origin"), http.StatusForbidden)
 		return
 	}
-	if s.sockets.Add(1) > int64(2*s.cfg.MaxWorlds) { // MaxSockets by default
+	if s.sockets.Add(1) > int64(SocketsPerWorld*s.cfg.MaxWorlds) {
 		s.sockets.Add(-1)
 		w.Header().Set("Retry-After", "30")
-		http.Error(w, "too many connections", http.StatusServiceUnavailable)
+		http.Error(w, web.T(string(localeOf(r)), "error.sockets"), http.StatusServiceUnavailable)
 		return
 	}
 	defer s.sockets.Add(-1)

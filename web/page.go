@@ -101,7 +101,10 @@ func (p Page) T(key string) string { return T(p.Locale, key) }
 
 // Tf is the text key with its {name} placeholders filled: kv alternates
 // names and values, e.g. p.Tf("dash.remove.confirm", "name", s.Name).
-func (p Page) Tf(key string, kv ...string) string { return fill(T(p.Locale, key), kv) }
+func (p Page) Tf(key string, kv ...string) string { return Tf(p.Locale, key, kv...) }
+
+// Tf is T with {name} placeholders filled from name, value pairs.
+func Tf(l, key string, kv ...string) string { return fill(T(l, key), kv) }
 
 // N is the text for a count: key.one or key.other as the locale's plural
 // rule says (French counts 0 and 1 as singular, English only 1), with {n}
