@@ -3,9 +3,7 @@ package main
 import (
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -21,29 +19,9 @@ func TestOutOfDescriptors(t *testing.T) {
 	if err != nil {
 		t.Skip("prlimit (util-linux) not found")
 	}
-	var stderr syncBuffer
-	cmd := exec.Command(prlimit, "--nofile=48:48", "--", os.Args[0],
+	p := startBinary(t, []string{prlimit, "--nofile=48:48", "--"},
 		"-smtp", "127.0.0.1:0", "-pop3", "127.0.0.1:0", "-pop2", "127.0.0.1:0", "-http", "127.0.0.1:0")
-	cmd.Env = []string{runMainEnv + "=1", "GORACE=atexit_sleep_ms=0"}
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("smtplab's stderr:\n%s", stderr.String())
-		}
-	})
-	addrs := map[string]string{}
-	listening := regexp.MustCompile(`msg=listening service=(\w+) addr=(\S+)`)
-	waitFor(t, "smtplab to listen", func() bool {
-		for _, m := range listening.FindAllStringSubmatch(stderr.String(), -1) {
-			addrs[m[1]] = m[2]
-		}
-		return len(addrs) == 4
-	})
+	addrs := p.addrs
 
 	// Idle SMTP clients until one is refused with 421 instead of a banner.
 	var held []*lineConn
@@ -65,7 +43,7 @@ func TestOutOfDescriptors(t *testing.T) {
 	if !strings.HasPrefix(refused, "421 4.3.2 ") {
 		t.Fatalf("48 descriptors and 60 clients, yet nobody was refused with 421 4.3.2")
 	}
-	if !strings.Contains(stderr.String(), "cannot accept clients") {
+	if !strings.Contains(p.stderr.String(), "cannot accept clients") {
 		t.Error("the log does not say the service cannot accept clients")
 	}
 

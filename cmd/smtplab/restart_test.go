@@ -22,19 +22,31 @@ import (
 	"smtplab/internal/pagews"
 )
 
-// process is smtplab running as a process of its own on a data folder.
+// process is smtplab running as a process of its own.
 type process struct {
 	cmd    *exec.Cmd
 	stderr *syncBuffer
-	addrs  map[string]string
+	addrs  map[string]string // where each service listens, from the log
 	exited chan error
 }
 
+// startProcess runs smtplab on a data folder with every service on a free
+// loopback port.
 func startProcess(t *testing.T, data string) *process {
 	t.Helper()
-	p := &process{stderr: &syncBuffer{}, addrs: map[string]string{}, exited: make(chan error, 1)}
-	p.cmd = exec.Command(os.Args[0], "-data", data, "-teacher-key", "restart-key",
+	return startBinary(t, nil, "-data", data, "-teacher-key", "restart-key",
 		"-http", "127.0.0.1:0", "-smtp", "127.0.0.1:0", "-pop3", "127.0.0.1:0", "-pop2", "127.0.0.1:0")
+}
+
+// startBinary runs the test binary as smtplab with args, under wrapper if
+// given (prlimit …), without the caller's SMTPLAB_* variables, and waits
+// until its log says every service is up. It is killed when the test ends.
+func startBinary(t *testing.T, wrapper []string, args ...string) *process {
+	t.Helper()
+	p := &process{stderr: &syncBuffer{}, addrs: map[string]string{}, exited: make(chan error, 1)}
+	argv := append(append(append([]string(nil), wrapper...), os.Args[0]), args...)
+	p.cmd = exec.Command(argv[0], argv[1:]...)
+	// With -race, no second of sleep at exit.
 	p.cmd.Env = []string{runMainEnv + "=1", "GORACE=atexit_sleep_ms=0"}
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -48,11 +60,12 @@ func startProcess(t *testing.T, data string) *process {
 		}
 	})
 	listening := regexp.MustCompile(`msg=listening service=(\w+) addr=(\S+)`)
+	// "data kept" is logged once every service is bound.
 	waitFor(t, "smtplab to listen", func() bool {
 		for _, m := range listening.FindAllStringSubmatch(p.stderr.String(), -1) {
 			p.addrs[m[1]] = m[2]
 		}
-		return len(p.addrs) == 4 && strings.Contains(p.stderr.String(), "data kept")
+		return strings.Contains(p.stderr.String(), "msg=\"data kept")
 	})
 	return p
 }

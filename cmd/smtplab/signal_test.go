@@ -2,8 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,34 +26,8 @@ func TestMain(m *testing.M) {
 func TestSignalSaysGoodbye(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
-			var stderr syncBuffer
-			cmd := exec.Command(os.Args[0], loopbackArgs...)
-			// None of the caller's SMTPLAB_* variables; and with -race, no
-			// second of sleep at exit.
-			cmd.Env = []string{runMainEnv + "=1", "GORACE=atexit_sleep_ms=0"}
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			t.Cleanup(func() {
-				cmd.Process.Kill()
-				<-exited
-				if t.Failed() {
-					t.Logf("smtplab's stderr:\n%s", stderr.String())
-				}
-			})
-
-			// The log says where each service listens.
-			addrs := map[string]string{}
-			listening := regexp.MustCompile(`msg=listening service=(\w+) addr=(\S+)`)
-			waitFor(t, "smtplab to listen", func() bool {
-				for _, m := range listening.FindAllStringSubmatch(stderr.String(), -1) {
-					addrs[m[1]] = m[2]
-				}
-				return len(addrs) == 3
-			})
+			proc := startBinary(t, nil, loopbackArgs...)
+			addrs := proc.addrs
 
 			s := dialSMTP(t, addrs["smtp"])
 			s.expect("EHLO client.example.test", "250 ")
@@ -63,7 +35,7 @@ func TestSignalSaysGoodbye(t *testing.T) {
 			p := dialPOP3(t, addrs["pop3"])
 			p.login("alice", "alice")
 
-			if err := cmd.Process.Signal(sig); err != nil {
+			if err := proc.cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
 			if r := s.reply(); !strings.HasPrefix(r, "421 4.3.2 ") {
@@ -77,16 +49,15 @@ func TestSignalSaysGoodbye(t *testing.T) {
 				p.expectEOF()
 			}
 			select {
-			case err := <-exited:
-				exited <- err // for the cleanup
+			case err := <-proc.exited:
 				if err != nil {
 					t.Errorf("smtplab exited with %v, want status 0", err)
 				}
 			case <-time.After(ioTimeout):
 				t.Fatalf("smtplab still running %s after %s", ioTimeout, sig)
 			}
-			if !strings.Contains(stderr.String(), `msg="shutting down"`) {
-				t.Errorf("the log does not say it is shutting down:\n%s", stderr.String())
+			if !strings.Contains(proc.stderr.String(), `msg="shutting down"`) {
+				t.Errorf("the log does not say it is shutting down:\n%s", proc.stderr.String())
 			}
 		})
 	}
