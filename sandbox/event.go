@@ -15,6 +15,7 @@ const (
 	EventDelivery EventKind = "delivery" // a copy reached a mailbox, or could not
 	EventMailbox  EventKind = "mailbox"  // a mailbox was read, locked or changed by POP
 	EventState    EventKind = "state"    // the session's protocol state changed
+	EventTLS      EventKind = "tls"      // the connection is now encrypted
 	EventClose    EventKind = "close"    // the session ended
 	EventReset    EventKind = "reset"    // the whole world was emptied
 )
@@ -39,14 +40,17 @@ type Event struct {
 	Delivery *Delivery   `json:"delivery,omitempty"`
 	Mailbox  *MailboxUse `json:"mailbox,omitempty"`
 	State    *State      `json:"state,omitempty"`
+	TLS      *TLS        `json:"tls,omitempty"`
 	Close    *Close      `json:"close,omitempty"`
 }
 
 // Open describes a new connection.
 type Open struct {
-	Host      string `json:"host,omitempty"` // the server's name, for a sandbox with several
-	Remote    string `json:"remote"`         // client address as the transport saw it
-	Transport string `json:"transport"`      // "tcp", "websocket", "test"
+	Host      string  `json:"host,omitempty"` // the server's name, for a sandbox with several
+	Remote    string  `json:"remote"`         // client address as the transport saw it
+	Transport string  `json:"transport"`      // "tcp", "websocket", "test"
+	Service   Service `json:"service,omitempty"`
+	TLS       *TLS    `json:"tls,omitempty"` // implicit TLS: encrypted from the start
 }
 
 // Input is one line the client sent, as received.

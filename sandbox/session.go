@@ -30,12 +30,42 @@ type Session interface {
 	Hangup()
 	// Closed reports whether the session has ended.
 	Closed() bool
+	// Secured is called once the TLS handshake that Output.StartTLS asked
+	// for has succeeded: the session goes on encrypted (RFC 3207, 2595).
+	Secured(t TLS) Output
 }
 
-// Peer describes who is on the other end of a session.
+// Peer describes who is on the other end of a session, and how.
 type Peer struct {
 	Remote    string // address as seen by the transport, e.g. "127.0.0.1:51234"
 	Transport string // "tcp", "websocket", "test"
+	// Service is which of its protocol's services the session was opened on.
+	Service Service
+	// TLS is the encryption in force from the first byte (implicit TLS,
+	// RFC 8314); nil while the connection is in clear.
+	TLS *TLS
+	// CanStartTLS says the transport can upgrade the connection when the
+	// engine asks (Output.StartTLS); engines offer STARTTLS/STLS only then.
+	CanStartTLS bool
+}
+
+// Service is the role of the port a session came in on.
+type Service string
+
+const (
+	// Teaching is the default service: everything is allowed in clear, and
+	// the explanations say what a real server would refuse and why.
+	Teaching Service = ""
+	// Submission is a mail program's service (RFC 6409): AUTH before MAIL,
+	// and AUTH only once the connection is encrypted.
+	Submission Service = "submission"
+)
+
+// TLS is what a session knows of its connection's encryption.
+type TLS struct {
+	Version    string `json:"version"`              // "TLS 1.3"
+	Cipher     string `json:"cipher"`               // "TLS_AES_128_GCM_SHA256"
+	ServerName string `json:"serverName,omitempty"` // the name the client asked for (SNI)
 }
 
 // Output is what a session has to say after an input.
@@ -44,7 +74,12 @@ type Output struct {
 	Delay   time.Duration // wait this long before sending (slows password guessing)
 	Close   bool          // close the connection once the replies are sent
 	More    bool          // input is left: send this, then call Feed(nil)
-	Lines   int           // complete lines the step answered: the client is making progress
+	// StartTLS asks the transport to send the replies, then run a TLS
+	// handshake as the server and call Secured (or Hangup if it fails).
+	// Input that came after the command in the same read is discarded by
+	// the engine (RFC 3207 §4, RFC 2595 §4: it could be an injection).
+	StartTLS bool
+	Lines    int // complete lines the step answered: the client is making progress
 }
 
 // Bytes is the output as sent on the wire.
@@ -94,7 +129,10 @@ func (b *Base) Emit(ev Event) Event {
 
 // Opened emits the open event and enters the first state.
 func (b *Base) Opened(state string) {
-	b.Emit(Event{Kind: EventOpen, Open: &Open{Host: b.World.Host, Remote: b.Peer.Remote, Transport: b.Peer.Transport}})
+	b.Emit(Event{Kind: EventOpen, Open: &Open{
+		Host: b.World.Host, Remote: b.Peer.Remote, Transport: b.Peer.Transport,
+		Service: b.Peer.Service, TLS: b.Peer.TLS,
+	}})
 	b.SetState(state)
 }
 
@@ -185,6 +223,21 @@ func (b *Base) FeedLines(ls *LineSplitter, p []byte, handle func(Line)) Output {
 	return out
 }
 
+// Secured records the encryption now in force and tells the watchers. An
+// engine that must forget what it learnt in clear (SMTP's EHLO) does so in
+// its own Secured, then calls this one.
+func (b *Base) Secured(t TLS) Output {
+	b.Peer.TLS = &t
+	b.Emit(Event{Kind: EventTLS, TLS: &t})
+	return b.Flush()
+}
+
+// Encrypted reports whether the connection is under TLS.
+func (b *Base) Encrypted() bool { return b.Peer.TLS != nil }
+
+// StartTLS asks the transport to start TLS once the pending replies are sent.
+func (b *Base) StartTLS() { b.out.StartTLS = true }
+
 // Delay asks the transport to wait before sending the pending output.
 func (b *Base) Delay(d time.Duration) { b.out.Delay = max(b.out.Delay, d) }
 
@@ -219,6 +272,7 @@ func FeedAll(s Session, p []byte) Output {
 		out.Close = out.Close || next.Close
 		out.More = next.More
 		out.Lines += next.Lines
+		out.StartTLS = out.StartTLS || next.StartTLS
 	}
 	return out
 }
