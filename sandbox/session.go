@@ -212,10 +212,14 @@ func (b *Base) FeedLines(ls *LineSplitter, p []byte, handle func(Line)) Output {
 		ls.Feed(p, func(l Line) bool {
 			handle(l)
 			n++
-			return !b.done && b.size < MaxStepOutput && n < MaxStepLines
+			return !b.done && !b.out.StartTLS && b.size < MaxStepOutput && n < MaxStepLines
 		})
 	}
-	if b.done {
+	// After STARTTLS or STLS, what the client sent in clear behind the
+	// command is not read as if it came under TLS: that would let someone on
+	// the path inject commands into the encrypted session (RFC 3207 §4,
+	// RFC 2595 §4; CVE-2011-0411).
+	if b.done || b.out.StartTLS {
 		ls.Drop()
 	}
 	out := b.Flush()

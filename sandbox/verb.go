@@ -38,6 +38,10 @@ type Verb[S any] struct {
 	// Hidden verbs (retired, or real but not offered) are answered but never
 	// suggested, listed in HELP or advertised.
 	Hidden bool
+	// Advertise, when set, is the keyword the session announces for this
+	// command right now (an EHLO line, a CAPA line), or "" when it does not
+	// offer it in the session's current circumstances.
+	Advertise func(s S) string
 }
 
 // In reports whether the command may run in state.
@@ -90,6 +94,21 @@ func (t *Verbs[S]) AllNames() []string {
 		names[i] = v.Name
 	}
 	return names
+}
+
+// Advertised lists the keywords the commands announce for session s, in
+// the order they are declared.
+func (t *Verbs[S]) Advertised(s S) []string {
+	var kw []string
+	for _, v := range t.list {
+		if v.Advertise == nil || v.Hidden {
+			continue
+		}
+		if k := v.Advertise(s); k != "" {
+			kw = append(kw, k)
+		}
+	}
+	return kw
 }
 
 // Nearest suggests the command one typo away from verb, if there is one.
