@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/binary"
 	"mime"
 	"net/mail"
 	"strconv"
@@ -91,14 +92,15 @@ func Analyze(env Envelope, text []byte) Analysis {
 // AnalyzeHeader is Analyze for a caller that has already split the header
 // section (h is SplitHeader(text)) and needs it for more than the analysis.
 func AnalyzeHeader(env Envelope, text []byte, h Header) Analysis {
-	a := Analysis{HeaderLines: h.Lines}
-	if h.Fields != nil {
-		a.Subject = decodeWord(h.Fields.Get("Subject"))
-	}
+	a := Analysis{HeaderLines: h.Lines, Subject: decodeWord(h.Get("Subject"))}
 	var warn []Warning
 	addrs := func(field string) []string {
 		var out []string
-		for _, v := range h.Fields[field] {
+		for _, f := range h.List {
+			if !f.Is(field) {
+				continue
+			}
+			v := f.Value
 			if isBlind(field) && strings.TrimSpace(v) == "" {
 				continue // allowed (RFC 5322 §3.6.3): it only says blind copies were sent
 			}
@@ -193,14 +195,14 @@ func warnings(env Envelope, h Header, text []byte, a Analysis) []Warning {
 			add("bad_field", "line", Visible(f.Bad, maxShownLine))
 		}
 	}
-	if h.Fields != nil {
+	if len(h.List) > 0 {
 		if len(a.From) == 0 {
 			add("missing_from")
 		}
-		if h.Fields.Get("Date") == "" {
+		if h.Get("Date") == "" {
 			add("missing_date")
 		}
-		if h.Fields.Get("Message-Id") == "" {
+		if h.Get("Message-Id") == "" {
 			add("missing_message_id")
 		}
 		if hasBlind(h) {
@@ -238,7 +240,13 @@ func hasBlind(h Header) bool {
 	return false
 }
 
+// has8bit reads eight octets at a time: it runs over every message.
 func has8bit(b []byte) bool {
+	for ; len(b) >= 8; b = b[8:] {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return true
+		}
+	}
 	for _, c := range b {
 		if c >= 0x80 {
 			return true
@@ -249,7 +257,7 @@ func has8bit(b []byte) bool {
 
 func containsAddress(list []string, addr string) bool {
 	for _, a := range list {
-		if normalizeAddress(a) == normalizeAddress(addr) {
+		if sameAddress(a, addr) {
 			return true
 		}
 	}
@@ -260,6 +268,10 @@ func containsAddress(list []string, addr string) bool {
 // lets local parts be case-sensitive, but no world here has two users whose
 // names differ only in case, so the comparison ignores case.
 func normalizeAddress(a string) string { return strings.ToLower(a) }
+
+// sameAddress reports whether a and b are one address, case ignored as
+// normalizeAddress ignores it, without making lower-case copies.
+func sameAddress(a, b string) bool { return strings.EqualFold(a, b) }
 
 func decodeWord(s string) string {
 	if !strings.Contains(s, "=?") {

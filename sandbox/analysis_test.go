@@ -98,7 +98,7 @@ func TestAnalyzeWarnings(t *testing.T) {
 
 func TestSplitHeader(t *testing.T) {
 	h := SplitHeader(crlf("Subject: a", " folded", "X-Y: z", "", "body"))
-	if h.Lines != 3 || !h.Separated || h.Fields.Get("Subject") != "a folded" || h.BadLine != "" {
+	if h.Lines != 3 || !h.Separated || h.Get("Subject") != "a folded" || h.BadLine != "" {
 		t.Errorf("header = %+v", h)
 	}
 	h = SplitHeader(crlf("Subject: a", "not a header"))
@@ -106,7 +106,7 @@ func TestSplitHeader(t *testing.T) {
 		t.Errorf("header = %+v", h)
 	}
 	h = SplitHeader(crlf("Subject : obsolete", "To: a@x.test", "Subject: again", "", "body"))
-	if h.Lines != 3 || !reflect.DeepEqual(h.Fields["Subject"], []string{"obsolete", "again"}) || h.List[0].Name != "Subject" {
+	if h.Lines != 3 || !reflect.DeepEqual(h.Values("subject"), []string{"obsolete", "again"}) || h.List[0].Name != "Subject" {
 		t.Errorf("header = %+v", h)
 	}
 	if SplitHeader(crlf("Sub ject: a", "", "b")).BadLine != "Sub ject: a" {
@@ -210,6 +210,46 @@ func TestTypedLineWarnings(t *testing.T) {
 		}
 		if !slices.Contains(WarningKeys, tt.got.Key) {
 			t.Errorf("%s is not in WarningKeys", tt.got.Key)
+		}
+	}
+}
+
+// TestHeaderGet: fields are found by name in any case, as net/mail's
+// canonical names find them; a bad field is not found, and the first of
+// repeated fields wins.
+func TestHeaderGet(t *testing.T) {
+	h := SplitHeader(crlf("MESSAGE-ID: <1@x>", "Subject: one", "X-Bad: a\x01b", "subject: two", "", "body"))
+	if got := h.Get("Message-Id"); got != "<1@x>" {
+		t.Errorf(`Get("Message-Id") = %q`, got)
+	}
+	if got := h.Get("Subject"); got != "one" {
+		t.Errorf(`Get("Subject") = %q`, got)
+	}
+	if got, all := h.Get("X-Bad"), h.Values("x-bad"); got != "" || all != nil {
+		t.Errorf("a bad field is found: %q, %q", got, all)
+	}
+	if got := h.Values("SUBJECT"); !reflect.DeepEqual(got, []string{"one", "two"}) {
+		t.Errorf(`Values("SUBJECT") = %q`, got)
+	}
+	if got := h.Get("Date"); got != "" {
+		t.Errorf(`Get("Date") = %q`, got)
+	}
+}
+
+// TestHas8bit: an octet above 127 is found wherever it is, at the start,
+// inside or after the eight-octet words.
+func TestHas8bit(t *testing.T) {
+	for n := range 20 {
+		text := []byte(strings.Repeat("a", n))
+		if has8bit(text) {
+			t.Fatalf("%d ASCII octets: 8-bit", n)
+		}
+		for i := range n {
+			text[i] = 0x80
+			if !has8bit(text) {
+				t.Errorf("%d octets, 0x80 at %d: not found", n, i)
+			}
+			text[i] = 'a'
 		}
 	}
 }

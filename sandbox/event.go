@@ -59,6 +59,9 @@ type Input struct {
 	Data    bool   `json:"data,omitempty"`    // message text (SMTP DATA), not a command
 	BareLF  bool   `json:"bareLF,omitempty"`  // ended by LF alone, not CRLF
 	TooLong bool   `json:"tooLong,omitempty"` // over the line limit; Text is cut
+	// Secret: the line carries credentials (an AUTH exchange, a POP3
+	// password). The session's own terminal shows it; other watchers must not.
+	Secret bool `json:"secret,omitempty"`
 }
 
 // Command is an input line read as a command.
@@ -75,6 +78,11 @@ type Part struct {
 	Text string `json:"text"`
 }
 
+// PartSecret is the kind of a part that carries credentials (an AUTH
+// initial response): the session's own terminal shows it, other watchers
+// must not.
+const PartSecret = "secret"
+
 // Envelope is the SMTP transaction's sender and accepted recipients.
 type Envelope struct {
 	Helo string   `json:"helo,omitempty"`
@@ -82,11 +90,25 @@ type Envelope struct {
 	To   []string `json:"to"`
 	Size int      `json:"size,omitempty"` // SIZE= as declared
 	Body string   `json:"body,omitempty"` // BODY= as declared
+	Auth string   `json:"auth,omitempty"` // who the client logged in as (AUTH), if anyone
 }
 
 // Clone returns a copy that shares nothing with e.
 func (e Envelope) Clone() Envelope {
 	c := e
+	if e.From != nil && len(e.To) <= 1 {
+		// The usual envelope, a sender and a recipient: one allocation.
+		one := &struct {
+			from string
+			to   [1]string
+		}{from: *e.From}
+		c.From, c.To = &one.from, nil
+		if len(e.To) == 1 {
+			one.to[0] = e.To[0]
+			c.To = one.to[:]
+		}
+		return c
+	}
 	if e.From != nil {
 		f := *e.From
 		c.From = &f

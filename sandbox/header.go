@@ -2,21 +2,19 @@ package sandbox
 
 import (
 	"bytes"
-	"net/mail"
-	"net/textproto"
 	"strings"
 )
 
 // Header is a header section as read by SplitHeader.
 type Header struct {
-	// Fields holds the sound fields by canonical name ("Message-Id"), every
-	// value of a repeated field in order, unfolded. A bad field is not in it.
-	Fields    mail.Header
-	List      []Field // every field in order, bad ones included
-	Lines     int     // lines that belong to the header section
-	Separated bool    // an empty line ended it
-	BadLine   string  // the line that ended it, when it is not a field
-	BodyStart int     // offset of the body in the text
+	// List is every field in order, bad ones included. Get and Values read
+	// the sound ones by name: a dozen fields are read faster in a row than
+	// through a map that would have to be built first.
+	List      []Field
+	Lines     int    // lines that belong to the header section
+	Separated bool   // an empty line ended it
+	BadLine   string // the line that ended it, when it is not a field
+	BodyStart int    // offset of the body in the text
 }
 
 // Field is one header field as the message writes it.
@@ -31,6 +29,34 @@ type Field struct {
 	// field or cut the header there, so the analysis reads it as lost.
 	Bad string
 }
+
+// Get returns the value of the first sound field called name, in any
+// case, as net/mail's Header.Get would; "" if there is none.
+func (h Header) Get(name string) string {
+	for _, f := range h.List {
+		if f.Is(name) {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// Values returns the values of every sound field called name, in any case,
+// in order; nil if there is none.
+func (h Header) Values(name string) []string {
+	var out []string
+	for _, f := range h.List {
+		if f.Is(name) {
+			out = append(out, f.Value)
+		}
+	}
+	return out
+}
+
+// Is reports whether f is a sound field called name, in any case. A field
+// name is printable ASCII, so this is the comparison of canonical names
+// (textproto.CanonicalMIMEHeaderKey) that net/mail makes.
+func (f Field) Is(name string) bool { return f.Bad == "" && strings.EqualFold(f.Name, name) }
 
 // Blind reports whether readers show the field as a blind copy: Bcc, or
 // Resent-Bcc for a message sent on again (RFC 5322 §3.6.3, §3.6.6). Its
@@ -48,7 +74,7 @@ func isBlind(name string) bool {
 // field is read on its own, so a bad one loses only itself.
 func SplitHeader(text []byte) Header {
 	var h Header
-	var spans []span
+	spans := make([]span, 0, usualFields) // on the stack for a usual header
 	off := 0
 	for off < len(text) {
 		line, next := cutLine(text, off)
@@ -71,6 +97,9 @@ func SplitHeader(text []byte) Header {
 	return h
 }
 
+// usualFields is how many fields a header section usually has, at most.
+const usualFields = 16
+
 // readFields reads the fields the spans cut. The fields' strings are
 // pieces of one copy of the header section: a message has a dozen fields,
 // and each would otherwise take three or four allocations.
@@ -79,21 +108,9 @@ func (h *Header) readFields(text []byte, spans []span) {
 		return
 	}
 	section := string(text[:spans[len(spans)-1].end])
-	h.Fields = make(mail.Header, len(spans))
-	h.List = make([]Field, 0, len(spans))
-	values := make([]string, len(spans)) // backing of each name's first value
+	h.List = make([]Field, len(spans))
 	for i, sp := range spans {
-		f := readField(section[sp.start:sp.end])
-		h.List = append(h.List, f)
-		if f.Bad == "" {
-			key := textproto.CanonicalMIMEHeaderKey(f.Name)
-			if old, ok := h.Fields[key]; ok {
-				h.Fields[key] = append(old, f.Value)
-			} else {
-				values[i] = f.Value
-				h.Fields[key] = values[i : i+1 : i+1]
-			}
-		}
+		h.List[i] = readField(section[sp.start:sp.end])
 	}
 }
 

@@ -22,6 +22,12 @@ const (
 	MaxPOP3Line = 255
 	// MaxPOP3Arg is the longest POP3 argument (RFC 1939 §3).
 	MaxPOP3Arg = 40
+	// MaxAuthLine is the longest line of a SASL exchange, CRLF included:
+	// RFC 4954 §4 makes servers accept at least 12288 octets for AUTH.
+	MaxAuthLine = 12288
+	// MaxAuthFailures is how many failed logins a session gets before the
+	// server hangs up on it, as real servers do against password guessing.
+	MaxAuthFailures = 3
 )
 
 // Output bounds. They cost memory, not protocol: what a client is sent is

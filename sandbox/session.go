@@ -109,6 +109,10 @@ type Base struct {
 	// a time: one allocation for many lines instead of one per line.
 	inputs  []Input
 	changes []*State // see stateChange
+	// now is the time of the step being answered (FeedLines), zero
+	// between steps: its events share it, the time its input arrived,
+	// instead of reading the clock once per event.
+	now time.Time
 }
 
 // NewBase starts the bookkeeping of a session of protocol p in w.
@@ -121,9 +125,21 @@ func (b *Base) Proto() Proto  { return b.proto }
 func (b *Base) Closed() bool  { return b.done }
 func (b *Base) State() string { return b.state }
 
+// Now is the time of the step being answered, the one its events carry;
+// between steps, the world's clock.
+func (b *Base) Now() time.Time {
+	if b.now.IsZero() {
+		return b.World.Now()
+	}
+	return b.now
+}
+
 // Emit publishes ev as coming from this session.
 func (b *Base) Emit(ev Event) Event {
 	ev.Session, ev.Proto = b.id, b.proto
+	if ev.Time.IsZero() {
+		ev.Time = b.now // zero outside a step: Publish reads the clock
+	}
 	return b.World.Publish(ev)
 }
 
@@ -172,6 +188,16 @@ func (b *Base) Received(l Line, data bool) string {
 	return text
 }
 
+// ReceivedSecret is Received for a line that carries credentials: its
+// event is marked Secret, for watchers to hide.
+func (b *Base) ReceivedSecret(l Line) string {
+	text := string(l.Text)
+	in := b.newInput()
+	*in = Input{Text: text, BareLF: !l.CRLF, TooLong: l.TooLong, Secret: true}
+	b.Emit(Event{Kind: EventInput, Input: in})
+	return text
+}
+
 // ReceivedText emits an input event for l whose text, as a string, the
 // caller already has.
 func (b *Base) ReceivedText(l Line, text string, data bool) {
@@ -197,10 +223,19 @@ func (b *Base) newInput() *Input {
 // (RETR of a big message): the wire gets every line, watchers the start.
 func (b *Base) Send(r *Reply) {
 	r.Proto = b.proto
+	if b.out.Replies == nil {
+		// A step usually answers a few pipelined commands: room for them
+		// at once, rather than growing the slice reply by reply.
+		b.out.Replies = make([]*Reply, 0, stepReplies)
+	}
 	b.out.Replies = append(b.out.Replies, r)
 	b.size += r.Octets()
 	b.Emit(Event{Kind: EventReply, Reply: r.Excerpt()})
 }
+
+// stepReplies is the room a step's replies start with: a pipelined
+// envelope (MAIL, RCPT, DATA) fits.
+const stepReplies = 4
 
 // FeedLines is the body of an engine's Feed: it hands each complete line of
 // p to handle until the session ends, the pending replies pass
@@ -208,6 +243,8 @@ func (b *Base) Send(r *Reply) {
 // input is left (Output.More).
 func (b *Base) FeedLines(ls *LineSplitter, p []byte, handle func(Line)) Output {
 	n := 0
+	b.now = b.World.Now()
+	defer func() { b.now = time.Time{} }()
 	if !b.done {
 		ls.Feed(p, func(l Line) bool {
 			handle(l)

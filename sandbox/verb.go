@@ -6,10 +6,10 @@ import "slices"
 type Then int
 
 const (
-	Continue Then = iota // wait for the next command
-	Quit                 // the client said goodbye: close after the reply
-	Abort                // the server gives up on the client: close after the reply
-	UpgradeTLS           // start TLS after the reply (STARTTLS, STLS)
+	Continue   Then = iota // wait for the next command
+	Quit                   // the client said goodbye: close after the reply
+	Abort                  // the server gives up on the client: close after the reply
+	UpgradeTLS             // start TLS after the reply (STARTTLS, STLS)
 )
 
 // Outcome is what a command decided: its reply and what comes next. A

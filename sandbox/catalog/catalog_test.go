@@ -203,7 +203,7 @@ func TestFixedKeys(t *testing.T) {
 	for _, v := range []string{"turn", "send", "soml", "saml"} {
 		keys = append(keys, "reason.smtp.retired."+v)
 	}
-	for _, v := range []string{"starttls", "auth", "bdat", "etrn", "atrn", "verb", "xclient", "xforward"} {
+	for _, v := range []string{"bdat", "etrn", "atrn", "verb", "xclient", "xforward"} {
 		keys = append(keys, "reason.smtp.unimplemented."+v)
 	}
 	for _, v := range []string{"helo", "ehlo", "mail", "rcpt", "data", "rset", "vrfy", "expn",

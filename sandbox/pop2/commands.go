@@ -2,39 +2,44 @@ package pop2
 
 import (
 	"crypto/subtle"
+	"slices"
 	"strconv"
 	"strings"
 
 	"smtplab/sandbox"
 )
 
-// command is one verb of RFC 937 and the states it is valid in.
-type command struct {
-	states []string
-	run    func(s *Session, verb, arg string) *sandbox.Reply
+// verbs is every command of RFC 937, declared once with the states it is
+// valid in: dispatch, the state check and the catalog tests derive from it.
+var verbs = sandbox.DeclareVerbs(
+	sandbox.Verb[*Session]{Name: "HELO", States: []string{Auth}, Run: (*Session).cmdHelo},
+	sandbox.Verb[*Session]{Name: "FOLD", States: []string{Mbox, Item}, Run: (*Session).cmdFold},
+	sandbox.Verb[*Session]{Name: "READ", States: []string{Mbox, Item}, Run: (*Session).cmdRead},
+	sandbox.Verb[*Session]{Name: "RETR", States: []string{Item}, Run: (*Session).cmdRetr},
+	sandbox.Verb[*Session]{Name: "ACKS", States: []string{Next}, Run: (*Session).cmdAcks},
+	sandbox.Verb[*Session]{Name: "ACKD", States: []string{Next}, Run: (*Session).cmdAckd},
+	sandbox.Verb[*Session]{Name: "NACK", States: []string{Next}, Run: (*Session).cmdNack},
+	sandbox.Verb[*Session]{Name: "QUIT", States: []string{Auth, Mbox, Item}, Run: (*Session).cmdQuit},
+)
+
+// answer is a successful reply: the session goes on.
+func answer(r *sandbox.Reply) sandbox.Outcome { return sandbox.Answer(r) }
+
+// abort answers a "-" reply. RFC 937 gives the client no way to recover
+// from one, and ipop2d hangs up after it: every failure ends the session.
+func abort(r *sandbox.Reply) sandbox.Outcome {
+	return sandbox.Outcome{Reply: r, Then: sandbox.Abort}
 }
 
-var commands map[string]command
-
-func init() {
-	commands = map[string]command{
-		"HELO": {[]string{Auth}, (*Session).cmdHelo},
-		"FOLD": {[]string{Mbox, Item}, (*Session).cmdFold},
-		"READ": {[]string{Mbox, Item}, (*Session).cmdRead},
-		"RETR": {[]string{Item}, (*Session).cmdRetr},
-		"ACKS": {[]string{Next}, (*Session).cmdAcks},
-		"ACKD": {[]string{Next}, (*Session).cmdAckd},
-		"NACK": {[]string{Next}, (*Session).cmdNack},
-		"QUIT": {[]string{Auth, Mbox, Item}, (*Session).cmdQuit},
-	}
-}
+// fail is abort of the "-" reply whose text is the catalog entry "pop2."+key.
+func fail(key string, kv ...string) sandbox.Outcome { return abort(minus(key, kv...)) }
 
 // cmdHelo logs in: "HELO user password", the password being the rest of
 // the line. It locks the mailbox and selects INBOX.
-func (s *Session) cmdHelo(_, arg string) *sandbox.Reply {
+func (s *Session) cmdHelo(arg string) sandbox.Outcome {
 	user, pass, _ := strings.Cut(strings.TrimLeft(arg, " "), " ")
 	if user == "" || pass == "" {
-		return minus("helo.syntax")
+		return fail("helo.syntax")
 	}
 	home, e, ok := s.lookup(user)
 	name := e.Local
@@ -44,17 +49,17 @@ func (s *Session) cmdHelo(_, arg string) *sandbox.Reply {
 	switch {
 	case !ok || !e.HasMailbox():
 		s.Delay(s.World.Limits.AuthFailDelay)
-		return minus("helo.fail.unknown", "name", echo(user))
+		return fail("helo.fail.unknown", "name", echo(user))
 	case subtle.ConstantTimeCompare([]byte(pass), []byte(e.Password)) != 1:
 		s.Delay(s.World.Limits.AuthFailDelay)
-		return minus("helo.fail", "name", echo(user))
+		return fail("helo.fail", "name", echo(user))
 	case !home.Store.Lock(e.Local):
-		return minus("helo.in_use", "name", name)
+		return fail("helo.in_use", "name", name)
 	}
 	s.home, s.store, s.box = home, home.Store, e.Local
 	s.mailboxEvent("locked", nil)
 	s.open(Inbox)
-	return count(len(s.msgs), "helo.ok", "name", name, "folder", Inbox)
+	return answer(count(len(s.msgs), "helo.ok", "name", name, "folder", Inbox))
 }
 
 // lookup resolves a login name: a bare name in the session's world, or
@@ -75,17 +80,17 @@ func (s *Session) lookup(login string) (*sandbox.World, sandbox.Entry, bool) {
 // cmdFold closes the selected folder, which applies its ACKD marks, and
 // opens another. Only INBOX exists here; any other name opens as an empty
 // folder, "#0", since a "-" would end the session.
-func (s *Session) cmdFold(_, arg string) *sandbox.Reply {
+func (s *Session) cmdFold(arg string) sandbox.Outcome {
 	name := strings.TrimSpace(arg)
 	if name == "" {
-		return minus("fold.syntax")
+		return fail("fold.syntax")
 	}
 	s.expunge()
 	s.open(name)
 	if s.folder != Inbox {
-		return count(0, "fold.none", "folder", echo(name))
+		return answer(count(0, "fold.none", "folder", echo(name)))
 	}
-	return count(len(s.msgs), "fold.ok", "folder", Inbox)
+	return answer(count(len(s.msgs), "fold.ok", "folder", Inbox))
 }
 
 // open selects a folder and puts the cursor on its first message.
@@ -118,22 +123,22 @@ func (s *Session) expunge() int {
 }
 
 // cmdRead selects message n, or the current one, and announces its length.
-func (s *Session) cmdRead(_, arg string) *sandbox.Reply {
+func (s *Session) cmdRead(arg string) sandbox.Outcome {
 	a := strings.TrimSpace(arg)
 	if a == "" {
-		return s.announce("read")
+		return answer(s.announce("read"))
 	}
 	if !sandbox.IsNumber(a) || strings.Trim(a, "0") == "" {
-		return minus("read.syntax", "arg", echo(a))
+		return fail("read.syntax", "arg", echo(a))
 	}
 	n, err := strconv.Atoi(a)
 	if err != nil || n > len(s.msgs) {
 		s.current = len(s.msgs) + 1
 		s.SetState(Mbox)
-		return length(0, "read.no_such", "n", echo(a), "count", strconv.Itoa(len(s.msgs)), "folder", echo(s.folder))
+		return answer(length(0, "read.no_such", "n", echo(a), "count", strconv.Itoa(len(s.msgs)), "folder", echo(s.folder)))
 	}
 	s.current = n
-	return s.announce("read")
+	return answer(s.announce("read"))
 }
 
 // announce answers "=ccc", the length of the current message, and enters
@@ -154,43 +159,43 @@ func (s *Session) announce(verb string) *sandbox.Reply {
 
 // cmdRetr sends the current message: exactly the announced number of
 // octets, with no terminator and no dot-stuffing.
-func (s *Session) cmdRetr(verb, arg string) *sandbox.Reply {
-	if r := noArgs(verb, arg); r != nil {
-		return r
+func (s *Session) cmdRetr(arg string) sandbox.Outcome {
+	if r := noArgs("RETR", arg); r != nil {
+		return abort(r)
 	}
 	m := s.msgs[s.current-1]
 	s.mailboxEvent("retrieved", []string{m.UID})
 	s.SetState(Next)
-	return text(transfer(m), "retr.ok", "n", strconv.Itoa(s.current))
+	return answer(text(transfer(m), "retr.ok", "n", strconv.Itoa(s.current)))
 }
 
 // cmdAcks: received and kept; on to the next message.
-func (s *Session) cmdAcks(verb, arg string) *sandbox.Reply {
-	if r := noArgs(verb, arg); r != nil {
-		return r
+func (s *Session) cmdAcks(arg string) sandbox.Outcome {
+	if r := noArgs("ACKS", arg); r != nil {
+		return abort(r)
 	}
 	s.advance()
-	return s.announce("acks")
+	return answer(s.announce("acks"))
 }
 
 // cmdAckd: received, delete it; on to the next message. The message is
 // only marked: it goes when the folder is closed (QUIT or FOLD), as in
 // ipop2d, so a cut connection loses nothing.
-func (s *Session) cmdAckd(verb, arg string) *sandbox.Reply {
-	if r := noArgs(verb, arg); r != nil {
-		return r
+func (s *Session) cmdAckd(arg string) sandbox.Outcome {
+	if r := noArgs("ACKD", arg); r != nil {
+		return abort(r)
 	}
 	s.deleted[s.current-1] = true
 	s.advance()
-	return s.announce("ackd")
+	return answer(s.announce("ackd"))
 }
 
 // cmdNack: the transfer failed; keep the message and stay on it.
-func (s *Session) cmdNack(verb, arg string) *sandbox.Reply {
-	if r := noArgs(verb, arg); r != nil {
-		return r
+func (s *Session) cmdNack(arg string) sandbox.Outcome {
+	if r := noArgs("NACK", arg); r != nil {
+		return abort(r)
 	}
-	return s.announce("nack")
+	return answer(s.announce("nack"))
 }
 
 // advance moves the cursor past the current message and any marked ones.
@@ -202,9 +207,9 @@ func (s *Session) advance() {
 }
 
 // cmdQuit closes the folder, applying the ACKD marks, and says goodbye.
-func (s *Session) cmdQuit(verb, arg string) *sandbox.Reply {
-	if r := noArgs(verb, arg); r != nil {
-		return r
+func (s *Session) cmdQuit(arg string) sandbox.Outcome {
+	if r := noArgs("QUIT", arg); r != nil {
+		return abort(r)
 	}
 	key := "quit"
 	removed := 0
@@ -212,8 +217,7 @@ func (s *Session) cmdQuit(verb, arg string) *sandbox.Reply {
 		removed = s.expunge()
 		key = "quit.update"
 	}
-	s.finish(plus(key, "host", s.World.Host, "removed", strconv.Itoa(removed)), "quit")
-	return nil
+	return sandbox.Outcome{Reply: plus(key, "host", s.World.Host, "removed", strconv.Itoa(removed)), Then: sandbox.Quit}
 }
 
 // noArgs refuses an argument to a command that takes none.
@@ -239,13 +243,11 @@ func unknown(verb, line string) *sandbox.Reply {
 	case sandbox.HasControl(line):
 		return minus("unknown.control")
 	}
-	for _, v := range pop3Verbs {
-		if v == verb {
-			return minus("unknown.pop3", "verb", verb)
-		}
+	if slices.Contains(pop3Verbs, verb) {
+		return minus("unknown.pop3", "verb", verb)
 	}
 	// FOLDER, as some old tutorials spell FOLD, and other lengthened verbs.
-	if _, ok := commands[verb[:min(4, len(verb))]]; ok && len(verb) > 4 {
+	if _, ok := verbs.Lookup(verb[:min(4, len(verb))]); ok && len(verb) > 4 {
 		return minus("unknown.long", "verb", echo(verb), "near", verb[:4])
 	}
 	return minus("unknown", "verb", echo(verb))

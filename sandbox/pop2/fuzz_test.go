@@ -2,6 +2,7 @@ package pop2
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"smtplab/sandbox"
@@ -10,8 +11,9 @@ import (
 
 // FuzzPOP2 feeds arbitrary bytes to a session, then hangs up. The engine
 // must not panic, every line it sends must end in CRLF with no CR or LF
-// inside and none may pass 512 octets, and the mailbox must end
-// unlocked, with all its messages unless the input held a QUIT or a FOLD.
+// inside and none may pass 512 octets, a "-" reply must be the session's
+// last word, and the mailbox must end unlocked, with all its messages
+// unless the input held a QUIT or a FOLD.
 func FuzzPOP2(f *testing.F) {
 	for _, seed := range []string{
 		"HELO alice alice\r\nREAD\r\nRETR\r\nACKD\r\nRETR\r\nNACK\r\nRETR\r\nACKS\r\nQUIT\r\n",
@@ -25,10 +27,12 @@ func FuzzPOP2(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		w := sandboxtest.NewWorld(sandbox.Limits{})
 		fillMailbox(t, w, "alice", 3)
+		rec := sandboxtest.Record(w)
 		s := NewSession(w, sandboxtest.Peer)
 		out := s.Start().Bytes()
 		out = append(out, sandbox.FeedAll(s, in).Bytes()...)
 		s.Hangup()
+		checkMinusEnds(t, rec.Events())
 		for len(out) > 0 {
 			i := bytes.Index(out, []byte("\r\n"))
 			if i < 0 {
@@ -48,4 +52,26 @@ func FuzzPOP2(f *testing.F) {
 			t.Fatalf("%d messages left without QUIT or FOLD", n)
 		}
 	})
+}
+
+// checkMinusEnds fails unless every "-" reply is followed by the close of
+// the session, before anything else is read or answered.
+func checkMinusEnds(t *testing.T, events []sandbox.Event) {
+	t.Helper()
+	for i, e := range events {
+		if e.Reply == nil || e.Reply.Status != "-" {
+			continue
+		}
+		for _, next := range events[i+1:] {
+			if next.Close != nil {
+				break
+			}
+			if next.Input != nil || next.Reply != nil {
+				t.Fatalf("after %q the session went on", e.Reply.Lines[0])
+			}
+		}
+		if !slices.ContainsFunc(events[i:], func(e sandbox.Event) bool { return e.Close != nil }) {
+			t.Fatalf("%q did not end the session", e.Reply.Lines[0])
+		}
+	}
 }

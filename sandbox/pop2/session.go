@@ -6,7 +6,6 @@
 package pop2
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,41 +126,43 @@ func (s *Session) mailboxEvent(action string, uids []string) {
 	}
 }
 
-// commandLine reads one line as a command and answers it. Any "-" reply
-// ends the session: RFC 937 gives the client no way to recover, and
-// ipop2d hangs up.
+// commandLine reads one line as a command and answers it.
 func (s *Session) commandLine(l sandbox.Line) {
 	line := s.Received(l, false)
-	var r *sandbox.Reply
 	switch {
 	case l.TooLong:
-		r = minus("line_too_long", "limit", strconv.Itoa(MaxLine))
+		s.conclude(fail("line_too_long", "limit", strconv.Itoa(MaxLine)))
 	case !l.CRLF:
-		r = minus("bare_lf")
+		s.conclude(fail("bare_lf"))
 	default:
-		r = s.command(line)
-	}
-	switch {
-	case r == nil: // the command ended the session itself
-	case r.Status == "-":
-		s.finish(r, "error")
-	default:
-		s.Send(r)
+		s.conclude(s.command(line))
 	}
 }
 
-func (s *Session) command(line string) *sandbox.Reply {
+func (s *Session) command(line string) sandbox.Outcome {
 	verb, arg, _ := strings.Cut(line, " ")
 	verb = strings.ToUpper(verb)
-	c, known := commands[verb]
+	v, known := verbs.Lookup(verb)
 	s.Emit(sandbox.Event{Kind: sandbox.EventCommand, Command: &sandbox.Command{
 		Verb: verb, Arg: arg, Known: known, Parts: commandParts(verb, arg),
 	}})
 	switch {
 	case !known:
-		return unknown(verb, line)
-	case !slices.Contains(c.states, s.State()):
-		return minus("wrong_state."+strings.ToLower(s.State()), "verb", verb)
+		return abort(unknown(verb, line))
+	case !v.In(s.State()):
+		return fail("wrong_state."+strings.ToLower(s.State()), "verb", verb)
 	}
-	return c.run(s, verb, arg)
+	return v.Run(s, arg)
+}
+
+// conclude sends a command's reply and does what its outcome says next.
+func (s *Session) conclude(o sandbox.Outcome) {
+	switch o.Then {
+	case sandbox.Quit:
+		s.finish(o.Reply, "quit")
+	case sandbox.Abort:
+		s.finish(o.Reply, "error")
+	default:
+		s.Send(o.Reply)
+	}
 }

@@ -36,12 +36,12 @@ func (s *Session) cmdUser(_, arg string) *sandbox.Reply {
 
 // cmdPass checks the password of the name USER gave. The argument is the
 // rest of the line, spaces included (RFC 1939 §7).
-func (s *Session) cmdPass(_, arg string) *sandbox.Reply {
+func (s *Session) cmdPass(arg string) sandbox.Outcome {
 	if s.user == "" {
-		return fail("pass.no_user")
+		return sandbox.Answer(fail("pass.no_user"))
 	}
 	if arg == "" {
-		return fail("pass.syntax")
+		return sandbox.Answer(fail("pass.syntax"))
 	}
 	name := s.user
 	s.user = "" // after PASS, right or wrong, a new login starts with USER
@@ -52,16 +52,16 @@ func (s *Session) cmdPass(_, arg string) *sandbox.Reply {
 	case subtle.ConstantTimeCompare([]byte(arg), []byte(a.entry.Password)) != 1:
 		return s.loginFailed("pass.fail", name)
 	}
-	return s.login(a, "PASS")
+	return sandbox.Answer(s.login(a, "PASS"))
 }
 
 // cmdApop logs in with a digest instead of a password: the MD5 of the
 // greeting's timestamp followed by the password, in lower-case hex, so the
 // password itself never crosses the network (RFC 1939 §7).
-func (s *Session) cmdApop(_, arg string) *sandbox.Reply {
+func (s *Session) cmdApop(arg string) sandbox.Outcome {
 	f := fields(arg)
 	if len(f) != 2 || !isDigest(f[1]) {
-		return fail("apop.syntax")
+		return sandbox.Answer(fail("apop.syntax"))
 	}
 	s.user = ""
 	a, found := s.account(f[0])
@@ -72,7 +72,7 @@ func (s *Session) cmdApop(_, arg string) *sandbox.Reply {
 	if subtle.ConstantTimeCompare([]byte(strings.ToLower(f[1])), []byte(want)) != 1 {
 		return s.loginFailed("apop.fail", f[0])
 	}
-	return s.login(a, "APOP")
+	return sandbox.Answer(s.login(a, "APOP"))
 }
 
 func digest(stamp, password string) string {
@@ -123,32 +123,41 @@ func (s *Session) account(login string) (account, bool) {
 }
 
 // loginFailed answers a wrong login with [AUTH] (RFC 3206) after a delay
-// that slows down guessing, and hangs up after MaxLoginFailures.
-func (s *Session) loginFailed(key, name string) *sandbox.Reply {
+// that slows down guessing, and hangs up after MaxLoginFailures. kv are
+// more arguments of the reply (what AUTH decoded).
+func (s *Session) loginFailed(key, name string, kv ...string) sandbox.Outcome {
 	s.Delay(s.World.Limits.AuthFailDelay)
 	s.failures++
 	if s.failures >= MaxLoginFailures {
-		s.finish(fail("login.too_many", "limit", strconv.Itoa(MaxLoginFailures)), "error")
-		return nil
+		return sandbox.Outcome{Reply: fail("login.too_many", "limit", strconv.Itoa(MaxLoginFailures)), Then: sandbox.Abort}
 	}
-	return fail(key, "name", echo(name), "left", strconv.Itoa(MaxLoginFailures-s.failures))
+	args := append([]string{"name", echo(name), "left", strconv.Itoa(MaxLoginFailures - s.failures)}, kv...)
+	return sandbox.Answer(fail(key, args...))
 }
 
-// login locks a's maildrop, in the store of the world that keeps it, and
-// enters TRANSACTION, or reports [IN-USE] (RFC 2449 §8.1.1) if another
-// session holds the lock.
+// login enters TRANSACTION with a's maildrop and tells its size, or fails
+// as enter does.
 func (s *Session) login(a account, verb string) *sandbox.Reply {
-	store := a.world.Store
-	if !store.Lock(a.entry.Local) {
-		return fail("login.in_use", "name", a.name, "verb", verb)
+	if r := s.enter(a, verb); r != nil {
+		return r
 	}
-	s.drop = newMaildrop(a.world, a.entry.Local)
-	s.mailboxEvent("locked", nil)
-	s.SetState(Transaction)
 	count, octets := s.drop.stat()
 	key := "login.ok"
 	if count == 0 {
 		key = "login.ok.empty"
 	}
 	return ok(key, "name", a.name, "verb", verb, "count", strconv.Itoa(count), "octets", strconv.Itoa(octets))
+}
+
+// enter locks a's maildrop, in the store of the world that keeps it, and
+// enters TRANSACTION; or it returns [IN-USE] (RFC 2449 §8.1.1) if another
+// session holds the lock, and the session stays in AUTHORIZATION.
+func (s *Session) enter(a account, verb string) *sandbox.Reply {
+	if !a.world.Store.Lock(a.entry.Local) {
+		return fail("login.in_use", "name", a.name, "verb", verb)
+	}
+	s.drop = newMaildrop(a.world, a.entry.Local)
+	s.mailboxEvent("locked", nil)
+	s.SetState(Transaction)
+	return nil
 }

@@ -3,6 +3,7 @@ package pop3
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"smtplab/sandbox"
@@ -36,7 +37,7 @@ func TestCatalog(t *testing.T) {
 			want["state.pop3."+st] = true
 		}
 	}
-	for v := range commands {
+	for _, v := range verbs.AllNames() {
 		want["command.pop3."+v] = true
 	}
 	for _, l := range catalog.Locales {
@@ -108,7 +109,7 @@ func TestReplyLines(t *testing.T) {
 		if r == nil {
 			return
 		}
-		if !strings.HasPrefix(r.Lines[0], r.Status) || !slices.Contains([]string{OK, ERR}, r.Status) {
+		if !strings.HasPrefix(r.Lines[0], r.Status) || !slices.Contains([]string{OK, ERR, Challenge}, r.Status) {
 			bad = append(bad, "bad status: "+r.Lines[0])
 		}
 		for _, l := range r.Lines {
@@ -119,5 +120,32 @@ func TestReplyLines(t *testing.T) {
 	})
 	for _, b := range bad {
 		t.Error(b)
+	}
+}
+
+// TestReasonsFilled checks that every explanation of the replies in the
+// transcripts and scenarios finds each of its placeholders in the reply's
+// arguments, and that no reply line is left with one.
+func TestReasonsFilled(t *testing.T) {
+	var mu sync.Mutex
+	var replies []*sandbox.Reply
+	observe := func(e sandbox.Event) {
+		if e.Reply != nil {
+			mu.Lock()
+			replies = append(replies, e.Reply)
+			mu.Unlock()
+		}
+	}
+	runGolden(t, observe)
+	scenarios(t, observe)
+	for _, r := range replies {
+		if strings.Contains(r.Lines[0], "{") {
+			t.Errorf("%s: wire line %q keeps a placeholder", r.Reason, r.Lines[0])
+		}
+		for _, l := range catalog.Locales {
+			if text, _ := catalog.Text(l, "reason."+r.Reason, r.Args); strings.Contains(text, "{") {
+				t.Errorf("%s: reason.%s is not filled by %v: %q", l, r.Reason, r.Args, text)
+			}
+		}
 	}
 }

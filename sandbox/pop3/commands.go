@@ -1,51 +1,70 @@
 package pop3
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
 	"smtplab/sandbox"
 )
 
-// States a command is valid in, as bits.
-const (
-	inAuthorization = 1 << iota
-	inTransaction
-	anyState = inAuthorization | inTransaction
+// States a command may be declared for.
+var (
+	authorization = []string{Authorization}
+	transaction   = []string{Transaction}
 )
 
-// command is one verb the engine knows.
-type command struct {
-	states int
-	rest   bool // the argument is the rest of the line, spaces included (PASS)
-	run    func(s *Session, verb, arg string) *sandbox.Reply
-}
-
-// commands maps each verb to its command. RFC 1939 §9 lists the first ones;
-// CAPA comes from RFC 2449 and LAST from RFC 1081.
-var commands map[string]command
+// verbs is every command the engine answers, declared once: dispatch, the
+// state check, typo suggestions, CAPA and the catalog tests derive from it.
+// RFC 1939 §9 lists the first ones, in the order typos are matched against;
+// CAPA comes from RFC 2449, LAST from RFC 1081, STLS from RFC 2595 and AUTH
+// from RFC 5034. CAPA and QUIT declare no state: they work in every one.
+var verbs *sandbox.Verbs[*Session]
 
 func init() {
-	commands = map[string]command{
-		"USER": {states: inAuthorization, run: (*Session).cmdUser},
-		"PASS": {states: inAuthorization, rest: true, run: (*Session).cmdPass},
-		"APOP": {states: inAuthorization, run: (*Session).cmdApop},
-		"STAT": {states: inTransaction, run: (*Session).cmdStat},
-		"LIST": {states: inTransaction, run: (*Session).cmdList},
-		"RETR": {states: inTransaction, run: (*Session).cmdRetr},
-		"DELE": {states: inTransaction, run: (*Session).cmdDele},
-		"NOOP": {states: inTransaction, run: (*Session).cmdNoop},
-		"RSET": {states: inTransaction, run: (*Session).cmdRset},
-		"TOP":  {states: inTransaction, run: (*Session).cmdTop},
-		"UIDL": {states: inTransaction, run: (*Session).cmdUidl},
-		"LAST": {states: inTransaction, run: (*Session).cmdLast},
-		"CAPA": {states: anyState, run: (*Session).cmdCapa},
-		"QUIT": {states: anyState, run: (*Session).cmdQuit},
-		// Real POP3 verbs this sandbox does not offer, each with its reason.
-		"AUTH": {states: anyState, rest: true, run: refused("unimplemented.auth")},
-		"STLS": {states: anyState, rest: true, run: refused("unimplemented.stls")},
-		"RPOP": {states: anyState, rest: true, run: refused("retired.rpop")},
-	}
+	verbs = sandbox.DeclareVerbs(
+		advertised(command("USER", authorization, (*Session).cmdUser)),
+		sandbox.Verb[*Session]{Name: "PASS", States: authorization, Rest: true, Run: (*Session).cmdPass},
+		sandbox.Verb[*Session]{Name: "APOP", States: authorization, Run: (*Session).cmdApop},
+		command("STAT", transaction, (*Session).cmdStat),
+		command("LIST", transaction, (*Session).cmdList),
+		command("RETR", transaction, (*Session).cmdRetr),
+		command("DELE", transaction, (*Session).cmdDele),
+		command("NOOP", transaction, (*Session).cmdNoop),
+		command("RSET", transaction, (*Session).cmdRset),
+		sandbox.Verb[*Session]{Name: "QUIT", Run: (*Session).cmdQuit},
+		advertised(command("TOP", transaction, (*Session).cmdTop)),
+		advertised(command("UIDL", transaction, (*Session).cmdUidl)),
+		command("CAPA", nil, (*Session).cmdCapa),
+		command("LAST", transaction, (*Session).cmdLast),
+		sandbox.Verb[*Session]{Name: "AUTH", States: authorization, Run: (*Session).cmdAuth, Advertise: (*Session).offerSASL},
+		sandbox.Verb[*Session]{Name: "STLS", States: authorization, Run: (*Session).cmdStls, Advertise: (*Session).offerSTLS},
+		// A real POP3 verb this sandbox no longer offers, with its reason.
+		retired(command("RPOP", nil, refused("retired.rpop"))),
+	)
+}
+
+// command declares a verb whose session goes on after its reply. The
+// handler is told its verb, for the replies that name it.
+func command(name string, states []string, h func(s *Session, verb, arg string) *sandbox.Reply) sandbox.Verb[*Session] {
+	return sandbox.Verb[*Session]{Name: name, States: states, Run: func(s *Session, arg string) sandbox.Outcome {
+		return sandbox.Answer(h(s, name, arg))
+	}}
+}
+
+// advertised makes a command announce itself in CAPA under its own name:
+// the capability tag of USER, TOP and UIDL is the verb (RFC 2449 §6).
+func advertised(v sandbox.Verb[*Session]) sandbox.Verb[*Session] {
+	name := v.Name
+	v.Advertise = func(*Session) string { return name }
+	return v
+}
+
+// retired hides a verb that is answered but never suggested nor
+// advertised; its argument is taken whole, whatever it holds.
+func retired(v sandbox.Verb[*Session]) sandbox.Verb[*Session] {
+	v.Hidden, v.Rest = true, true
+	return v
 }
 
 // splitCommand cuts a line into its verb (upper case: keywords are
@@ -55,15 +74,28 @@ func splitCommand(line string) (verb, arg string) {
 	return strings.ToUpper(verb), arg
 }
 
+// carriesSecret reports whether a command line holds credentials: PASS's
+// password, or AUTH's initial response. Its input event is marked so that
+// watchers other than the session's own terminal hide it.
+func carriesSecret(line []byte) bool {
+	verb, _ := splitCommand(string(line[:min(len(line), 5)]))
+	return verb == "PASS" || verb == "AUTH"
+}
+
 // fields splits arguments. RFC 1939 separates them by one space; like most
 // servers, this one also takes several.
 func fields(arg string) []string { return strings.Fields(arg) }
 
 // checkArgs enforces RFC 1939 §3: an argument is at most 40 characters.
-func checkArgs(c command, arg string) *sandbox.Reply {
+// AUTH's initial response is base64 credentials, bounded by the command
+// line only (RFC 5034 §4); its mechanism name is checked like any argument.
+func checkArgs(v *sandbox.Verb[*Session], arg string) *sandbox.Reply {
 	args := fields(arg)
-	if c.rest {
+	switch {
+	case v.Rest:
 		args = []string{arg}
+	case v.Name == "AUTH":
+		args = args[:min(1, len(args))]
 	}
 	for _, a := range args {
 		if len(a) > sandbox.MaxPOP3Arg {
@@ -81,10 +113,31 @@ func noArgs(verb, arg string) *sandbox.Reply {
 	return nil
 }
 
-// commandParts splits a command into labelled pieces, for syntax hints.
-func commandParts(verb, arg string, rest bool) []sandbox.Part {
+// shownArg is the argument a command event shows: AUTH's initial response
+// is credentials and stays in the input event only, marked secret.
+func shownArg(verb, arg string) string {
+	if verb != "AUTH" {
+		return arg
+	}
+	mech, _, _ := strings.Cut(strings.TrimSpace(arg), " ")
+	return mech
+}
+
+// commandParts splits a command into labelled pieces, for syntax hints. v
+// is nil for an unknown verb.
+func commandParts(v *sandbox.Verb[*Session], verb, arg string) []sandbox.Part {
 	parts := []sandbox.Part{{Kind: "verb", Text: verb}}
-	if rest {
+	switch {
+	case verb == "AUTH":
+		mech, initial, _ := strings.Cut(strings.TrimSpace(arg), " ")
+		if mech != "" {
+			parts = append(parts, sandbox.Part{Kind: "keyword", Text: mech})
+		}
+		if initial = strings.TrimSpace(initial); initial != "" {
+			parts = append(parts, sandbox.Part{Kind: sandbox.PartSecret, Text: initial})
+		}
+		return parts
+	case v != nil && v.Rest:
 		if arg != "" {
 			parts = append(parts, sandbox.Part{Kind: "text", Text: arg})
 		}
@@ -121,37 +174,13 @@ func unknown(verb, line string) *sandbox.Reply {
 		return fail("unknown.control")
 	case verb == "HELO":
 		return fail("unknown.helo")
-	case contains(smtpVerbs, verb):
+	case slices.Contains(smtpVerbs, verb):
 		return fail("unknown.smtp", "verb", verb)
-	case contains(pop2Verbs, verb):
+	case slices.Contains(pop2Verbs, verb):
 		return fail("unknown.pop2", "verb", verb)
 	}
-	if near := nearestVerb(verb); near != "" {
+	if near := verbs.Nearest(verb); near != "" {
 		return fail("unknown.typo", "verb", echo(verb), "near", near)
 	}
 	return fail("unknown", "verb", echo(verb))
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// typoTargets are the verbs a typo may be suggested for, in order of preference.
-var typoTargets = []string{
-	"USER", "PASS", "APOP", "STAT", "LIST", "RETR", "DELE", "NOOP", "RSET", "QUIT", "TOP", "UIDL", "CAPA", "LAST",
-}
-
-// nearestVerb suggests a POP3 verb one typo away from v, if there is one.
-func nearestVerb(v string) string {
-	for _, known := range typoTargets {
-		if len(v) >= 3 && sandbox.OneEditApart(v, known) {
-			return known
-		}
-	}
-	return ""
 }

@@ -9,10 +9,12 @@ import (
 )
 
 // FuzzPOP3 feeds arbitrary bytes to a session, cut in two writes at an
-// arbitrary point, then hangs up. Whatever comes in, the engine must not
-// panic, every line it sends must end in CRLF and fit in 512 octets, and
-// once the session is over the maildrop must be unlocked and, unless the
-// input held a QUIT, hold all its messages.
+// arbitrary point, then hangs up; on an odd cut the transport can start TLS,
+// and does whenever STLS asks. Whatever comes in, the engine must not
+// panic, every line it sends must end in CRLF and fit in 512 octets, a step
+// that starts TLS must end with STLS's +OK, and once the session is over
+// the maildrop must be unlocked and, unless the input held a QUIT, hold
+// all its messages.
 func FuzzPOP3(f *testing.F) {
 	for _, seed := range []string{
 		"USER alice\r\nPASS alice\r\nSTAT\r\nLIST\r\nRETR 2\r\nDELE 1\r\nQUIT\r\n",
@@ -22,17 +24,23 @@ func FuzzPOP3(f *testing.F) {
 		"\x1b[A\r\n\r\n\xff\xfe\r\nRETR 1\r\n",
 		"USER " + string(bytes.Repeat([]byte("x"), 300)) + "\r\n",
 		"USER alice\r\nPASS al",
+		"AUTH PLAIN AGFsaWNlAGFsaWNl\r\nDELE 1\r\nQUIT\r\n",
+		"AUTH\r\nAUTH PLAIN\r\n*\r\nAUTH PLAIN\r\nAGFsaWNlAHdyb25n\r\nAUTH PLAIN =\r\nAUTH PLAIN\r\nAGFsaWNlAGFsaWNl\r\n",
+		"CAPA\r\nSTLS\r\nUSER alice\r\nPASS alice\r\nSTLS\r\nCAPA\r\n",
+		"AUTH PLAIN\r\nAGFsaWNlAGFsaWNl\nSTLS\r\nAUTH PLAIN\r\n" + string(bytes.Repeat([]byte("A"), 1100)) + "\r\n",
 	} {
 		f.Add([]byte(seed), uint8(len(seed)/2))
 	}
 	f.Fuzz(func(t *testing.T, in []byte, cut uint8) {
 		w := sandboxtest.NewWorld(sandbox.Limits{})
 		fillMailbox(t, w, "alice", 3)
-		s := NewSession(w, sandboxtest.Peer)
+		peer := sandboxtest.Peer
+		peer.CanStartTLS = cut%2 == 1
+		s := NewSession(w, peer)
 		out := s.Start().Bytes()
 		at := min(int(cut), len(in))
-		out = append(out, sandbox.FeedAll(s, in[:at]).Bytes()...)
-		out = append(out, sandbox.FeedAll(s, in[at:]).Bytes()...)
+		out = append(out, feedSecuring(t, s, in[:at])...)
+		out = append(out, feedSecuring(t, s, in[at:])...)
 		out = append(out, s.Timeout().Bytes()...)
 		s.Hangup()
 		checkWire(t, out)
@@ -65,5 +73,25 @@ func checkWire(t *testing.T, out []byte) {
 			t.Fatalf("output line of %d octets: %q", len(line)+2, line)
 		}
 		out = out[i+2:]
+	}
+}
+
+// feedSecuring feeds p as a transport would: each step sent, Feed(nil)
+// while input is left, and TLS started when a step asks for it.
+func feedSecuring(t *testing.T, s *Session, p []byte) []byte {
+	t.Helper()
+	var wire []byte
+	for out := s.Feed(p); ; out = s.Feed(nil) {
+		wire = out.AppendTo(wire)
+		if out.StartTLS {
+			if n := len(out.Replies); n == 0 || out.Replies[n-1].Reason != "pop3.stls" || out.More {
+				t.Fatalf("a step starts TLS without ending with STLS's +OK, or keeps input: %q", out.Bytes())
+			}
+			wire = s.Secured(testTLS).AppendTo(wire)
+			return wire
+		}
+		if !out.More {
+			return wire
+		}
 	}
 }

@@ -8,10 +8,12 @@ import (
 	"smtplab/sandbox/catalog"
 )
 
-// Status indicators (RFC 1939 §3).
+// Status indicators (RFC 1939 §3), and the "+" that starts a SASL
+// challenge (RFC 5034 §4): neither positive nor negative, it asks for more.
 const (
-	OK  = "+OK"
-	ERR = "-ERR"
+	OK        = "+OK"
+	ERR       = "-ERR"
+	Challenge = "+"
 )
 
 // ok builds a positive reply whose text is the catalog entry "pop3."+key.
@@ -28,6 +30,15 @@ func reply(status, key string, args map[string]string) *sandbox.Reply {
 	return &sandbox.Reply{
 		Status: status, Lines: []string{line},
 		Meaning: "pop3." + status, Reason: "pop3." + key, Args: args,
+	}
+}
+
+// challenge builds a SASL challenge: "+", a space, and the base64 data the
+// catalog entry "pop3."+key holds (none for PLAIN: "+ " alone).
+func challenge(key string) *sandbox.Reply {
+	return &sandbox.Reply{
+		Status: Challenge, Lines: []string{Challenge + " " + catalog.Wire("pop3."+key, nil)},
+		Meaning: "pop3." + Challenge, Reason: "pop3." + key,
 	}
 }
 

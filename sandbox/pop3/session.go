@@ -1,7 +1,8 @@
 // Package pop3 is smtplab's POP3 engine: a server session that answers
-// client lines as an RFC 1939 server would (with CAPA from RFC 2449 and the
-// response codes of RFC 3206), explains every reply, and reads and deletes
-// mail in its world's mailboxes.
+// client lines as an RFC 1939 server would (with CAPA from RFC 2449, the
+// response codes of RFC 3206, STLS from RFC 2595 and AUTH PLAIN from RFC
+// 5034 and 4616), explains every reply, and reads and deletes mail in its
+// world's mailboxes.
 package pop3
 
 import (
@@ -20,10 +21,6 @@ const (
 	Closed        = "CLOSED"
 )
 
-// MaxLoginFailures is how many wrong logins a session may try; the server
-// hangs up after the last one, as RFC 1939 §4 allows.
-const MaxLoginFailures = 3
-
 // Session is one POP3 conversation.
 type Session struct {
 	sandbox.Base
@@ -31,6 +28,7 @@ type Session struct {
 	stamp    string // the APOP timestamp sent in the greeting
 	user     string // the name given by USER, waiting for PASS
 	failures int    // failed logins so far
+	sasl     bool   // AUTH PLAIN sent "+ ": the next line is credentials, not a command
 	drop     *maildrop
 }
 
@@ -67,9 +65,20 @@ func (s *Session) Refuse() sandbox.Output {
 }
 
 // Feed answers every complete line in p. Several commands in one write are
-// answered in order (PIPELINING, RFC 2449 §6.6).
+// answered in order (PIPELINING, RFC 2449 §6.6). After STLS the rest of the
+// write is dropped (Base.FeedLines): it came in clear.
 func (s *Session) Feed(p []byte) sandbox.Output {
-	return s.FeedLines(&s.lines, p, s.commandLine)
+	return s.FeedLines(&s.lines, p, s.line)
+}
+
+// line hands a line to the command reader, or to the SASL exchange that
+// waits for it.
+func (s *Session) line(l sandbox.Line) {
+	if s.sasl {
+		s.saslLine(l)
+		return
+	}
+	s.commandLine(l)
 }
 
 // Idle is the autologout timer (RFC 1939 §3: at least 10 minutes).
@@ -144,7 +153,12 @@ func (s *Session) markedCount() string {
 
 // commandLine reads one line as a command and answers it.
 func (s *Session) commandLine(l sandbox.Line) {
-	line := s.Received(l, false)
+	var line string
+	if carriesSecret(l.Text) {
+		line = s.ReceivedSecret(l)
+	} else {
+		line = s.Received(l, false)
+	}
 	switch {
 	case l.TooLong:
 		s.Send(fail("line_too_long", "limit", strconv.Itoa(sandbox.MaxPOP3Line)))
@@ -154,36 +168,43 @@ func (s *Session) commandLine(l sandbox.Line) {
 		return
 	}
 	verb, arg := splitCommand(line)
-	c, known := commands[verb]
+	v, known := verbs.Lookup(verb)
 	s.Emit(sandbox.Event{Kind: sandbox.EventCommand, Command: &sandbox.Command{
-		Verb: verb, Arg: arg, Known: known, Parts: commandParts(verb, arg, c.rest),
+		Verb: verb, Arg: shownArg(verb, arg), Known: known, Parts: commandParts(v, verb, arg),
 	}})
-	if r := s.dispatch(c, known, verb, arg, line); r != nil {
-		s.Send(r)
+	if !known {
+		s.Send(unknown(verb, line))
+		return
 	}
+	s.conclude(s.run(v, arg))
 }
 
-// dispatch runs a command if it is known, allowed in the current state and
-// its arguments fit; otherwise it returns the error. A nil reply means the
-// command answered and ended the session itself.
-func (s *Session) dispatch(c command, known bool, verb, arg, line string) *sandbox.Reply {
+// run runs a command if its declaration allows it in the current state and
+// its arguments fit; otherwise it answers the error.
+func (s *Session) run(v *sandbox.Verb[*Session], arg string) sandbox.Outcome {
 	switch {
-	case !known:
-		return unknown(verb, line)
-	case c.states&s.stateBit() == 0 && s.State() == Authorization:
-		return fail("need_login", "verb", verb)
-	case c.states&s.stateBit() == 0:
-		return fail("logged_in", "verb", verb)
+	case !v.In(s.State()) && s.State() == Authorization:
+		return sandbox.Answer(fail("need_login", "verb", v.Name))
+	case !v.In(s.State()):
+		return sandbox.Answer(fail("logged_in", "verb", v.Name))
 	}
-	if r := checkArgs(c, arg); r != nil {
-		return r
+	if r := checkArgs(v, arg); r != nil {
+		return sandbox.Answer(r)
 	}
-	return c.run(s, verb, arg)
+	return v.Run(s, arg)
 }
 
-func (s *Session) stateBit() int {
-	if s.State() == Transaction {
-		return inTransaction
+// conclude sends a command's reply and does what its outcome says next.
+func (s *Session) conclude(o sandbox.Outcome) {
+	switch o.Then {
+	case sandbox.Quit:
+		s.finish(o.Reply, "quit")
+	case sandbox.Abort:
+		s.finish(o.Reply, "error")
+	case sandbox.UpgradeTLS:
+		s.Send(o.Reply)
+		s.StartTLS()
+	default:
+		s.Send(o.Reply)
 	}
-	return inAuthorization
 }

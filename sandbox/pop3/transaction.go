@@ -152,13 +152,13 @@ func (s *Session) cmdLast(verb, arg string) *sandbox.Reply {
 	return ok("last", "n", strconv.Itoa(s.drop.last))
 }
 
-// capabilities are the CAPA tags (RFC 2449 §6). RESP-CODES promises the
-// bracketed codes after -ERR; PIPELINING holds because Feed answers every
-// line of a write, in order.
-var capabilities = []string{
-	"USER",
-	"TOP",
-	"UIDL",
+// extensions are the CAPA tags (RFC 2449 §6) of what the engine does
+// rather than of a command: RESP-CODES promises the bracketed codes after
+// -ERR, AUTH-RESP-CODE the [AUTH] code on failed logins (RFC 3206), and
+// PIPELINING holds because Feed answers every line of a write, in order.
+// The tags of commands (USER, TOP, UIDL, SASL, STLS) come from their
+// declarations, each when it applies.
+var extensions = []string{
 	"PIPELINING",
 	"RESP-CODES",
 	"AUTH-RESP-CODE",
@@ -170,18 +170,17 @@ func (s *Session) cmdCapa(verb, arg string) *sandbox.Reply {
 	if r := noArgs(verb, arg); r != nil {
 		return r
 	}
-	return multiline(ok("capa"), capabilities)
+	return multiline(ok("capa"), append(verbs.Advertised(s), extensions...))
 }
 
 // cmdQuit ends the session. In TRANSACTION it first enters UPDATE: the
 // marked messages are removed and the maildrop unlocked (RFC 1939 §6).
-func (s *Session) cmdQuit(verb, arg string) *sandbox.Reply {
-	if r := noArgs(verb, arg); r != nil {
-		return r
+func (s *Session) cmdQuit(arg string) sandbox.Outcome {
+	if r := noArgs("QUIT", arg); r != nil {
+		return sandbox.Answer(r)
 	}
 	if s.drop == nil {
-		s.finish(ok("quit", "host", s.World.Host), "quit")
-		return nil
+		return sandbox.Outcome{Reply: ok("quit", "host", s.World.Host), Then: sandbox.Quit}
 	}
 	s.SetState(Update)
 	uids := s.drop.marked()
@@ -202,6 +201,5 @@ func (s *Session) cmdQuit(verb, arg string) *sandbox.Reply {
 	default:
 		r = ok("quit.update", args...)
 	}
-	s.finish(r, "quit")
-	return nil
+	return sandbox.Outcome{Reply: r, Then: sandbox.Quit}
 }

@@ -11,6 +11,7 @@
 //	S*3: 250 2.0.0 Ok         the same server line three times
 //	! timeout | shutdown | hangup | refuse
 //	! repair-store            the FlakyStore of the world works again
+//	! secured                 the TLS handshake the session asked for succeeded
 //	= closed                  the session must have ended here
 //	= open                    the session must still be open
 //	= mailbox alice 2         alice's mailbox must hold two messages
@@ -18,6 +19,7 @@
 //	= stored 3                the world's store holds three messages in all
 //	= event reply 250 2       exactly two 250 replies were emitted so far
 //	= idle 3m0s               the session's current idle timeout
+//	= starttls                the session asked the transport to start TLS
 //
 // Consecutive client lines are sent in one write, as a pipelining client
 // would; the server lines that follow are what all of them must produce.
@@ -108,7 +110,7 @@ func (r *Recorder) Replies() []*sandbox.Reply {
 
 // Golden runs the transcript in file against a session made by newSession in
 // a world made by newWorld. With -update, it rewrites the expected lines.
-func Golden(t *testing.T, file string, newWorld func(opts map[string]string) *sandbox.World, newSession func(*sandbox.World) sandbox.Session) {
+func Golden(t *testing.T, file string, newWorld func(opts map[string]string) *sandbox.World, newSession func(*sandbox.World, sandbox.Peer) sandbox.Session) {
 	t.Helper()
 	src, err := os.ReadFile(file)
 	if err != nil {
@@ -118,7 +120,7 @@ func Golden(t *testing.T, file string, newWorld func(opts map[string]string) *sa
 	g.parse(src)
 	w := newWorld(g.opts)
 	rec := Record(w)
-	s := newSession(w)
+	s := newSession(w, OptionPeer(g.opts))
 	g.run(w, s, rec)
 	if *update {
 		if err := os.WriteFile(file, g.rewrite(), 0o644); err != nil {
@@ -142,6 +144,8 @@ type golden struct {
 	opts   map[string]string
 	source []string
 	actual map[int][]string // index of the first S step of a block → lines seen
+	// startTLS is set when the engine asked for TLS, until "! secured".
+	startTLS bool
 }
 
 func (g *golden) parse(src []byte) {
@@ -209,7 +213,7 @@ func (g *golden) run(w *sandbox.World, s sandbox.Session, rec *Recorder) {
 			continue
 		}
 		if batch != nil {
-			out = append(out, splitLines(sandbox.FeedAll(s, batch).Bytes())...)
+			out = append(out, g.feed(s, batch)...)
 			batch = nil
 		}
 		switch st.tag {
@@ -231,12 +235,22 @@ func (g *golden) run(w *sandbox.World, s sandbox.Session, rec *Recorder) {
 		}
 	}
 	if batch != nil {
-		out = append(out, splitLines(sandbox.FeedAll(s, batch).Bytes())...)
+		out = append(out, g.feed(s, batch)...)
 	}
 	if len(out) > 0 && !*update {
 		g.t.Errorf("%s: unexpected server lines at the end:\n%s", g.file, strings.Join(out, "\n"))
 	}
 }
+
+// feed sends a batch of client bytes and returns the server's lines.
+func (g *golden) feed(s sandbox.Session, batch []byte) []string {
+	out := sandbox.FeedAll(s, batch)
+	g.startTLS = g.startTLS || out.StartTLS
+	return splitLines(out.Bytes())
+}
+
+// TestTLS is what "! secured" tells a session about its new encryption.
+var TestTLS = sandbox.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ServerName: "mail.example.test"}
 
 // refuses reports whether the transcript starts by refusing the client, in
 // which case the session is never started.
@@ -274,6 +288,13 @@ func (g *golden) action(w *sandbox.World, s sandbox.Session, st step) sandbox.Ou
 		return sandbox.Output{}
 	case "refuse":
 		return s.Refuse()
+	case "secured":
+		// Play the transport: the handshake the engine asked for succeeded.
+		if !g.startTLS {
+			g.t.Fatalf("%s:%d: ! secured, but the session never asked for TLS", g.file, st.line)
+		}
+		g.startTLS = false
+		return s.Secured(TestTLS)
 	}
 	g.t.Fatalf("%s:%d: unknown action %q", g.file, st.line, st.text)
 	return sandbox.Output{}
@@ -311,6 +332,10 @@ func (g *golden) check(w *sandbox.World, s sandbox.Session, rec *Recorder, st st
 		}
 		if strconv.Itoa(n) != f[3] {
 			fail("%d replies %s, want %s", n, f[2], f[3])
+		}
+	case len(f) == 1 && f[0] == "starttls":
+		if !g.startTLS {
+			fail("the session should have asked for TLS")
 		}
 	case len(f) == 2 && f[0] == "idle":
 		if got := s.Idle().String(); got != f[1] {

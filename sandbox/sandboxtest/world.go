@@ -27,9 +27,27 @@ func GoldenDir(t *testing.T, dir string, newSession func(*sandbox.World, sandbox
 					w.Subscribe(observe)
 				}
 				return w
-			}, func(w *sandbox.World) sandbox.Session { return newSession(w, Peer) })
+			}, newSession)
 		})
 	}
+}
+
+// OptionPeer is the client a transcript asks for with its option lines:
+//
+//	option transport starttls     the transport can start TLS (STARTTLS, STLS)
+//	option transport tls          the connection is TLS from the start (RFC 8314)
+//	option service submission     the session is on a submission port (RFC 6409)
+func OptionPeer(opts map[string]string) sandbox.Peer {
+	p := Peer
+	switch opts["transport"] {
+	case "starttls":
+		p.CanStartTLS = true
+	case "tls":
+		t := TestTLS
+		p.TLS = &t
+	}
+	p.Service = sandbox.Service(opts["service"])
+	return p
 }
 
 // OptionWorld makes the world a transcript asks for with its option lines:

@@ -28,7 +28,11 @@ func (s *Session) cmdEhlo(arg string) *sandbox.Reply {
 	args := sandbox.Args(s.greetArgs(name)...)
 	texts := []string{catalog.Wire("smtp.ehlo.ok", args)}
 	texts = append(texts, s.extensions()...)
-	return lines(250, "", s.heloKey("ehlo.ok", name), args, texts)
+	key := s.heloKey("ehlo.ok", name)
+	if s.secured && key == "ehlo.ok" {
+		key = "ehlo.ok.tls" // the list after STARTTLS differs: say how
+	}
+	return lines(250, "", key, args, texts)
 }
 
 // hello does what HELO and EHLO share: they name the client and reset any
@@ -65,16 +69,16 @@ func (s *Session) clientIP() string {
 	return host
 }
 
-// extensions are the EHLO keywords, one per line after the greeting.
+// extensions are the EHLO keywords, one per line after the greeting: the
+// service extensions, then the ones commands announce (EXPN, HELP, and
+// STARTTLS and AUTH when they apply).
 func (s *Session) extensions() []string {
-	return []string{
+	return append([]string{
 		"SIZE " + strconv.Itoa(s.World.Limits.MaxMessageSize),
 		"8BITMIME",
 		"PIPELINING",
 		"ENHANCEDSTATUSCODES",
-		"EXPN",
-		"HELP",
-	}
+	}, verbs.Advertised(s)...)
 }
 
 func (s *Session) cmdMail(arg string) *sandbox.Reply {
@@ -83,6 +87,14 @@ func (s *Session) cmdMail(arg string) *sandbox.Reply {
 		return reply(503, "5.5.1", "mail.no_helo")
 	case HaveFrom, HaveRcpt:
 		return reply(503, "5.5.1", "mail.nested")
+	}
+	if s.Peer.Service == sandbox.Submission && s.login == "" {
+		// RFC 6409 §4.3: a submission server knows who sends.
+		key := "mail.need_auth"
+		if !s.Encrypted() {
+			key = "mail.need_auth.tls"
+		}
+		return reply(530, "5.7.0", key)
 	}
 	if len(arg) >= 3 && strings.EqualFold(arg[:3], "TO:") {
 		return reply(501, "5.5.4", "mail.to_instead")
@@ -204,8 +216,11 @@ func (s *Session) recipient(p Path) *sandbox.Reply {
 	home := s.home(p.Domain)
 	if home == nil {
 		key := "rcpt.relay"
-		if p.Route != "" {
+		switch {
+		case p.Route != "":
 			key = "rcpt.relay.route"
+		case s.login != "":
+			key = "rcpt.relay.auth" // logged in or not, nothing leaves the sandbox
 		}
 		return reply(554, "5.7.1", key, "addr", addr, "domain", s.World.Domain)
 	}
@@ -323,25 +338,10 @@ func (s *Session) envelopeChanged() {
 
 func (s *Session) cmdNoop(string) *sandbox.Reply { return reply(250, "2.0.0", "noop") }
 
-func (s *Session) cmdQuit(string) *sandbox.Reply {
+func (s *Session) cmdQuit(string) sandbox.Outcome {
 	key := "quit"
 	if s.env.From != nil {
 		key = "quit.open_transaction"
 	}
-	return reply(221, "2.0.0", key, "host", s.World.Host)
-}
-
-// retired answers TURN, SEND, SOML and SAML: RFC 821 verbs that RFC 5321
-// deprecated, each with its own story in the explanation.
-func retired(verb string) handler {
-	return func(*Session, string) *sandbox.Reply {
-		return reply(502, "5.5.1", "retired."+strings.ToLower(verb), "verb", verb)
-	}
-}
-
-// unimplemented answers real SMTP verbs this sandbox does not offer.
-func unimplemented(verb string) handler {
-	return func(*Session, string) *sandbox.Reply {
-		return reply(502, "5.5.1", "unimplemented."+strings.ToLower(verb), "verb", verb)
-	}
+	return sandbox.Outcome{Reply: reply(221, "2.0.0", key, "host", s.World.Host), Then: sandbox.Quit}
 }

@@ -14,7 +14,11 @@ type message struct {
 	// text only ever grows by append and is never written over, not even
 	// when it overflows (it is dropped then): so the input events can carry
 	// strings that point into it instead of a copy of each line.
-	text     []byte
+	text []byte
+	// head is the memory just before text, traceRoom octets that no line
+	// uses: the first copy writes its trace lines there and is stored
+	// without copying the text (see room).
+	head     []byte
 	octets   int  // counted even past the size limit, where text stops growing
 	lines    int  // complete lines received
 	long     int  // first line (1-based) over MaxTextLine, 0 if none
@@ -37,7 +41,25 @@ const maxDataWarnings = 5
 // newMessage starts a message with room for about size octets: a client
 // usually sends messages of similar sizes, so most need no regrowth.
 func newMessage(size int) *message {
-	return &message{text: make([]byte, 0, min(max(size, minMessageRoom), maxMessageRoom))}
+	buf := make([]byte, traceRoom, traceRoom+min(max(size, minMessageRoom), maxMessageRoom))
+	return &message{head: buf, text: buf[traceRoom:traceRoom]}
+}
+
+// traceRoom is the room left before a message's text for the trace lines
+// of its first copy: Return-Path and Received take about 200 octets.
+const traceRoom = 320
+
+// room returns the text with the free octets just before it, when the
+// text is still in its first memory and fills most of it: storing a copy
+// made there keeps no more memory than a copy made apart would. Otherwise
+// (the text grew out of its first memory, or a client declared a SIZE far
+// above what it sent) it returns nil.
+func (m *message) room() (head, text []byte) {
+	if m.head == nil || len(m.text) == 0 || cap(m.text) > len(m.text)+len(m.text)/4 ||
+		&m.head[:traceRoom+1][traceRoom] != &m.text[0] {
+		return nil, m.text
+	}
+	return m.head, m.text
 }
 
 // The room a new message starts with: at least enough for a short note,
@@ -83,7 +105,7 @@ func (s *Session) dataLine(l sandbox.Line) {
 	m.octets += octets
 	if m.octets > s.World.Limits.MaxMessageSize {
 		m.overflow = true
-		m.text = nil
+		m.text, m.head = nil, nil
 	}
 	shown := ""
 	if !m.overflow {
@@ -173,7 +195,7 @@ func (s *Session) endData() {
 	}
 	// Accepted or not, the transaction is over: the next one starts with
 	// MAIL (RFC 5321 §4.1.1.4).
-	s.deliver(m.text, rts, m.warnings)
+	s.deliver(m, rts)
 	s.reset(Ready)
 }
 

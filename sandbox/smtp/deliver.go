@@ -68,7 +68,9 @@ func (s *Session) routes() []route {
 	return out
 }
 
-// letter is one copy of the message on its way to one mailbox.
+// letter is one copy of the message on its way to one mailbox. The
+// letters of a message are made together, in one allocation; each copy
+// has its own, since the store keeps it as long as its mailbox does.
 type letter struct {
 	route
 	msg    *sandbox.Message
@@ -83,14 +85,19 @@ type letter struct {
 // that cannot write at all stops everything: the copies already written
 // are taken back and the client is told to try later, since it still has
 // the message. Only an accepted message gets its message event; its
-// analysis ends with typed, the warnings about its lines as typed.
-func (s *Session) deliver(text []byte, rts []route, typed []sandbox.Warning) {
+// analysis ends with the warnings about its lines as typed.
+func (s *Session) deliver(m *message, rts []route) {
+	text := m.text
 	id := s.World.NewID()
 	env := s.env.Clone()
 	h := sandbox.SplitHeader(text) // once, for the analysis and the Bcc removal
 	a := sandbox.AnalyzeHeader(env, text, h)
-	a.Warnings = append(a.Warnings, typed...)
-	letters := s.letters(id, env, a, cutBlind(text, h), rts)
+	a.Warnings = append(a.Warnings, m.warnings...)
+	cut := cutBlind(text, h)
+	if len(cut.body) == len(text) { // no blind copy field: the body is the text
+		cut.head, cut.body = m.room()
+	}
+	letters := s.letters(id, env, a, cut, rts)
 	if r := store(letters); r != nil {
 		unstore(letters)
 		s.Send(r)
@@ -100,26 +107,38 @@ func (s *Session) deliver(text []byte, rts []route, typed []sandbox.Warning) {
 		ID: id, Envelope: env, Size: len(text), Analysis: a,
 	}})
 	s.Send(reply(250, "2.0.0", "data.ok", "id", id))
-	for _, l := range letters {
-		s.settle(l, text)
+	for i := range letters {
+		s.settle(&letters[i], text)
 	}
 }
 
 // letters builds the copy of each route: the text without its Bcc field,
-// under the trace lines of the world that receives it.
-func (s *Session) letters(id string, env sandbox.Envelope, a sandbox.Analysis, cut blindCut, rts []route) []*letter {
+// under the trace lines of the world that receives it. The first copy is
+// made in the room before the text when there is some (blindCut.head).
+func (s *Session) letters(id string, env sandbox.Envelope, a sandbox.Analysis, cut blindCut, rts []route) []letter {
 	body, bcc := cut.body, cut.bcc
-	now := s.World.Now()
-	out := make([]*letter, 0, len(rts))
-	for _, rt := range rts {
-		m := &sandbox.Message{
+	now := s.Now()
+	from := strings.Join(a.From, ", ")
+	out := make([]letter, len(rts))
+	for i, rt := range rts {
+		l := &out[i]
+		l.route = rt
+		l.msg = &sandbox.Message{
 			ID: id, Mailbox: rt.mailbox, Arrived: now, Bcc: bcc, Envelope: env,
-			Subject: a.Subject, From: strings.Join(a.From, ", "),
+			Subject: a.Subject, From: from,
 		}
-		trace := s.trace(id, env, rt, now)
-		m.Raw = make([]byte, 0, len(trace)+len(body))
-		m.Raw, m.Trace = append(append(m.Raw, trace...), body...), len(trace)
-		out = append(out, &letter{route: rt, msg: m})
+		var buf [traceRoom]byte
+		trace := s.appendTrace(buf[:0], id, env, rt, now)
+		l.msg.Trace = len(trace)
+		if head := cut.head; i == 0 && len(trace) <= len(head) {
+			// The body stays where it is; only the trace is written, just
+			// before it, in octets nothing else uses.
+			raw := head[len(head)-len(trace) : len(head)+len(body)]
+			copy(raw, trace)
+			l.msg.Raw = raw[:len(raw):len(raw)]
+			continue
+		}
+		l.msg.Raw = append(append(make([]byte, 0, len(trace)+len(body)), trace...), body...)
 	}
 	return out
 }
@@ -128,8 +147,9 @@ func (s *Session) letters(id string, env sandbox.Envelope, a sandbox.Analysis, c
 // and limits. It stops at the first store that cannot write and returns the
 // 451 the message then gets; a full mailbox or store only marks its own
 // copy, which will bounce.
-func store(letters []*letter) *sandbox.Reply {
-	for _, l := range letters {
+func store(letters []letter) *sandbox.Reply {
+	for i := range letters {
+		l := &letters[i]
 		e, _ := l.world.Lookup(l.mailbox)
 		l.err = l.world.Store.Deliver(l.msg, quota(l.world, e), l.world.Limits.MaxStore)
 		if errors.Is(l.err, sandbox.ErrStoreUnavailable) {
@@ -142,9 +162,9 @@ func store(letters []*letter) *sandbox.Reply {
 
 // unstore takes back the copies already written, so that a message the
 // server did not accept leaves nothing in any mailbox.
-func unstore(letters []*letter) {
-	for _, l := range letters {
-		if l.stored {
+func unstore(letters []letter) {
+	for i := range letters {
+		if l := &letters[i]; l.stored {
 			l.world.Store.Remove(l.mailbox, []string{l.msg.UID})
 			l.stored = false
 		}
@@ -238,19 +258,21 @@ func (s *Session) sendBounce(m *sandbox.Message, rt route, why string, owner san
 	}
 }
 
-// trace is the Return-Path and Received lines the delivering server puts on
-// top of a copy (RFC 5321 §4.4), in the name of the world that receives it.
-func (s *Session) trace(id string, env sandbox.Envelope, rt route, now time.Time) string {
+// appendTrace appends the Return-Path and Received lines the delivering
+// server puts on top of a copy (RFC 5321 §4.4), in the name of the world
+// that receives it.
+func (s *Session) appendTrace(b []byte, id string, env sandbox.Envelope, rt route, now time.Time) []byte {
 	with := "SMTP"
 	if s.esmtp {
 		with = "ESMTP"
 	}
-	var b strings.Builder
-	b.WriteString("Return-Path: <" + *env.From + ">\r\n")
-	b.WriteString("Received: from " + echo(s.helo) + " ([" + s.clientIP() + "])\r\n")
-	b.WriteString("\tby " + rt.world.Host + " (smtplab) with " + with + " id " + id + "\r\n")
-	b.WriteString("\tfor <" + rt.rcpt + ">; " + now.Format(time.RFC1123Z) + "\r\n")
-	return b.String()
+	b = append(append(append(b, "Return-Path: <"...), *env.From...), ">\r\n"...)
+	b = append(append(append(b, "Received: from "...), echo(s.helo)...), " (["...)
+	b = append(append(b, s.clientIP()...), "])\r\n"...)
+	b = append(append(append(b, "\tby "...), rt.world.Host...), " (smtplab) with "...)
+	b = append(append(append(b, with...), " id "...), id...)
+	b = append(append(append(b, "\r\n\tfor <"...), rt.rcpt...), ">; "...)
+	return append(now.AppendFormat(b, time.RFC1123Z), "\r\n"...)
 }
 
 // blindCut is a message's text without its blind copy fields, and those
@@ -258,6 +280,9 @@ func (s *Session) trace(id string, env sandbox.Envelope, rt route, now time.Time
 type blindCut struct {
 	body []byte
 	bcc  string
+	// head is free memory just before body, for the trace of a copy
+	// (message.room); nil if there is none.
+	head []byte
 }
 
 // withoutBcc is cutBlind for a text whose header is not split yet.

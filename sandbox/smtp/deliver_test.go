@@ -319,3 +319,97 @@ func TestBlindCopiesNeverDelivered(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyBeforeText: the first copy of a message is made in the room left
+// before its text, the others apart; every copy reads the trace then the
+// text, and the input events, which point into the text, still read what
+// the client sent. A text that grew out of its first memory, or that fills
+// little of it (a SIZE far above what came), is copied.
+func TestCopyBeforeText(t *testing.T) {
+	body := "Subject: s\r\n\r\n" + strings.Repeat("line of text\r\n", 60) // fills most of minMessageRoom
+	for _, tc := range []struct {
+		name, mail string
+		rcpts      []string
+		copies     int
+	}{
+		{"one mailbox", "MAIL FROM:<alice@example.test>", []string{"bob@example.test"}, 1},
+		{"a list", "MAIL FROM:<alice@example.test>", []string{"team@example.test"}, 3},
+		{"a big SIZE", "MAIL FROM:<alice@example.test> SIZE=900000", []string{"bob@example.test"}, 1},
+		{"a text bigger than its room", "MAIL FROM:<alice@example.test>", []string{"bob@example.test"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := sandboxtest.NewWorld(sandbox.Limits{})
+			rec := sandboxtest.Record(w)
+			s := NewSession(w, sandboxtest.Peer)
+			s.Start()
+			lines := append([]string{"EHLO client.example.test", tc.mail}, rcptLines(tc.rcpts)...)
+			text := body
+			if tc.name == "a text bigger than its room" {
+				text += strings.Repeat("more text\r\n", 40)
+			}
+			lines = append(lines, "DATA", strings.TrimSuffix(text, "\r\n"), ".")
+			if r := last(feed(s, lines...)); r.Code != 250 {
+				t.Fatalf("message refused: %v", r.Lines)
+			}
+			copies := 0
+			for _, box := range []string{"alice", "bob", "carol"} {
+				for _, m := range w.Store.Messages(box) {
+					copies++
+					trace := "Return-Path: <alice@example.test>\r\n" +
+						"Received: from client.example.test ([192.0.2.1])\r\n" +
+						"\tby mail.example.test (smtplab) with ESMTP id 12A36E8003D4\r\n" +
+						"\tfor <" + m.Envelope.To[0] + ">; Fri, 02 Jan 2026 03:04:05 +0000\r\n"
+					if tc.name == "a list" {
+						trace = strings.Replace(trace, m.Envelope.To[0], "team@example.test", 1)
+					}
+					if string(m.Raw) != trace+text || m.Trace != len(trace) {
+						t.Errorf("%s's copy:\n%q\nwant\n%q", box, m.Raw, trace+text)
+					}
+				}
+			}
+			if copies != tc.copies {
+				t.Errorf("%d copies, want %d", copies, tc.copies)
+			}
+			var typed []string
+			for _, e := range rec.Events() {
+				if e.Input != nil && e.Input.Data {
+					typed = append(typed, e.Input.Text)
+				}
+			}
+			if got := strings.Join(typed, "\r\n"); got != strings.TrimSuffix(text, "\r\n")+"\r\n." {
+				t.Errorf("input events after delivery:\n%q", got)
+			}
+		})
+	}
+}
+
+func rcptLines(rcpts []string) []string {
+	var out []string
+	for _, r := range rcpts {
+		out = append(out, "RCPT TO:<"+r+">")
+	}
+	return out
+}
+
+// TestMessageRoom: the room before a text is offered only while the text
+// is in its first memory and fills most of it.
+func TestMessageRoom(t *testing.T) {
+	m := newMessage(100)
+	if head, _ := m.room(); head != nil {
+		t.Error("room offered before any text")
+	}
+	m.text = append(m.text, strings.Repeat("x", minMessageRoom)...)
+	head, text := m.room()
+	if len(head) != traceRoom || len(text) != minMessageRoom || &head[:traceRoom+1][traceRoom] != &text[0] {
+		t.Fatalf("full first memory: head %d octets, text %d", len(head), len(text))
+	}
+	m.text = append(m.text, 'y') // out of its first memory
+	if head, text := m.room(); head != nil || len(text) != minMessageRoom+1 {
+		t.Errorf("grown text: head %d octets", len(head))
+	}
+	big := newMessage(maxMessageRoom)
+	big.text = append(big.text, "a short text"...)
+	if head, _ := big.room(); head != nil {
+		t.Error("room offered for a text that fills little of its memory")
+	}
+}

@@ -8,21 +8,22 @@ import (
 	"smtplab/sandbox/catalog"
 )
 
-// helpTopics are the commands HELP can explain, in the order it lists them.
-var helpTopics = []string{
-	"HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "VRFY", "EXPN", "HELP", "NOOP", "QUIT",
-	"TURN", "SEND", "SOML", "SAML",
-}
-
 func (s *Session) cmdHelp(arg string) *sandbox.Reply {
 	topic := strings.ToUpper(strings.TrimSpace(arg))
 	switch {
 	case topic == "":
-		return reply(214, "2.0.0", "help", "host", s.World.Host)
+		var offered []string
+		for _, v := range helpTopics() {
+			if !isRetired(v) {
+				offered = append(offered, v)
+			}
+		}
+		return reply(214, "2.0.0", "help", "host", s.World.Host,
+			"commands", strings.Join(offered, " "), "retired", strings.Join(retiredVerbs, " "))
 	case topic == "STATUS":
 		return s.status()
 	}
-	for _, t := range helpTopics {
+	for _, t := range helpTopics() {
 		if t == topic {
 			return reply(214, "2.0.0", "help."+strings.ToLower(t))
 		}

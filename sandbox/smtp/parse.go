@@ -44,7 +44,8 @@ func parsePath(arg, keyword string) (Path, *pathError) {
 	if len(arg) < len(keyword) || !strings.EqualFold(arg[:len(keyword)], keyword) {
 		return p, &pathError{key: "keyword"}
 	}
-	p.Parts = append(p.Parts, sandbox.Part{Kind: "keyword", Text: arg[:len(keyword)]})
+	// Room for the keyword, the address and a parameter, in one allocation.
+	p.Parts = append(make([]sandbox.Part, 0, 3), sandbox.Part{Kind: "keyword", Text: arg[:len(keyword)]})
 	rest := arg[len(keyword):]
 	if trimmed := strings.TrimLeft(rest, " "); trimmed != rest {
 		p.Space, rest = true, trimmed
@@ -130,7 +131,10 @@ func (p *Path) readMailbox(raw string) *pathError {
 		return &pathError{key: "bad_mailbox"}
 	}
 	p.Local, p.Quoted = plainLocal(local)
-	p.Mailbox, p.Domain = p.Local+"@"+domain, domain
+	p.Mailbox, p.Domain = box, domain // as written, unless quotes were dropped
+	if p.Quoted {
+		p.Mailbox = p.Local + "@" + domain
+	}
 	return nil
 }
 

@@ -7,8 +7,9 @@ import (
 )
 
 // commandParts splits a command into labelled pieces, for syntax hints.
+// Each result is made at its final size: one allocation per command.
 func (s *Session) commandParts(verb, arg string) []sandbox.Part {
-	parts := []sandbox.Part{{Kind: "verb", Text: verb}}
+	v := sandbox.Part{Kind: "verb", Text: verb}
 	switch verb {
 	case "MAIL", "RCPT":
 		keyword := "FROM:"
@@ -19,18 +20,18 @@ func (s *Session) commandParts(verb, arg string) []sandbox.Part {
 			if p.Route != "" {
 				p.Parts = splitRoute(p.Parts, p.Route)
 			}
-			return append(parts, p.Parts...)
+			return append(append(make([]sandbox.Part, 0, 1+len(p.Parts)), v), p.Parts...)
 		}
 	case "HELO", "EHLO":
 		if a := strings.TrimSpace(arg); a != "" {
-			return append(parts, sandbox.Part{Kind: "domain", Text: a})
+			return []sandbox.Part{v, {Kind: "domain", Text: a}}
 		}
-		return parts
+		return []sandbox.Part{v}
 	}
 	if arg != "" {
-		parts = append(parts, sandbox.Part{Kind: "text", Text: arg})
+		return []sandbox.Part{v, {Kind: "text", Text: arg}}
 	}
-	return parts
+	return []sandbox.Part{v}
 }
 
 // splitRoute shows a source route apart from the mailbox it leads to.

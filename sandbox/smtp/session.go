@@ -38,6 +38,14 @@ type Session struct {
 	// room the next one needs.
 	lastSize int
 	parsed   parsedPath
+	// secured is set once STARTTLS succeeded: the next EHLO's explanation
+	// says what changed (RFC 3207 §4.2).
+	secured bool
+	// login is who AUTH recognised ("" before); sasl is the exchange in
+	// progress, if any; authFailures counts refused logins.
+	login        string
+	sasl         *saslExchange
+	authFailures int
 }
 
 var _ sandbox.Session = (*Session)(nil)
@@ -66,9 +74,12 @@ func (s *Session) Refuse() sandbox.Output {
 // Feed answers every complete line in p.
 func (s *Session) Feed(p []byte) sandbox.Output {
 	return s.FeedLines(&s.lines, p, func(l sandbox.Line) {
-		if s.State() == InData {
+		switch {
+		case s.State() == InData:
 			s.dataLine(l)
-		} else {
+		case s.sasl != nil:
+			s.saslLine(l)
+		default:
 			s.commandLine(l)
 		}
 	})
@@ -116,7 +127,12 @@ func (s *Session) finish(r *sandbox.Reply, why string) {
 
 // commandLine handles one line outside DATA.
 func (s *Session) commandLine(l sandbox.Line) {
-	line := s.Received(l, false)
+	var line string
+	if isAuthLine(l.Text) {
+		line = s.ReceivedSecret(l)
+	} else {
+		line = s.Received(l, false)
+	}
 	switch {
 	case l.TooLong:
 		// 5.5.2, a syntax error (RFC 3463): RFC 4954 registered 5.5.6 for a
@@ -128,48 +144,15 @@ func (s *Session) commandLine(l sandbox.Line) {
 		return
 	}
 	verb, arg := splitCommand(line)
-	h, known := commands[verb]
+	v, known := verbs.Lookup(verb)
 	s.Emit(sandbox.Event{Kind: sandbox.EventCommand, Command: &sandbox.Command{
-		Verb: verb, Arg: arg, Known: known, Parts: s.commandParts(verb, arg),
+		Verb: verb, Arg: s.shownArg(verb, arg), Known: known, Parts: s.partsOf(verb, arg),
 	}})
 	if !known {
 		s.Send(s.unknown(verb, line))
 		return
 	}
-	r := h(s, arg)
-	if r.Code == 221 {
-		s.finish(r, "quit")
-		return
-	}
-	s.Send(r)
-}
-
-type handler func(s *Session, arg string) *sandbox.Reply
-
-// commands maps each verb the engine knows to its handler.
-var commands map[string]handler
-
-func init() {
-	commands = map[string]handler{
-		"HELO": (*Session).cmdHelo,
-		"EHLO": (*Session).cmdEhlo,
-		"MAIL": (*Session).cmdMail,
-		"RCPT": (*Session).cmdRcpt,
-		"DATA": (*Session).cmdData,
-		"RSET": (*Session).cmdRset,
-		"VRFY": (*Session).cmdVrfy,
-		"EXPN": (*Session).cmdExpn,
-		"HELP": (*Session).cmdHelp,
-		"NOOP": (*Session).cmdNoop,
-		"QUIT": (*Session).cmdQuit,
-	}
-	for _, v := range []string{"TURN", "SEND", "SOML", "SAML"} {
-		commands[v] = retired(v)
-	}
-	// Real SMTP verbs this sandbox does not offer: 502, not 500.
-	for _, v := range []string{"STARTTLS", "AUTH", "BDAT", "ETRN", "ATRN", "VERB", "XCLIENT", "XFORWARD"} {
-		commands[v] = unimplemented(v)
-	}
+	s.conclude(v.Run(s, arg))
 }
 
 func (s *Session) unknown(verb, line string) *sandbox.Reply {
@@ -212,7 +195,7 @@ var (
 
 // nearestVerb suggests a known verb one typo away from v, if there is one.
 func nearestVerb(v string) string {
-	for _, known := range helpTopics {
+	for _, known := range helpTopics() {
 		if len(v) >= 3 && sandbox.OneEditApart(v, known) {
 			return known
 		}
