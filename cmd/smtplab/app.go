@@ -10,9 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
+	"smtplab/certs"
 	"smtplab/classroom"
 	"smtplab/lessons"
 	"smtplab/sandbox"
@@ -20,6 +22,7 @@ import (
 	"smtplab/sandbox/tcp"
 	"smtplab/server"
 	"smtplab/storage"
+	"smtplab/web"
 )
 
 // HTTP connection limits: a client gets this long to send its request
@@ -43,7 +46,7 @@ type app struct {
 	ports    map[string]int // bound TCP ports by service name
 	httpAddr string         // bound web address, once started
 	key      string         // the teacher's key
-
+	cert     *certs.Cert    // what the TLS services present; nil if none is on
 }
 
 func newApp(cfg config, log *slog.Logger) *app {
@@ -89,13 +92,30 @@ type service struct {
 	name string
 	addr string
 	new  func(*sandbox.World, sandbox.Peer) sandbox.Session
+	role sandbox.Service
+	tls  tlsMode
 }
 
+// tlsMode is how a service offers encryption.
+type tlsMode string
+
+const (
+	noTLS       tlsMode = "none"
+	startTLS    tlsMode = "starttls" // on the client's request: STARTTLS, STLS
+	implicitTLS tlsMode = "implicit" // from the first byte (RFC 8314)
+)
+
+// services are the TCP services, in the order they start. The teaching
+// ports offer STARTTLS too, so that a student can watch it in clear first.
 func (a *app) services() []service {
+	smtp, pop3 := forProto(sandbox.SMTP), forProto(sandbox.POP3)
 	return []service{
-		{"smtp", a.cfg.SMTP, forProto(sandbox.SMTP)},
-		{"pop3", a.cfg.POP3, forProto(sandbox.POP3)},
-		{"pop2", a.cfg.POP2, forProto(sandbox.POP2)},
+		{"smtp", a.cfg.SMTP, smtp, sandbox.Teaching, startTLS},
+		{"submission", a.cfg.Submission, smtp, sandbox.Submission, startTLS},
+		{"submissions", a.cfg.Submissions, smtp, sandbox.Submission, implicitTLS},
+		{"pop3", a.cfg.POP3, pop3, sandbox.Teaching, startTLS},
+		{"pop3s", a.cfg.POP3S, pop3, sandbox.Teaching, implicitTLS},
+		{"pop2", a.cfg.POP2, forProto(sandbox.POP2), sandbox.Teaching, noTLS},
 	}
 }
 
@@ -109,6 +129,10 @@ func (a *app) start() error {
 	if err := a.open(); err != nil {
 		return err
 	}
+	if err := a.loadCert(); err != nil {
+		a.stop(context.Background())
+		return err
+	}
 	for _, svc := range a.services() {
 		if !enabled(svc.addr) {
 			a.log.Info("service off", "service", svc.name)
@@ -119,7 +143,12 @@ func (a *app) start() error {
 			Name:        svc.name,
 			MaxSessions: a.cfg.MaxSessions,
 			Logger:      a.log,
+			Service:     svc.role,
+			Implicit:    svc.tls == implicitTLS,
 			NewSession:  func(p sandbox.Peer) sandbox.Session { return newSession(a.world, p) },
+		}
+		if svc.tls != noTLS {
+			s.TLS = a.cert.Config()
 		}
 		if err := s.Listen(svc.addr); err != nil {
 			a.stop(context.Background())
@@ -127,12 +156,13 @@ func (a *app) start() error {
 		}
 		a.tcp = append(a.tcp, s)
 		a.ports[svc.name] = s.Addr().(*net.TCPAddr).Port
-		a.log.Info("listening", "service", svc.name, "addr", s.Addr().String(), "try", tryCommand(svc.name, s.Addr()))
+		a.log.Info("listening", "service", svc.name, "addr", s.Addr().String(), "tls", string(svc.tls), "try", tryCommand(svc, s.Addr()))
 	}
 	if err := a.startWeb(); err != nil {
 		a.stop(context.Background())
 		return err
 	}
+	a.logCert()
 	if db, ok := a.data.(*storage.SQLite); ok {
 		a.log.Info("data kept", "db", db.Path(), "classes", len(a.classes.Classes()))
 	} else {
@@ -148,9 +178,96 @@ func (a *app) start() error {
 	return nil
 }
 
-func tryCommand(name string, addr net.Addr) string {
+// tryCommand is how to talk to a service by hand. s_client's -ign_eof
+// keeps it from reading a line that starts with R or Q (RCPT, QUIT) as its
+// own command; -crlf sends the line ends the protocols want.
+func tryCommand(svc service, addr net.Addr) string {
 	host, port, _ := net.SplitHostPort(addr.String())
+	switch {
+	case svc.tls == implicitTLS:
+		return "openssl s_client -connect " + net.JoinHostPort(host, port) + " -crlf -ign_eof"
+	case svc.role == sandbox.Submission:
+		return "openssl s_client -starttls smtp -connect " + net.JoinHostPort(host, port) + " -crlf -ign_eof"
+	}
 	return "telnet " + host + " " + port
+}
+
+// loadCert finds the certificate of the TLS services, if any is on: the
+// teacher's, or the one smtplab made for itself, kept in the data folder.
+func (a *app) loadCert() error {
+	if !a.offersTLS() {
+		return nil
+	}
+	dir := ""
+	if enabled(a.cfg.Data) {
+		dir = a.cfg.Data
+	}
+	cert, err := certs.Load(certs.Config{Dir: dir, Names: a.certNames(), CertFile: a.cfg.TLSCert, KeyFile: a.cfg.TLSKey})
+	if err != nil {
+		return fmt.Errorf("TLS certificate: %w", err)
+	}
+	a.cert = cert
+	return nil
+}
+
+// logCert says which certificate the TLS services present, and its
+// fingerprint, for the teacher to give the class.
+func (a *app) logCert() {
+	cert := a.cert
+	if cert == nil {
+		return
+	}
+	if cert.Replaced != "" {
+		a.log.Warn("TLS certificate replaced by a new one: mail programs that trusted the old one must trust this one", "reason", cert.Replaced)
+	}
+	file := cert.File
+	if file == "" {
+		file = "none (-data off): a restart makes a new one, with a new fingerprint"
+	}
+	a.log.Info("TLS certificate", "origin", string(cert.Origin), "subject", cert.Leaf.Subject.CommonName,
+		"names", strings.Join(certNames(cert), ","), "expires", cert.Leaf.NotAfter.UTC().Format(time.DateOnly),
+		"file", file, "sha256", cert.Fingerprint)
+}
+
+// offersTLS reports whether any service that speaks TLS is on.
+func (a *app) offersTLS() bool {
+	for _, svc := range a.services() {
+		if svc.tls != noTLS && enabled(svc.addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// certNames are the names a generated certificate covers: the sandbox's
+// mail host, the loopback names, the -hostname names, and any address a
+// service is bound to.
+func (a *app) certNames() []string {
+	names := []string{a.world.Host, "localhost", "127.0.0.1", "::1"}
+	names = append(names, splitList(a.cfg.Hostnames)...)
+	for _, svc := range a.services() {
+		if host, _, err := net.SplitHostPort(svc.addr); err == nil && svc.tls != noTLS && enabled(svc.addr) {
+			if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+				names = append(names, ip.String())
+			}
+		}
+	}
+	var out []string
+	for _, n := range names {
+		if n = strings.ToLower(n); !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// certNames lists what a certificate covers, as a client checks it.
+func certNames(c *certs.Cert) []string {
+	names := slices.Clone(c.Leaf.DNSNames)
+	for _, ip := range c.Leaf.IPAddresses {
+		names = append(names, ip.String())
+	}
+	return names
 }
 
 // startWeb binds the web interface, if it is on.
@@ -177,6 +294,7 @@ func (a *app) startWeb() error {
 		Lessons:    lib,
 		Logger:     a.log,
 		Ports:      server.Ports{SMTP: a.ports["smtp"], POP3: a.ports["pop3"], POP2: a.ports["pop2"]},
+		TLS:        a.tlsInfo(),
 		NewSession: engine.New,
 		Health:     a.health,
 		Classroom:  a.classes,
@@ -199,6 +317,23 @@ func (a *app) startWeb() error {
 		}
 	}()
 	return nil
+}
+
+// tlsInfo is what the pages show of TLS: the certificate's fingerprint,
+// for students to compare with what their mail program shows, and the
+// ports that speak TLS.
+func (a *app) tlsInfo() web.TLSInfo {
+	if a.cert == nil {
+		return web.TLSInfo{}
+	}
+	return web.TLSInfo{
+		Fingerprint: a.cert.Fingerprint,
+		SelfSigned:  a.cert.Origin != certs.Own,
+		Submission:  a.ports["submission"],
+		Submissions: a.ports["submissions"],
+		POP3:        a.ports["pop3"],
+		POP3S:       a.ports["pop3s"],
+	}
 }
 
 // teacherKey is -teacher-key, or a new random key for this run.

@@ -21,6 +21,10 @@ const Off = "off"
 // config is everything the flags and environment decide.
 type config struct {
 	HTTP, SMTP, POP3, POP2 string
+	Submission             string // SMTP for mail programs (RFC 6409): STARTTLS, then AUTH
+	Submissions            string // the same from the first byte under TLS (RFC 8314)
+	POP3S                  string // POP3 from the first byte under TLS (RFC 8314)
+	TLSCert, TLSKey        string // the teacher's own certificate; "" makes one
 	Domain                 string
 	Lessons                string
 	Data                   string // data folder, or "off"
@@ -50,6 +54,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.SMTP, "smtp", env("smtp", "127.0.0.1:2525"), "address of the SMTP service for real clients, or off")
 	fs.StringVar(&c.POP3, "pop3", env("pop3", "127.0.0.1:1100"), "address of the POP3 service, or off")
 	fs.StringVar(&c.POP2, "pop2", env("pop2", "127.0.0.1:1109"), "address of the POP2 service, or off")
+	fs.StringVar(&c.Submission, "submission", env("submission", "127.0.0.1:2587"), "address of the submission service for mail programs (STARTTLS, then AUTH before sending), or off")
+	fs.StringVar(&c.Submissions, "submissions", env("submissions", "127.0.0.1:2465"), "address of the submission service under TLS from the first byte (implicit TLS), or off")
+	fs.StringVar(&c.POP3S, "pop3s", env("pop3s", "127.0.0.1:1995"), "address of the POP3 service under TLS from the first byte (implicit TLS), or off")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("tls-cert", ""), "PEM certificate file of the TLS services, with -tls-key (default: a self-signed one kept in the data folder)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("tls-key", ""), "PEM private key file of -tls-cert")
 	fs.StringVar(&c.Domain, "domain", env("domain", sandbox.DefaultDomain), "mail domain of the sandbox (use a reserved name such as *.test)")
 	fs.StringVar(&c.Lessons, "lessons", env("lessons", ""), "directory of extra lesson files, added to the built-in lessons")
 	fs.StringVar(&c.Data, "data", env("data", defaultDataDir(getenv)), "folder of the database that keeps classes and their mail across restarts, or off (memory only)")
@@ -95,6 +104,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.POP3Timeout, err = positiveDuration(*pop3Timeout); err != nil {
 		return c, fmt.Errorf("%s: %w", where("pop3-timeout"), err)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		if c.TLSCert == "" {
+			return c, fmt.Errorf("%s needs %s too", where("tls-key"), where("tls-cert"))
+		}
+		return c, fmt.Errorf("%s needs %s too", where("tls-cert"), where("tls-key"))
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return c, fmt.Errorf("%s: %w", where("log-level"), err)

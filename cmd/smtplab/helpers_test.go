@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/smtp"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -36,9 +37,33 @@ type testApp struct {
 	stopErr  error
 }
 
-// loopbackArgs puts every TCP service on a free loopback port and the web
-// interface off. Later flags win, so callers can append "-smtp", "off".
-var loopbackArgs = []string{"-http", "off", "-smtp", "127.0.0.1:0", "-pop3", "127.0.0.1:0", "-pop2", "127.0.0.1:0"}
+// loopbackArgs puts the SMTP, POP3 and POP2 services on a free loopback
+// port and the others off: the TLS-only services are for the tests that
+// ask for them (tlsArgs). Later flags win, so callers can append "-smtp",
+// "off".
+var loopbackArgs = []string{"-http", "off", "-smtp", "127.0.0.1:0", "-pop3", "127.0.0.1:0", "-pop2", "127.0.0.1:0",
+	"-submission", "off", "-submissions", "off", "-pop3s", "off"}
+
+// tlsArgs puts the TLS-only services on free loopback ports.
+var tlsArgs = []string{"-submission", "127.0.0.1:0", "-submissions", "127.0.0.1:0", "-pop3s", "127.0.0.1:0"}
+
+// offByDefault are the services that a smtplab started by startBinary
+// leaves off unless its arguments name them: their default ports are fixed,
+// and tests run in parallel.
+var offByDefault = []string{"submission", "submissions", "pop3s"}
+
+// init runs in the process startBinary starts too, before main reads the
+// environment (startBinary passes none of the caller's).
+func init() {
+	if os.Getenv(runMainEnv) != "1" {
+		return
+	}
+	for _, name := range offByDefault {
+		if os.Getenv(envName(name)) == "" {
+			os.Setenv(envName(name), Off)
+		}
+	}
+}
 
 // startApp starts smtplab with loopbackArgs followed by args, and stops it
 // when the test ends. Its log is shown if the test failed.
@@ -159,12 +184,42 @@ func (a *testApp) deliver(t testing.TB, box, text string) {
 	}
 }
 
-// sendMail sends with Go's net/smtp client.
+// sendMail sends with Go's net/smtp client, in clear. smtp.SendMail would
+// take the STARTTLS the teaching port offers and, rightly, refuse the
+// sandbox's self-signed certificate, which it has no way to be told to trust.
 func sendMail(t testing.TB, addr, from string, to []string, msg string) {
 	t.Helper()
-	if err := smtp.SendMail(addr, nil, from, to, []byte(msg)); err != nil {
-		t.Fatalf("net/smtp SendMail: %v", err)
+	if err := sendClear(addr, from, to, msg); err != nil {
+		t.Fatalf("net/smtp: %v", err)
 	}
+}
+
+// sendClear is smtp.SendMail without STARTTLS.
+func sendClear(addr, from string, to []string, msg string) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Mail(from); err != nil {
+		return err
+	}
+	for _, rcpt := range to {
+		if err := c.Rcpt(rcpt); err != nil {
+			return err
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, msg); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
 }
 
 func waitFor(t testing.TB, what string, cond func() bool) {

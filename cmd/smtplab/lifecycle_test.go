@@ -161,6 +161,7 @@ func TestFlagsAndEnv(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := config{HTTP: "127.0.0.1:8025", SMTP: "127.0.0.1:2525", POP3: "127.0.0.1:1100", POP2: "127.0.0.1:1109",
+			Submission: "127.0.0.1:2587", Submissions: "127.0.0.1:2465", POP3S: "127.0.0.1:1995",
 			Domain: "example.test", Data: "off", MaxMemory: 2 << 30, MaxSessions: 100, MaxWorlds: 500, SMTPTimeout: 5 * time.Minute, POP3Timeout: 10 * time.Minute, LogLevel: "info"}
 		if c != want {
 			t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
@@ -190,6 +191,7 @@ func TestFlagsAndEnv(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := config{HTTP: "127.0.0.1:8025", SMTP: "off", POP3: "127.0.0.1:1100", POP2: "127.0.0.1:2109",
+			Submission: "127.0.0.1:2587", Submissions: "127.0.0.1:2465", POP3S: "127.0.0.1:1995",
 			Domain: "school.test", Data: "off", MaxMemory: 2 << 30, MaxSessions: 3, MaxWorlds: 500, SMTPTimeout: 30 * time.Second, POP3Timeout: time.Hour, LogLevel: "debug"}
 		if c != want {
 			t.Errorf("from the environment:\n got %+v\nwant %+v", c, want)
@@ -244,7 +246,8 @@ func TestFlagsAndEnv(t *testing.T) {
 	})
 
 	t.Run("off disables a service", func(t *testing.T) {
-		cfg, err := parseConfig([]string{"-http", "off", "-pop3", "127.0.0.1:0", "-pop2", "127.0.0.1:0"},
+		cfg, err := parseConfig([]string{"-http", "off", "-pop3", "127.0.0.1:0", "-pop2", "127.0.0.1:0",
+			"-submission", "off", "-submissions", "off", "-pop3s", "off"},
 			env("SMTPLAB_SMTP", "off", "SMTPLAB_MAX_SESSIONS", "3"), &syncBuffer{})
 		if err != nil {
 			t.Fatal(err)

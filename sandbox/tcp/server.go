@@ -1,11 +1,13 @@
 // Package tcp serves protocol sessions to real clients over TCP: telnet, nc,
 // swaks, curl, Python's smtplib and poplib, mail clients. It only moves
-// bytes; what to answer, when a line ends and how long to wait are the
-// session's decisions.
+// bytes, in clear or under TLS (from the first byte, or once the session
+// asks for it after STARTTLS or STLS); what to answer, when a line ends and
+// how long to wait are the session's decisions.
 package tcp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,12 +37,25 @@ const AcceptBackoffMax = time.Second
 // the session.
 const readSize = 4096
 
+// DefaultHandshakeTimeout bounds a TLS handshake, at the start of an
+// implicit-TLS connection or after STARTTLS/STLS: a client that stalls in
+// it holds a session slot no longer than this.
+const DefaultHandshakeTimeout = 10 * time.Second
+
 // Server serves one protocol on one address.
 type Server struct {
 	Name        string // for logs: "smtp", "pop3", "pop2"
 	NewSession  func(sandbox.Peer) sandbox.Session
 	MaxSessions int // 0 means DefaultMaxSessions
 	Logger      *slog.Logger
+	// Service is the role of this port, told to every session.
+	Service sandbox.Service
+	// TLS, when set, lets sessions encrypt: from the first byte with
+	// Implicit (RFC 8314), else when the engine asks (STARTTLS, STLS).
+	TLS      *tls.Config
+	Implicit bool
+	// HandshakeTimeout: 0 means DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
 
 	ln    net.Listener
 	mu    sync.Mutex
@@ -142,7 +157,8 @@ func isOutOfDescriptors(err error) bool {
 }
 
 // refuseOne spends the reserved descriptor on the first waiting client: it
-// gets the engine's "too many sessions" reply instead of silence.
+// gets the engine's "too many sessions" reply instead of silence. The
+// descriptor is reserved again once that client is gone.
 func (s *Server) refuseOne() {
 	s.mu.Lock()
 	spare := s.spare
@@ -152,21 +168,35 @@ func (s *Server) refuseOne() {
 		return
 	}
 	spare.Close()
-	if c, err := s.ln.Accept(); err == nil {
-		cn := &conn{nc: c, log: s.logger()}
-		cn.sess = s.NewSession(sandbox.Peer{Remote: c.RemoteAddr().String(), Transport: "tcp"})
-		cn.refuse()
+	nc, err := s.ln.Accept()
+	if err != nil {
+		s.reserveAgain()
+		return
 	}
+	// The refusal may need a TLS handshake: never in the accept loop.
+	go func() {
+		s.newConn(nc).refuse()
+		s.reserveAgain()
+	}()
+}
+
+func (s *Server) reserveAgain() {
 	s.mu.Lock()
-	if !s.done {
+	if !s.done && s.spare == nil {
 		s.spare = reserveDescriptor()
 	}
 	s.mu.Unlock()
 }
 
+func (s *Server) newConn(nc net.Conn) *conn {
+	return &conn{srv: s, raw: nc, nc: nc, log: s.logger()}
+}
+
+// start hands a new client to a goroutine of its own, which opens its
+// session (after the TLS handshake, for implicit TLS) or, when the service
+// is full, refuses it.
 func (s *Server) start(nc net.Conn) {
-	c := &conn{nc: nc, log: s.logger()}
-	c.sess = s.NewSession(sandbox.Peer{Remote: nc.RemoteAddr().String(), Transport: "tcp"})
+	c := s.newConn(nc)
 	s.mu.Lock()
 	if s.conns == nil {
 		s.conns = map[*conn]struct{}{}
@@ -188,6 +218,13 @@ func (s *Server) start(nc net.Conn) {
 		delete(s.conns, c)
 		s.mu.Unlock()
 	}()
+}
+
+func (s *Server) handshakeTimeout() time.Duration {
+	if s.HandshakeTimeout > 0 {
+		return s.HandshakeTimeout
+	}
+	return DefaultHandshakeTimeout
 }
 
 func (s *Server) max() int {
@@ -239,7 +276,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		// Out of time: cut whatever is left, so blocked writes return.
 		for _, c := range conns {
-			c.nc.Close()
+			c.raw.Close()
 		}
 		<-waited
 		return ctx.Err()
@@ -248,22 +285,80 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // conn is one client connection. mu serialises every call into the session,
 // which is not safe for concurrent use: the reading goroutine and Shutdown
-// both talk to it.
+// both talk to it. nc is what is read and written, raw under TLS; it only
+// changes, under mu, in the goroutine that reads it.
 type conn struct {
-	nc   net.Conn
-	log  *slog.Logger
-	mu   sync.Mutex
-	sess sandbox.Session
-	wbuf []byte // what send writes, reused: most replies fit in it
+	srv      *Server
+	raw      net.Conn
+	nc       net.Conn
+	log      *slog.Logger
+	mu       sync.Mutex
+	sess     sandbox.Session // nil until open
+	stopping bool            // Shutdown came before the session was open
+	wbuf     []byte          // what send writes, reused: most replies fit in it
 }
 
 // maxKeptWrite bounds the write buffer a connection keeps between two
 // sends, so one big RETR does not pin its size for the whole session.
 const maxKeptWrite = 64 << 10
 
+// open makes the connection's session, after the TLS handshake for an
+// implicit-TLS service. It is false if the connection must end instead.
+func (c *conn) open() bool {
+	peer := sandbox.Peer{Remote: c.raw.RemoteAddr().String(), Transport: "tcp", Service: c.srv.Service}
+	var tc *tls.Conn
+	switch {
+	case c.srv.TLS != nil && c.srv.Implicit:
+		var err error
+		if tc, err = c.handshake(); err != nil {
+			c.log.Info("TLS handshake failed", "remote", peer.Remote, "err", err)
+			return false
+		}
+		peer.TLS = describe(tc)
+	case c.srv.TLS != nil:
+		peer.CanStartTLS = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopping {
+		return false
+	}
+	if tc != nil {
+		c.nc = tc
+	}
+	c.sess = c.srv.NewSession(peer)
+	return true
+}
+
+// handshake runs a TLS handshake as the server over the connection as it
+// is, within the server's handshake timeout.
+func (c *conn) handshake() (*tls.Conn, error) {
+	tc := tls.Server(c.nc, c.srv.TLS)
+	c.raw.SetDeadline(time.Now().Add(c.srv.handshakeTimeout()))
+	err := tc.Handshake()
+	c.raw.SetDeadline(time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
+// describe is what a session is told of the encryption in force.
+func describe(tc *tls.Conn) *sandbox.TLS {
+	st := tc.ConnectionState()
+	return &sandbox.TLS{
+		Version:    tls.VersionName(st.Version),
+		Cipher:     tls.CipherSuiteName(st.CipherSuite),
+		ServerName: st.ServerName,
+	}
+}
+
 func (c *conn) serve() {
-	defer c.nc.Close()
-	c.log.Info("session opened", "session", c.sess.ID(), "remote", c.nc.RemoteAddr().String())
+	defer c.raw.Close()
+	if !c.open() {
+		return
+	}
+	c.log.Info("session opened", "session", c.sess.ID(), "remote", c.raw.RemoteAddr().String(), "tls", c.nc != c.raw)
 	defer func() { c.log.Info("session closed", "session", c.sess.ID()) }()
 	c.call(c.sess.Start)
 	buf := make([]byte, readSize)
@@ -283,6 +378,8 @@ func (c *conn) serve() {
 		if n > 0 {
 			// A burst of commands is answered part by part: each part is on
 			// the wire before the engine makes the next (Output.More).
+			// After STARTTLS the rest of buf is never fed again: it came in
+			// clear, and the engine dropped it (CVE-2011-0411).
 			p := buf[:n]
 			more, lines := c.call(func() sandbox.Output { return c.sess.Feed(p) })
 			for more {
@@ -322,8 +419,9 @@ func (c *conn) ended(err error) {
 }
 
 // call runs one session step and sends its output, honouring the delay the
-// session asked for and closing the connection if it said so. It reports
-// whether the session has input left to answer, and how many lines it took.
+// session asked for and closing the connection if it said so; then it
+// starts TLS if the session asked. It reports whether the session has
+// input left to answer, and how many lines it took.
 func (c *conn) call(step func() sandbox.Output) (more bool, lines int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -332,7 +430,33 @@ func (c *conn) call(step func() sandbox.Output) (more bool, lines int) {
 	}
 	out := step()
 	c.send(out)
+	if out.StartTLS && !c.sess.Closed() {
+		c.upgrade()
+		return false, out.Lines
+	}
 	return out.More && !c.sess.Closed(), out.Lines
+}
+
+// upgrade turns the connection into TLS in place, after the engine's
+// "go ahead" (220, +OK) is on the wire, and tells the session. A failed
+// handshake ends the session: what the client sends next is neither clear
+// text nor TLS the server can read.
+func (c *conn) upgrade() {
+	if c.srv.TLS == nil || c.nc != c.raw {
+		c.log.Error("session asked for TLS the connection cannot give", "session", c.sess.ID())
+		c.sess.Hangup()
+		c.closeWrite()
+		return
+	}
+	tc, err := c.handshake()
+	if err != nil {
+		c.log.Info("TLS handshake failed", "session", c.sess.ID(), "err", err)
+		c.sess.Hangup()
+		c.raw.SetReadDeadline(time.Now())
+		return
+	}
+	c.nc = tc
+	c.send(c.sess.Secured(*describe(tc)))
 }
 
 func (c *conn) send(out sandbox.Output) {
@@ -354,25 +478,42 @@ func (c *conn) send(out sandbox.Output) {
 }
 
 // closeWrite ends the connection after the last reply. Closing only our side
-// first lets the client read everything we sent.
+// first lets the client read everything we sent. Under TLS that is a
+// close_notify alert, then the TCP half-close.
 func (c *conn) closeWrite() {
-	if tc, ok := c.nc.(*net.TCPConn); ok {
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		tc.SetWriteDeadline(time.Now().Add(WriteTimeout))
 		tc.CloseWrite()
 	}
-	c.nc.SetReadDeadline(time.Now())
+	if tc, ok := c.raw.(*net.TCPConn); ok {
+		tc.CloseWrite()
+	}
+	c.raw.SetReadDeadline(time.Now())
 }
 
+// shutdown says goodbye to an open session. A connection still in its
+// implicit-TLS handshake has nobody to say it to yet: it is cut.
 func (c *conn) shutdown() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stopping = true
+	if c.sess == nil {
+		c.raw.Close()
+		return
+	}
 	if !c.sess.Closed() {
 		c.send(c.sess.Shutdown())
 	}
 }
 
+// refuse turns the client away with the engine's "too many sessions"
+// reply, over TLS on an implicit-TLS service.
 func (c *conn) refuse() {
-	defer c.nc.Close()
-	c.log.Warn("session refused: too many sessions", "remote", c.nc.RemoteAddr().String())
+	defer c.raw.Close()
+	c.log.Warn("session refused: too many sessions", "remote", c.raw.RemoteAddr().String())
+	if !c.open() {
+		return
+	}
 	c.mu.Lock()
 	c.send(c.sess.Refuse())
 	c.mu.Unlock()
