@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"smtplab/sandbox"
 )
 
 // TestBuiltinLessonsLoad: every built-in lesson loads, in both languages,
@@ -95,7 +97,7 @@ func checkSolution(t *testing.T, l *Lesson) {
 		}
 		for i, s := range l.Steps {
 			if s.Quiz != nil && i < upTo {
-				c.Quiz(s.ID, s.Quiz.Mistakes())
+				answerQuiz(c, s)
 			}
 		}
 		done := len(c.Done())
@@ -160,7 +162,7 @@ func ticks(t *testing.T, l *Lesson, i int, attempt []string) bool {
 	}
 	for _, s := range l.Steps[:i] {
 		if s.Quiz != nil {
-			c.Quiz(s.ID, s.Quiz.Mistakes())
+			answerQuiz(c, s)
 		}
 	}
 	done := len(c.Done())
@@ -206,5 +208,62 @@ func TestBuiltinRightAnswers(t *testing.T) {
 				t.Errorf("%s, step %q: a right answer does not tick it:\n%s", l.File, tc.step, strings.Join(tc.lines, "\n"))
 			}
 		}
+	}
+}
+
+// TestBuiltinSolutionsExemplary: the messages a lesson's solution sends
+// get no warning from the analysis, except those the step is about (its
+// goal names them) and those the lesson sets aside as minor; a student
+// who follows a solution learns to read warnings, not to ignore them.
+func TestBuiltinSolutionsExemplary(t *testing.T) {
+	lib, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, slug := range lib.Slugs() {
+		for _, loc := range []string{"fr", "en"} {
+			l := lib.bySlug[slug][loc]
+			if l.World == WorldClass {
+				l = l.ForClass(testClass)
+			}
+			var before []string
+			for _, s := range l.Steps {
+				_, prev := playLesson(t, l, before...)
+				before = append(before, s.Solution...)
+				_, evs := playLesson(t, l, before...)
+				allowed := append(append([]string(nil), l.Minor...), s.Warnings()...)
+				for _, ev := range messages(evs)[len(messages(prev)):] {
+					for _, w := range ev.Message.Analysis.Warnings {
+						if !slices.Contains(allowed, w.Key) {
+							t.Errorf("%s.%s/%s: the solution's message gets the warning %s, which the step does not teach (minor: %v)",
+								slug, loc, s.ID, w.Key, l.Minor)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func messages(evs []sandbox.Event) []sandbox.Event {
+	var out []sandbox.Event
+	for _, ev := range evs {
+		if ev.Message != nil {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// TestMinorWarnings: minor in the front matter lists warnings, and a key
+// that is not one stops the file from loading.
+func TestMinorWarnings(t *testing.T) {
+	src := "---\ntitle: T\nsummary: S.\nminor: missing_date, missing_message_id\n---\n\n## One {#one}\n\nText.\n\n```goal\nsession proto=smtp\n```\n"
+	l, err := Parse("01-t.en.md", []byte(src))
+	if err != nil || strings.Join(l.Minor, ",") != "missing_date,missing_message_id" {
+		t.Fatalf("minor = %v, %v", l.Minor, err)
+	}
+	if _, err := Parse("01-t.en.md", []byte(strings.Replace(src, "missing_date", "missing_cake", 1))); err == nil || !strings.Contains(err.Error(), "missing_cake") {
+		t.Errorf("an unknown minor warning: %v", err)
 	}
 }

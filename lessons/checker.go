@@ -14,6 +14,12 @@ import (
 // steps are all done keeps nothing more.
 const MaxCheckedEvents = 5000
 
+// MaxQuizMisses is how many right lines a student may wrongly pick in one
+// quiz and still have it count: past that, the quiz stops taking picks
+// until it is started again. Clicking every line finds every mistake, and
+// must not pass.
+const MaxQuizMisses = 2
+
 // Checker follows one student through one lesson: it sees the events of
 // the student's terminal and ticks steps, in order, as their goals hold.
 // A ticked step stays ticked. It is safe for concurrent use.
@@ -26,17 +32,17 @@ type Checker struct {
 	world  *sandbox.World
 	host   string // a class lesson's server, or "": every session counts
 
-	mu     sync.Mutex
-	events []sandbox.Event
-	found  map[string]int  // step id → mistakes found in its quiz
-	done   int             // steps ticked, from the first
-	open   map[string]bool // session → opened with host (class lessons)
+	mu      sync.Mutex
+	events  []sandbox.Event
+	quizzes map[string]*quizPicks // step id → the lines picked in its quiz
+	done    int                   // steps ticked, from the first
+	open    map[string]bool       // session → opened with host (class lessons)
 }
 
 // NewChecker starts checking l for a student whose mailboxes are in w: for
 // a class lesson, the lesson returned by ForClass and the class's world.
 func NewChecker(l *Lesson, w *sandbox.World) *Checker {
-	c := &Checker{lesson: l, world: w, found: map[string]int{}, open: map[string]bool{}}
+	c := &Checker{lesson: l, world: w, quizzes: map[string]*quizPicks{}, open: map[string]bool{}}
 	if l.World == WorldClass && l.class != nil {
 		c.host = l.class.Host
 	}
@@ -79,22 +85,10 @@ func (c *Checker) Observe(ev sandbox.Event) bool {
 	return c.advance()
 }
 
-// Quiz records how many mistakes the student found in a step's quiz.
-func (c *Checker) Quiz(step string, found int) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, s := range c.lesson.Steps {
-		if s.ID == step && s.Quiz != nil {
-			c.found[step] = max(c.found[step], min(found, s.Quiz.Mistakes()))
-		}
-	}
-	return c.advance()
-}
-
 // Restart forgets everything: the student starts the lesson again.
 func (c *Checker) Restart() {
 	c.mu.Lock()
-	c.events, c.found, c.done = nil, map[string]int{}, 0
+	c.events, c.quizzes, c.done = nil, map[string]*quizPicks{}, 0
 	c.mu.Unlock()
 }
 
@@ -114,12 +108,21 @@ func (c *Checker) advance() bool {
 	before := c.done
 	for c.done < len(c.lesson.Steps) {
 		s := c.lesson.Steps[c.done]
-		if !s.Goal.Holds(Facts{Events: c.events, World: c.world, Found: c.found[s.ID]}) {
+		if !s.Goal.Holds(c.facts(s)) {
 			break
 		}
 		c.done++
 	}
 	return c.done > before
+}
+
+// facts are what step s is checked against. Called with mu held.
+func (c *Checker) facts(s Step) Facts {
+	f := Facts{Events: c.events, World: c.world}
+	if q := c.quizzes[s.ID]; q != nil {
+		f.Found, f.Misses = q.found, q.misses
+	}
+	return f
 }
 
 // Resume marks as done the leading steps whose ids are in done: what the

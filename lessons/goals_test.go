@@ -122,6 +122,9 @@ func TestQuizGoal(t *testing.T) {
 	if c.Holds(Facts{Found: 1}) || !c.Holds(Facts{Found: 2}) {
 		t.Error("quiz found=2 must need two mistakes found")
 	}
+	if !c.Holds(Facts{Found: 2, Misses: MaxQuizMisses}) || c.Holds(Facts{Found: 2, Misses: MaxQuizMisses + 1}) {
+		t.Errorf("quiz found=2 must allow %d wrong picks and no more", MaxQuizMisses)
+	}
 }
 
 func TestConditionErrors(t *testing.T) {

@@ -17,9 +17,14 @@ type Lesson struct {
 	Title   string
 	Summary string
 	World   string // WorldPractice or WorldClass: where the student works
-	Intro   string // HTML
-	Steps   []Step
-	File    string // where it was read from, for messages
+	// Minor lists the analysis warnings this lesson does not teach (front
+	// matter key minor): the page shows them as side remarks, so that the
+	// warnings a student sees are the ones the lesson is about. A step's
+	// goal that names one (warning=, without=) makes it count again.
+	Minor []string
+	Intro string // HTML
+	Steps []Step
+	File  string // where it was read from, for messages
 
 	class *ClassVars // set by ForClass
 }
@@ -95,6 +100,24 @@ func typed(r *strings.Replacer, lines []string) []string {
 	out := make([]string, len(lines))
 	for i, line := range lines {
 		out[i] = r.Replace(line)
+	}
+	return out
+}
+
+// Warnings lists the analysis warnings the step's goal names, with
+// warning= or without=: what the step teaches about a message.
+func (s Step) Warnings() []string {
+	var out []string
+	for _, c := range s.Goal {
+		if c.Kind != "message" {
+			continue
+		}
+		if k := c.Args["warning"]; k != "" {
+			out = append(out, k)
+		}
+		if ks := c.Args["without"]; ks != "" {
+			out = append(out, strings.Split(ks, ",")...)
+		}
 	}
 	return out
 }

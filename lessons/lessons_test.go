@@ -35,7 +35,7 @@ func TestParseLesson(t *testing.T) {
 		t.Errorf("replay = %+v", r)
 	}
 	q := l.Steps[2].Quiz
-	if q == nil || len(q.Lines) != 4 || q.Mistakes() != 2 || q.Lines[2].Text != "MAIL TO:<bob@example.test>" || !q.Lines[2].Client {
+	if q == nil || len(q.Lines) != 6 || q.Mistakes() != 2 || q.Lines[2].Text != "MAIL TO:<bob@example.test>" || !q.Lines[2].Client {
 		t.Errorf("quiz = %+v", q)
 	}
 }
@@ -109,7 +109,7 @@ func TestCheckerTicksInOrder(t *testing.T) {
 	if got := strings.Join(c.Done(), ","); got != "hello,two" {
 		t.Fatalf("done %q, want hello,two", got)
 	}
-	if !c.Quiz("quiz", 5) || strings.Join(c.Done(), ",") != "hello,two,quiz" {
+	if !answerQuiz(c, l.Steps[2]) || strings.Join(c.Done(), ",") != "hello,two,quiz" {
 		t.Errorf("quiz not ticked: %v", c.Done())
 	}
 	c.Restart()

@@ -139,6 +139,9 @@ func sameSteps(a, b *Lesson) string {
 	if a.World != b.World {
 		return "world is " + b.World + " here but " + a.World + " in the other language"
 	}
+	if strings.Join(a.Minor, ",") != strings.Join(b.Minor, ",") {
+		return "minor is " + strings.Join(b.Minor, ",") + " here but " + strings.Join(a.Minor, ",") + " in the other language"
+	}
 	if len(a.Steps) != len(b.Steps) {
 		return "not the same number of steps in both languages"
 	}

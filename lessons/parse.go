@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"slices"
 	"sort"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+
+	"smtplab/sandbox"
 )
 
 // markdown renders lesson text. Raw HTML is left out (goldmark's default):
@@ -144,11 +147,20 @@ func (p *parser) frontMatter() int {
 				p.fail(i+1, "world must be practice or class, not "+strconv.Quote(v))
 			}
 			p.l.World = v
+		case "minor":
+			for _, key := range strings.Split(v, ",") {
+				key = strings.TrimSpace(key)
+				if !slices.Contains(sandbox.WarningKeys, key) {
+					p.fail(i+1, "minor: unknown warning "+strconv.Quote(key)+" (known: "+strings.Join(sandbox.WarningKeys, ", ")+")")
+					continue
+				}
+				p.l.Minor = append(p.l.Minor, key)
+			}
 		default:
 			if !ok {
 				p.fail(i+1, "front matter lines look like key: value")
 			} else {
-				p.fail(i+1, "unknown front matter key "+strings.TrimSpace(k)+" (known: title, summary, world)")
+				p.fail(i+1, "unknown front matter key "+strings.TrimSpace(k)+" (known: title, summary, world, minor)")
 			}
 			return i + 1
 		}
@@ -321,6 +333,9 @@ func (p *parser) quiz(block []numbered, line int) *Quiz {
 	}
 	if q.Mistakes() == 0 {
 		p.fail(line, "a quiz needs at least one line marked with !! and its explanation")
+	}
+	if len(q.Lines) > MaxQuizLines {
+		p.fail(line, fmt.Sprintf("a quiz has %d lines; at most %d (MaxQuizLines)", len(q.Lines), MaxQuizLines))
 	}
 	return q
 }

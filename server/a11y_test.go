@@ -53,6 +53,16 @@ func axeSource(t *testing.T) string {
 	return axeOnce.src
 }
 
+// axeSourceOK reports whether axe-core can be had, for a test that runs
+// it in passing: where axe-core is required (CI), checkAxe fails without it.
+func axeSourceOK() bool {
+	if os.Getenv("CI") != "" || os.Getenv("AXE_CORE_JS") != "" {
+		return true
+	}
+	_, err := os.Stat(filepath.Join("..", "node_modules", "axe-core", "axe.min.js"))
+	return err == nil
+}
+
 type axeViolation struct {
 	ID     string `json:"id"`
 	Impact string `json:"impact"`
@@ -218,7 +228,10 @@ func TestA11yPages(t *testing.T) {
 
 		open(t, ctx, ts.URL+"/lessons/"+quiz.Slug)
 		checkAxe(t, ctx, &tally, loc+" quiz")
-		js[bool](t, ctx, `document.querySelectorAll('.quiz-line').forEach((b, i) => { if (i % 3 === 0 || b.dataset.wrong === 'yes') b.click(); }), true`)
+		js[bool](t, ctx, `document.querySelectorAll('.quiz-line').forEach((b, i) => { if (i % 3 === 0) b.click(); }), true`)
+		checkAxe(t, ctx, &tally, loc+" quiz lines marked")
+		js[bool](t, ctx, `document.querySelectorAll('.quiz .quiz-check').forEach(b => b.click()), true`)
+		waitFor(t, ctx, "the quizzes answered", `[...document.querySelectorAll('.quiz')].every(q => q.querySelector('.quiz-score').textContent !== '')`)
 		checkAxe(t, ctx, &tally, loc+" quiz answered")
 
 		open(t, ctx, ts.URL+"/sandbox")

@@ -19,6 +19,7 @@ import (
 	"smtplab/sandbox"
 	"smtplab/sandbox/engine"
 	"smtplab/server"
+	"smtplab/web"
 )
 
 var screenshots = flag.Bool("screenshots", false, "write the README's screenshots to web/screenshots")
@@ -205,16 +206,18 @@ func TestBrowserSandbox(t *testing.T) {
 		t.Errorf("pinned 250 explanation lacks its enhanced code:\n%s", enh)
 	}
 
-	// Verdicts: alice listed, bob hidden (Bcc), eve listed but not delivered.
+	// Verdicts: alice listed, bob hidden (Bcc), eve listed but not
+	// delivered; the delivered ones once their copies are stored.
 	verdict := func(addr string) string {
 		return js[string](t, ctx, fmt.Sprintf(`(document.querySelector('#verdicts tr[data-address=%q]')||{}).className||''`, addr))
 	}
 	for addr, want := range map[string]string{
-		"alice@example.test": "v-delivered-listed",
-		"carol@example.test": "v-delivered-listed",
-		"bob@example.test":   "v-delivered-hidden",
-		"eve@example.test":   "v-listed-not-delivered",
+		"alice@example.test": "v-delivered-listed f-delivered",
+		"carol@example.test": "v-delivered-listed f-delivered",
+		"bob@example.test":   "v-delivered-hidden f-delivered",
+		"eve@example.test":   "v-listed-not-delivered f-none",
 	} {
+		waitFor(t, ctx, "the verdict of "+addr, fmt.Sprintf(`(document.querySelector('#verdicts tr[data-address=%q]')||{}).className === %q`, addr, want))
 		if got := verdict(addr); got != want {
 			t.Errorf("verdict row of %s: %q, want %q", addr, got, want)
 		}
@@ -254,8 +257,12 @@ func TestBrowserSandbox(t *testing.T) {
 	waitFor(t, ctx, "connection closed", `document.getElementById('term-out').innerText.includes('Connection closed by foreign host.')`)
 
 	// Bob fetches his copy with POP3: the journey reaches the reader.
-	typeLines(t, ctx, "telnet mail.example.test pop3", "USER bob", "PASS bob", "RETR 1")
-	waitFor(t, ctx, "the retrieved message", `document.getElementById('term-out').innerText.includes('Hello <script>')`)
+	// The lines go at once, typed while telnet is still connecting: none is lost.
+	for _, l := range []string{"telnet mail.example.test pop3", "USER bob", "PASS bob", "RETR 1"} {
+		do(t, ctx, chromedp.SendKeys(chromedp.CSS("#term-input"), l+kb.Enter))
+	}
+	// The body comes back in RETR's reply, not only in the SMTP transcript above.
+	waitFor(t, ctx, "the retrieved message", `(r => !!r && r.dataset.code === '+OK' && r.innerText.includes('Hello <script>'))([...document.querySelectorAll('#term-out .reply')].pop())`)
 	waitFor(t, ctx, "the journey's last hop", `document.getElementById('hop-mua-in').classList.contains('lit')`)
 	typeLines(t, ctx, "QUIT")
 	waitFor(t, ctx, "POP3 closed", `document.querySelectorAll('#term-out .line.system').length > 0 && document.getElementById('term').dataset.mode === 'shell'`)
@@ -290,12 +297,26 @@ func completeLesson(t *testing.T, ctx context.Context, l *lessons.Lesson) {
 	t.Helper()
 	for _, s := range l.Steps {
 		if s.Quiz != nil {
-			js[bool](t, ctx, fmt.Sprintf(`document.querySelectorAll('.quiz[data-step=%q] .quiz-line[data-wrong="yes"]').forEach(b => b.click()), true`, s.ID))
+			answerQuiz(t, ctx, s)
 		}
 		typeLines(t, ctx, s.Solution...)
 		waitFor(t, ctx, "step "+s.ID+" ticked", fmt.Sprintf(`document.getElementById('step-%s').classList.contains('done')`, s.ID))
 	}
 	waitFor(t, ctx, "lesson complete", `!document.getElementById('lesson-done').hidden`)
+}
+
+// answerQuiz marks the faulty lines of s's quiz, which the test knows from
+// the lesson file (the page does not), and checks the answer.
+func answerQuiz(t *testing.T, ctx context.Context, s lessons.Step) {
+	t.Helper()
+	sel := fmt.Sprintf(`.quiz[data-step=%q]`, s.ID)
+	for i, l := range s.Quiz.Lines {
+		if l.Mistake != "" {
+			js[bool](t, ctx, fmt.Sprintf(`document.querySelector('%s .quiz-line[data-index="%d"]').click(), true`, sel, i))
+		}
+	}
+	js[bool](t, ctx, `document.querySelector('`+sel+` .quiz-check').click(), true`)
+	waitFor(t, ctx, "the quiz answered", fmt.Sprintf(`document.querySelectorAll('%s .quiz-line.found').length === %d`, sel, s.Quiz.Mistakes()))
 }
 
 func stepsDone(t *testing.T, ctx context.Context) int {
@@ -318,9 +339,6 @@ func TestBrowserLessons(t *testing.T) {
 			t.Fatalf("lesson %d: first step ticked without doing anything", n)
 		}
 		completeLesson(t, ctx, l)
-		if n == 4 {
-			shot(t, ctx, "lesson-bcc-fr.png")
-		}
 		do(t, ctx, chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`body[data-ws="open"]`)))
 		if got := stepsDone(t, ctx); got != len(l.Steps) {
 			t.Errorf("after a reload, lesson %d shows %d of %d steps done", n, got, len(l.Steps))
@@ -339,6 +357,29 @@ func TestBrowserLessons(t *testing.T) {
 
 	quiz := lessonByNumber(t, 15)
 	open(t, ctx, ts.URL+"/lessons/"+quiz.Slug)
+	// The page does not know the answers: nothing marks the faulty lines
+	// or holds their explanation before the student answers.
+	if n := js[int](t, ctx, `document.querySelectorAll('[data-wrong], .quiz-why:not(:empty)').length`); n != 0 {
+		t.Errorf("%d quiz elements give the answers away before any answer", n)
+	}
+	// Every line marked and checked: every mistake found, and no tick.
+	first := quiz.Steps[0]
+	for _, s := range quiz.Steps {
+		if s.Quiz != nil {
+			first = s
+			break
+		}
+	}
+	sel := fmt.Sprintf(`.quiz[data-step=%q]`, first.ID)
+	js[bool](t, ctx, `document.querySelectorAll('`+sel+` .quiz-line').forEach(b => b.click()), true`)
+	js[bool](t, ctx, `document.querySelector('`+sel+` .quiz-check').click(), true`)
+	waitFor(t, ctx, "the quiz locked", `!document.querySelector('`+sel+` .quiz-again').hidden`)
+	time.Sleep(300 * time.Millisecond)
+	if js[bool](t, ctx, fmt.Sprintf(`document.getElementById('step-%s').classList.contains('done')`, first.ID)) {
+		t.Fatalf("marking every line of the quiz ticked step %s", first.ID)
+	}
+	js[bool](t, ctx, `document.querySelector('`+sel+` .quiz-again').click(), true`)
+	waitFor(t, ctx, "the quiz started again", `document.querySelector('`+sel+` .quiz-again').hidden && !document.querySelector('`+sel+` .quiz-line.found')`)
 	completeLesson(t, ctx, quiz)
 	// Every mistake was found and marked, and no right line was suspected.
 	for _, s := range quiz.Steps {
@@ -523,5 +564,257 @@ func TestBrowserLessonStudent(t *testing.T) {
 	}
 	if over := js[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
 		t.Errorf("the lesson page is wider than a phone screen")
+	}
+}
+
+// viewShot saves what the window shows (not the whole page), for the
+// README: the page as a student or a class sees it.
+func viewShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if *screenshots {
+		dir = filepath.Join("..", "web", "screenshots")
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// screen is a window a lesson is tried in.
+type screen struct {
+	name      string
+	w, h      int
+	projector bool
+	loc       string
+}
+
+var screens = []screen{
+	{"laptop", 1366, 768, false, "fr"},
+	{"projector", 1920, 1080, true, "fr"},
+	{"phone", 390, 844, false, "en"},
+}
+
+// sized starts a Chromium whose window is s, in s's language, with
+// projector mode as s says.
+func sized(t *testing.T, s screen, base string) context.Context {
+	t.Helper()
+	actx, cancelAlloc := allocator(t, s.w, s.h)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	do(t, ctx, chromedp.EmulateViewport(int64(s.w), int64(s.h)))
+	p := "0"
+	if s.projector {
+		p = "1"
+	}
+	do(t, ctx, chromedp.Navigate(base+"/lang/"+s.loc+"?next=/lessons%3Fprojector%3D"+p), chromedp.WaitReady(chromedp.CSS(".lesson-list")))
+	return ctx
+}
+
+// instructionInView is a JavaScript test that the current step's
+// instruction, its first paragraph, and the progress are on screen.
+const instructionInView = `(() => {
+	const inside = (e) => { if (!e) return false; const r = e.getBoundingClientRect();
+		return r.height > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth; };
+	return inside(document.getElementById('now-count')) && inside(document.querySelector('#now-body .prose > :first-child'));
+})()`
+
+// termFollows is a JavaScript test that the terminal shows its newest line.
+const termFollows = `(o => o.scrollHeight - o.scrollTop - o.clientHeight < 4)(document.getElementById('term-out'))`
+
+// TestBrowserLessonScreens completes the Bcc lesson by typing, on a laptop,
+// on a projector (projector mode) and on a phone: after each tick the next
+// step's instruction and the progress are on screen, said once to a screen
+// reader, and the terminal shows its newest line; on the projector the
+// envelope panel the lesson points at is on screen too; the newest reply's
+// explanation fits in the window; the lesson ends on an in-view "next
+// lesson" card; axe-core finds nothing. The screenshots of the README come
+// from here.
+func TestBrowserLessonScreens(t *testing.T) {
+	ts, _ := app(t)
+	for _, s := range screens {
+		t.Run(s.name, func(t *testing.T) {
+			ctx := sized(t, s, ts.URL)
+			var l *lessons.Lesson
+			lib, _ := lessons.Builtin()
+			l, _ = lib.Get(s.loc, "bcc")
+			if l == nil {
+				t.Fatal("no lesson bcc")
+			}
+			open(t, ctx, ts.URL+"/lessons/"+l.Slug)
+			if s.projector != js[bool](t, ctx, `document.documentElement.dataset.projector === 'on'`) {
+				t.Fatalf("projector mode is not %v", s.projector)
+			}
+			if s.projector {
+				if fs := js[float64](t, ctx, `parseFloat(getComputedStyle(document.querySelector('#now-body .prose')).fontSize)`); fs < 20 {
+					t.Errorf("projector mode: the lesson text is %.0f px", fs)
+				}
+				if fs := js[float64](t, ctx, `parseFloat(getComputedStyle(document.querySelector('#panel-envelope h2')).fontSize)`); fs < 20 {
+					t.Errorf("projector mode: the panel titles are %.0f px", fs)
+				}
+			}
+			waitFor(t, ctx, "the first instruction on screen", instructionInView)
+			js[bool](t, ctx, `window.said = [];
+				new MutationObserver(() => { const s = document.getElementById('lesson-announce').textContent; if (s) window.said.push(s); })
+					.observe(document.getElementById('lesson-announce'), {childList: true, subtree: true, characterData: true}); true`)
+			for i, st := range l.Steps {
+				if i == 1 {
+					// Asked why the step has not ticked, the checker answers.
+					js[bool](t, ctx, `document.getElementById('now-why').click(), true`)
+					want := web.T(s.loc, "why.message.none")
+					waitFor(t, ctx, "the reason", fmt.Sprintf(`document.getElementById('now-why-out').innerText.includes(%q)`, want))
+					if !js[bool](t, ctx, inViewport("#now-why-out")) {
+						t.Errorf("the reason is off screen: %s", rectOf(t, ctx, "#now-why-out"))
+					}
+				}
+				js[bool](t, ctx, `window.said = [], true`)
+				typeLines(t, ctx, st.Solution...)
+				waitFor(t, ctx, "step "+st.ID+" ticked", fmt.Sprintf(`document.getElementById('step-%s').classList.contains('done')`, st.ID))
+				waitFor(t, ctx, "one announcement", `window.said.length > 0`)
+				time.Sleep(300 * time.Millisecond)
+				if said := js[[]string](t, ctx, `window.said`); len(said) != 1 || !strings.Contains(said[0], st.Title) {
+					t.Errorf("step %s: the live region said %q, want once the step's title", st.ID, said)
+				}
+				if !js[bool](t, ctx, termFollows) {
+					t.Errorf("step %s: the terminal does not show its newest line", st.ID)
+				}
+				if i+1 < len(l.Steps) {
+					next := l.Steps[i+1]
+					waitFor(t, ctx, "the card on "+next.ID, fmt.Sprintf(`document.getElementById('now-card').dataset.step === %q`, next.ID))
+					waitFor(t, ctx, "the instruction of "+next.ID+" on screen", instructionInView)
+				}
+				if i == 1 {
+					viewShot(t, ctx, "lesson-bcc-"+s.name+".png")
+					// Date and Message-ID are not this lesson's subject: set apart.
+					if n, m := js[int](t, ctx, `document.querySelectorAll('#warnings li').length`), js[int](t, ctx, `document.querySelectorAll('#minor-list li').length`); n != 0 || m != 2 {
+						t.Errorf("step %s: %d warnings shown, %d set apart; want 0 and 2 (Date, Message-ID)", st.ID, n, m)
+					}
+				}
+				if s.projector && i > 0 {
+					// The lesson says to watch the envelope panel.
+					if !js[bool](t, ctx, inViewport("#env-last h3")) || !js[bool](t, ctx, inViewport("#verdicts")) {
+						t.Errorf("step %s: the envelope panel is off screen: %s", st.ID, rectOf(t, ctx, "#verdicts"))
+					}
+				}
+			}
+			waitFor(t, ctx, "the done card", `!document.getElementById('now-done').hidden`)
+			waitFor(t, ctx, "the next-lesson link on screen", inViewport("#now-next"))
+
+			// The newest reply's explanation, on hover or focus, fits.
+			newest := `[...document.querySelectorAll('#term-out .reply .badge')].pop()`
+			js[bool](t, ctx, newest+`.focus(), true`)
+			waitFor(t, ctx, "the explanation", `!document.getElementById('explain-pop').hidden`)
+			if !js[bool](t, ctx, inViewport("#explain-pop")) {
+				t.Errorf("the explanation runs off screen: %s", rectOf(t, ctx, "#explain-pop"))
+			}
+			if axeSourceOK() {
+				checkAxe(t, ctx, &axeTally{}, s.name+" lesson done, reply explained")
+			}
+			js[bool](t, ctx, `document.activeElement.blur(), true`)
+			if over := js[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
+				t.Errorf("the page is wider than the window")
+			}
+		})
+	}
+}
+
+// TestBrowserLive follows the live view on a projector: the page is
+// scaled, a new session goes after the others without moving them, and a
+// session that ended a while ago makes room.
+func TestBrowserLive(t *testing.T) {
+	ts, w := app(t)
+	ctx := sized(t, screens[1], ts.URL)
+	open(t, ctx, ts.URL+"/live")
+	if fs := js[float64](t, ctx, `parseFloat(getComputedStyle(document.querySelector('.page-title')).fontSize)`); fs < 40 {
+		t.Errorf("projector mode: the live page's title is %.0f px", fs)
+	}
+	start := func(n int) sandbox.Session {
+		sess := engine.New(w, sandbox.SMTP, sandbox.Peer{Remote: fmt.Sprintf("192.0.2.%d:40000", n), Transport: "tcp"})
+		sess.Start()
+		sandbox.FeedAll(sess, []byte(fmt.Sprintf("HELO c%d.example.test\r\n", n)))
+		return sess
+	}
+	cards := `[...document.querySelectorAll('#live-sessions .live-session')]`
+	order := func() string {
+		return js[string](t, ctx, cards+`.map(c => (c.innerText.match(/c(\d)\.example\.test/) || ['', '?'])[1]).join(',')`)
+	}
+	first := start(1)
+	waitFor(t, ctx, "the first session", cards+`.length === 1 && `+cards+`[0].innerText.includes('250')`)
+	if fs := js[float64](t, ctx, `parseFloat(getComputedStyle(document.querySelector('.live-out')).fontSize)`); fs < 20 {
+		t.Errorf("projector mode: the live transcripts are %.0f px", fs)
+	}
+	top := js[float64](t, ctx, cards+`[0].getBoundingClientRect().top`)
+	start(2)
+	waitFor(t, ctx, "the second session", cards+`.length === 2`)
+	if got := order(); got != "1,2" {
+		t.Errorf("sessions shown in the order %s, want 1,2 (the new one after)", got)
+	}
+	if now := js[float64](t, ctx, cards+`[0].getBoundingClientRect().top`); now != top {
+		t.Errorf("the first session moved from %.0f to %.0f when the second came", top, now)
+	}
+	sandbox.FeedAll(first, []byte("QUIT\r\n"))
+	waitFor(t, ctx, "the first session closed", cards+`[0].classList.contains('closed')`)
+	if axeSourceOK() {
+		checkAxe(t, ctx, &axeTally{}, "fr live, projector")
+	}
+	// Ended long ago (as if the class had moved on), it goes when the next comes.
+	js[bool](t, ctx, cards+`[0].dataset.closedAt = String(Date.now() - 3600 * 1000), true`)
+	start(3)
+	waitFor(t, ctx, "the old session gone", cards+`.length === 2`)
+	if got := order(); got != "2,3" {
+		t.Errorf("after the old session went: %s, want 2,3", got)
+	}
+	viewShot(t, ctx, "live-projector.png")
+}
+
+// TestBrowserEnvelopeFates: the envelope panel says "delivered" only once
+// the copies are stored: a list shows the mailboxes it reached, a full
+// mailbox shows its bounce (and the report that went to the sender), an
+// address whose mailbox already had the message says so; and the only
+// recipient of a message without headers is not called hidden.
+func TestBrowserEnvelopeFates(t *testing.T) {
+	ts, _ := app(t)
+	ctx := browser(t)
+	open(t, ctx, ts.URL+"/sandbox")
+	typeLines(t, ctx, "telnet mail.example.test 25", "HELO client.example.test", "MAIL FROM:<alice@example.test>",
+		"RCPT TO:<team@example.test>", "RCPT TO:<full@example.test>", "RCPT TO:<bob@example.test>", "DATA")
+	waitReply(t, ctx, "354 ")
+	typeLines(t, ctx, "From: alice@example.test", "To: team@example.test", "Subject: Picnic", "", "Sunday at noon.", ".")
+	waitReply(t, ctx, "250 2.0.0")
+	row := func(addr string) string {
+		return fmt.Sprintf(`document.querySelector('#verdicts tr[data-address=%q]')`, addr)
+	}
+	fate := func(addr, want string) {
+		t.Helper()
+		waitFor(t, ctx, addr+" "+want, fmt.Sprintf(`(r => !!r && r.dataset.fate === %q)(%s)`, want, row(addr)))
+	}
+	fate("team@example.test", "delivered")
+	if s := js[string](t, ctx, row("team@example.test")+`.innerText`); !strings.Contains(s, "alice") || !strings.Contains(s, "bob") || !strings.Contains(s, "carol") {
+		t.Errorf("the list's row does not name the mailboxes it reached: %q", s)
+	}
+	fate("full@example.test", "bounced")
+	if s := js[string](t, ctx, row("full@example.test")+` .querySelector('strong').textContent`); strings.Contains(s, "Livré") {
+		t.Errorf("a bounced recipient is labelled %q", s)
+	}
+	if s := js[string](t, ctx, `document.getElementById('env-notes').innerText`); !strings.Contains(s, "alice") {
+		t.Errorf("the bounce report to the sender is not told: %q", s)
+	}
+	// bob already had the message through team: one copy per mailbox.
+	fate("bob@example.test", "shared")
+
+	typeLines(t, ctx, "MAIL FROM:<alice@example.test>", "RCPT TO:<carol@example.test>", "DATA")
+	waitReply(t, ctx, "354 ")
+	typeLines(t, ctx, "Just a line, no header.", ".")
+	waitFor(t, ctx, "the second message", `document.querySelectorAll('#verdicts tr').length === 1`)
+	fate("carol@example.test", "delivered")
+	if s := js[string](t, ctx, row("carol@example.test")+`.innerText`); strings.Contains(s, "caché") || !strings.Contains(s, "seul destinataire") {
+		t.Errorf("the only recipient of a message without headers: %q", s)
+	}
+	if axeSourceOK() {
+		checkAxe(t, ctx, &axeTally{}, "fr sandbox, fates")
 	}
 }

@@ -84,9 +84,10 @@ func (s *Server) lesson(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) lessonView(l *lessons.Lesson, loc catalog.Locale) web.LessonView {
-	v := web.LessonView{LessonItem: lessonItem(l), Intro: web.HTML(l.Intro)}
+	v := web.LessonView{LessonItem: lessonItem(l), Intro: web.HTML(l.Intro), Minor: l.Minor}
 	for _, st := range l.Steps {
-		sv := web.StepView{ID: st.ID, Title: st.Title, Text: web.HTML(st.Text), Hint: web.HTML(st.Hint), Solution: st.Solution}
+		sv := web.StepView{ID: st.ID, Title: st.Title, Text: web.HTML(st.Text), Hint: web.HTML(st.Hint), Solution: st.Solution,
+			Teaches: st.Warnings()}
 		for _, h := range st.Hints[min(1, len(st.Hints)):] {
 			sv.MoreHints = append(sv.MoreHints, web.HTML(h))
 		}
@@ -118,7 +119,7 @@ func (s *Server) lessonView(l *lessons.Lesson, loc catalog.Locale) web.LessonVie
 func quizView(q *lessons.Quiz) *web.QuizView {
 	v := &web.QuizView{Mistakes: q.Mistakes()}
 	for _, l := range q.Lines {
-		v.Lines = append(v.Lines, web.QuizLine{Client: l.Client, Text: l.Text, Mistake: l.Mistake})
+		v.Lines = append(v.Lines, web.QuizLine{Client: l.Client, Text: l.Text})
 	}
 	return v
 }
@@ -210,11 +211,16 @@ type progressMsg struct {
 
 func (run *lessonRun) observe(ev sandbox.Event) {
 	if run.checker.Observe(ev) {
-		if run.reached != nil {
-			run.reached(run.checker.Done())
-		}
-		run.notify()
+		run.progressed()
 	}
+}
+
+// progressed records and tells that more steps are done.
+func (run *lessonRun) progressed() {
+	if run.reached != nil {
+		run.reached(run.checker.Done())
+	}
+	run.notify()
 }
 
 func (run *lessonRun) notify() {
@@ -272,18 +278,12 @@ func (c *wsConn) startLesson(slug string, done []string) {
 	run.show(c)
 	c.lesson = run
 	run.notify()
+	c.sendQuizzes()
 }
 
 func (c *wsConn) stopLesson() {
 	if c.lesson != nil {
 		c.lesson.hide(c)
-	}
-}
-
-// quiz records the mistakes found in a step's quiz.
-func (c *wsConn) quiz(step string, found int) {
-	if c.lesson != nil && c.lesson.checker.Quiz(step, found) {
-		c.lesson.notify()
 	}
 }
 

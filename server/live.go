@@ -1,6 +1,8 @@
 package server
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -26,19 +28,28 @@ const (
 // events to every /live page.
 type liveHub struct {
 	mu       sync.Mutex
-	sessions map[string][]sandbox.Event
-	sizes    map[string]int // approximate octets kept per session
+	sessions map[string]*liveSession
 	order    []string
 	pages    map[*wsConn]bool
 	cancel   func()
 }
 
+// liveSession is what the hub keeps of one session.
+type liveSession struct {
+	events []sandbox.Event
+	size   int  // approximate octets kept
+	full   bool // no event fits any more: later ones are only streamed
+}
+
 func newLiveHub(w *sandbox.World) *liveHub {
-	h := &liveHub{sessions: map[string][]sandbox.Event{}, sizes: map[string]int{}, pages: map[*wsConn]bool{}}
+	h := &liveHub{sessions: map[string]*liveSession{}, pages: map[*wsConn]bool{}}
 	h.cancel = w.Subscribe(h.observe)
 	return h
 }
 
+// observe keeps ev for the pages that open later, within the limits of its
+// session, and streams it to the pages open now. Once a session is full,
+// its events cost one lookup while no page watches.
 func (h *liveHub) observe(ev sandbox.Event) {
 	if ev.Session == "" {
 		return
@@ -46,22 +57,32 @@ func (h *liveHub) observe(ev sandbox.Event) {
 	ev = redact(ev)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	evs, ok := h.sessions[ev.Session]
-	if !ok {
+	s := h.sessions[ev.Session]
+	if s == nil {
 		if len(h.order) >= LiveSessions {
 			delete(h.sessions, h.order[0])
-			delete(h.sizes, h.order[0])
 			h.order = h.order[1:]
 		}
 		h.order = append(h.order, ev.Session)
+		s = &liveSession{}
+		h.sessions[ev.Session] = s
 	}
-	if size := eventSize(ev); len(evs) < LiveEventsPerSession && h.sizes[ev.Session]+size <= LiveBytesPerSession {
-		h.sessions[ev.Session] = append(evs, ev)
-		h.sizes[ev.Session] += size
+	if !s.full {
+		s.keep(ev)
 	}
 	for c := range h.pages {
 		c.sendEvent(ev)
 	}
+}
+
+// keep adds ev to the session's events, unless it would take the session
+// past its bytes. Once no event can fit any more, the session is full.
+func (s *liveSession) keep(ev sandbox.Event) {
+	if size := eventSize(ev); s.size+size <= LiveBytesPerSession {
+		s.events = append(s.events, ev)
+		s.size += size
+	}
+	s.full = len(s.events) >= LiveEventsPerSession || s.size+minEventSize > LiveBytesPerSession
 }
 
 // join adds a page and replays the kept sessions to it.
@@ -74,7 +95,7 @@ func (h *liveHub) join(c *wsConn) bool {
 	}
 	h.pages[c] = true
 	for _, id := range h.order {
-		for _, ev := range h.sessions[id] {
+		for _, ev := range h.sessions[id].events {
 			c.sendEvent(ev)
 		}
 	}
@@ -102,22 +123,21 @@ func (h *liveHub) leave(c *wsConn) {
 func (h *liveHub) close() { h.cancel() }
 
 // redact hides what a class must not read on the projector: the password
-// of a POP3 PASS or a POP2 HELO, typed by whoever uses the TCP ports.
+// of a POP3 PASS or a POP2 HELO, a line the engine marked secret (an AUTH
+// exchange), the secret parts of a command and the decoded credentials a
+// reason quotes, typed by whoever uses the TCP ports.
 func redact(ev sandbox.Event) sandbox.Event {
 	switch {
 	case ev.Input != nil:
-		if masked, ok := maskSecret(ev.Proto, ev.Input.Text); ok {
+		if masked, ok := maskLine(ev.Proto, ev.Input.Text, ev.Input.Secret); ok {
 			in := *ev.Input
 			in.Text = masked
 			ev.Input = &in
 		}
 	case ev.Command != nil:
-		if masked, ok := maskSecret(ev.Proto, ev.Command.Verb+" "+ev.Command.Arg); ok {
-			cmd := *ev.Command
-			_, cmd.Arg, _ = strings.Cut(masked, " ")
-			cmd.Parts = nil
-			ev.Command = &cmd
-		}
+		ev.Command = redactCommand(ev.Proto, ev.Command)
+	case ev.Reply != nil:
+		ev.Reply = redactReply(ev.Reply)
 	}
 	return ev
 }
@@ -125,8 +145,31 @@ func redact(ev sandbox.Event) sandbox.Event {
 // secretMask stands for a hidden password.
 const secretMask = "••••••"
 
-// maskSecret returns line with its password hidden, if it carries one.
-func maskSecret(p sandbox.Proto, line string) (string, bool) {
+// secretArgs are the reply arguments that quote decoded credentials.
+var secretArgs = []string{"password", "decoded"}
+
+// maskLine returns line with its credentials hidden, if it carries any.
+// A line marked secret keeps its verb and mechanism ("AUTH PLAIN ••••••")
+// so the class still sees what was tried; a bare SASL answer is all secret.
+func maskLine(p sandbox.Proto, line string, secret bool) (string, bool) {
+	if masked, ok := maskPOP(p, line); ok {
+		return masked, true
+	}
+	if !secret {
+		return line, false
+	}
+	f := strings.Fields(line)
+	if len(f) >= 2 && strings.EqualFold(f[0], "AUTH") {
+		if len(f) == 2 {
+			return line, false // the mechanism alone, the secret comes next
+		}
+		return f[0] + " " + f[1] + " " + secretMask, true
+	}
+	return secretMask, true
+}
+
+// maskPOP hides the password of a POP3 PASS or a POP2 HELO line.
+func maskPOP(p sandbox.Proto, line string) (string, bool) {
 	if p != sandbox.POP3 && p != sandbox.POP2 {
 		return line, false // only POP carries passwords: SMTP's DATA lines pay nothing
 	}
@@ -144,10 +187,46 @@ func maskSecret(p sandbox.Proto, line string) (string, bool) {
 	return line, false
 }
 
+// redactCommand hides a command's password and its secret parts.
+func redactCommand(p sandbox.Proto, c *sandbox.Command) *sandbox.Command {
+	if masked, ok := maskPOP(p, c.Verb+" "+c.Arg); ok {
+		cmd := *c
+		_, cmd.Arg, _ = strings.Cut(masked, " ")
+		cmd.Parts = nil
+		return &cmd
+	}
+	if !slices.ContainsFunc(c.Parts, isSecretPart) {
+		return c
+	}
+	cmd := *c
+	cmd.Parts = slices.DeleteFunc(slices.Clone(c.Parts), isSecretPart)
+	return &cmd
+}
+
+func isSecretPart(p sandbox.Part) bool { return p.Kind == sandbox.PartSecret }
+
+// redactReply hides the credentials a reason decodes for the student.
+func redactReply(r *sandbox.Reply) *sandbox.Reply {
+	if !slices.ContainsFunc(secretArgs, func(k string) bool { _, ok := r.Args[k]; return ok }) {
+		return r
+	}
+	c := *r
+	c.Args = maps.Clone(r.Args)
+	for _, k := range secretArgs {
+		if _, ok := c.Args[k]; ok {
+			c.Args[k] = secretMask
+		}
+	}
+	return &c
+}
+
+// minEventSize is what the smallest event costs to keep.
+const minEventSize = 200
+
 // eventSize is about what an event costs to keep: its fixed part and the
 // text it carries.
 func eventSize(ev sandbox.Event) int {
-	n := 200
+	n := minEventSize
 	switch {
 	case ev.Input != nil:
 		n += len(ev.Input.Text)

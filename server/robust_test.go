@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -151,6 +153,42 @@ func TestLiveHidesPasswords(t *testing.T) {
 	}
 	if seen[0] != "PASS ••••••" || seen[1] != "HELO bob ••••••" {
 		t.Errorf("masked lines %q", seen)
+	}
+}
+
+// TestLiveHidesAuth: an SMTP AUTH exchange reaches the live view with its
+// verb and mechanism, never the credentials: not the base64, not the
+// decoded password a reason quotes, not the command's secret part.
+func TestLiveHidesAuth(t *testing.T) {
+	ts, world := app(t)
+	c := connect(t, ts, newVisitor(ts), "en")
+	c.send(map[string]string{"t": "hello", "page": "live"})
+	c.untilT("replayed")
+	b64 := base64.StdEncoding.EncodeToString
+	plain := b64([]byte("\x00alice\x00s3cret-plain"))
+	user, pass := b64([]byte("alice")), b64([]byte("s3cret-login"))
+	peer := sandbox.Peer{Remote: "192.0.2.7:40000", Transport: "test"}
+	smtp := engine.New(world, sandbox.SMTP, peer)
+	smtp.Start()
+	sandbox.FeedAll(smtp, []byte("EHLO pc\r\nAUTH PLAIN "+plain+"\r\nRSET\r\nAUTH LOGIN\r\n"+user+"\r\n"+pass+"\r\nQUIT\r\n"))
+	var lines []string
+	for {
+		m := c.read()
+		for _, secret := range []string{"s3cret", plain, pass} {
+			if strings.Contains(m.frame, secret) {
+				t.Fatalf("the live view shows %q: %s", secret, m.frame)
+			}
+		}
+		if m.kind() == sandbox.EventInput {
+			lines = append(lines, m.Ev.Input.Text)
+		}
+		if m.kind() == sandbox.EventClose {
+			break
+		}
+	}
+	want := []string{"EHLO pc", "AUTH PLAIN ••••••", "RSET", "AUTH LOGIN", "••••••", "••••••", "QUIT"}
+	if !slices.Equal(lines, want) {
+		t.Errorf("lines on the live view\n got %q\nwant %q", lines, want)
 	}
 }
 

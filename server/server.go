@@ -78,6 +78,9 @@ type Config struct {
 	// MaxWorlds bounds the visitors' private worlds (0: the MaxWorlds
 	// constant); the open WebSockets are bounded at twice as many.
 	MaxWorlds int
+	// TLS is the certificate's fingerprint and the ports that speak TLS,
+	// for the pages (zero: no TLS service is on).
+	TLS web.TLSInfo
 }
 
 // Ports are the TCP ports of the services for real clients. The terminal
@@ -209,7 +212,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	if err := c.Render(r.Context(), w); err != nil {
+	if err := c.Render(web.WithTLS(r.Context(), s.cfg.TLS), w); err != nil {
 		s.log.Warn("render failed", "path", r.URL.Path, "err", err)
 	}
 }

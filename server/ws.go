@@ -84,8 +84,8 @@ type clientMsg struct {
 	Mailbox  string   `json:"mailbox,omitempty"`
 	UID      string   `json:"uid,omitempty"`
 	Done     []string `json:"done,omitempty"`  // hello: lesson steps the browser remembers as done
-	Step     string   `json:"step,omitempty"`  // quiz
-	Found    int      `json:"found,omitempty"` // quiz: mistakes found
+	Step     string   `json:"step,omitempty"`  // quiz, quiz-again
+	Picks    []int    `json:"picks,omitempty"` // quiz: the lines marked wrong
 }
 
 type errorMsg struct {
@@ -231,7 +231,11 @@ func (c *wsConn) handle(m clientMsg, visitorID, remote string) bool {
 	case "raw":
 		c.sendRaw(m.Mailbox, m.UID)
 	case "quiz":
-		c.quiz(m.Step, m.Found)
+		c.answerQuiz(m.Step, m.Picks)
+	case "quiz-again":
+		c.quizAgain(m.Step)
+	case "why":
+		c.why()
 	case "lesson-reset":
 		c.restartLesson()
 	default:

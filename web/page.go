@@ -41,6 +41,8 @@ type LessonView struct {
 	LessonItem
 	Intro HTML // rendered from the lesson file
 	Steps []StepView
+	// Minor lists the warnings the lesson does not teach, shown apart.
+	Minor []string
 	Prev  *LessonItem
 	Next  *LessonItem
 }
@@ -53,6 +55,7 @@ type StepView struct {
 	Hint      HTML     // the first hint: a nudge
 	MoreHints []HTML   // the next ones, each revealed after the one before
 	Solution  []string // lines to type
+	Teaches   []string // warnings the step's goal names: never minor in it
 	Replay    *ReplayView
 	Quiz      *QuizView
 }
@@ -79,7 +82,9 @@ type ReplayItem struct {
 	Reason   string   `json:"reason,omitempty"`
 }
 
-// QuizView is a transcript with mistakes to click.
+// QuizView is a transcript with mistakes to find. Which lines are wrong
+// is not part of it: the server says so for each line once the student
+// has marked it and asked.
 type QuizView struct {
 	Lines    []QuizLine
 	Mistakes int
@@ -87,9 +92,8 @@ type QuizView struct {
 
 // QuizLine is one line of a quiz.
 type QuizLine struct {
-	Client  bool
-	Text    string
-	Mistake string // empty when the line is right
+	Client bool
+	Text   string
 }
 
 // HTML is markup produced by smtplab itself from lesson files (Markdown
@@ -109,12 +113,15 @@ func Tf(l, key string, kv ...string) string { return fill(T(l, key), kv) }
 // N is the text for a count: key.one or key.other as the locale's plural
 // rule says (French counts 0 and 1 as singular, English only 1), with {n}
 // set to n and the other placeholders filled from kv like Tf.
-func (p Page) N(key string, n int, kv ...string) string {
+func (p Page) N(key string, n int, kv ...string) string { return N(p.Locale, key, n, kv...) }
+
+// N is Page.N in locale l.
+func N(l, key string, n int, kv ...string) string {
 	form := ".other"
-	if n == 1 || (n == 0 && p.Locale == "fr") {
+	if n == 1 || (n == 0 && l == "fr") {
 		form = ".one"
 	}
-	return fill(T(p.Locale, key+form), append([]string{"n", itoa(n)}, kv...))
+	return fill(T(l, key+form), append([]string{"n", itoa(n)}, kv...))
 }
 
 func fill(s string, kv []string) string {

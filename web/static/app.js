@@ -7,6 +7,30 @@ import { Live } from './live.js';
 import { Lesson, showListProgress, loadProgress, inView } from './lesson.js';
 
 const TERMINAL_KEY = 'smtplab.terminal';
+const PROJECTOR_KEY = 'smtplab.projector';
+
+// Projector mode scales the whole page (text, panels, terminal) and lays a
+// lesson out so that the current step, the terminal and the envelope panel
+// share one screen. It is kept per browser; ?projector=1 or 0 sets it.
+function setupProjector() {
+  const param = new URLSearchParams(location.search).get('projector');
+  if (param === '1' || param === '0') localStorage.setItem(PROJECTOR_KEY, param);
+  const apply = (on) => {
+    if (on) document.documentElement.dataset.projector = 'on';
+    else delete document.documentElement.dataset.projector;
+    const b = document.getElementById('btn-projector');
+    if (b) b.setAttribute('aria-pressed', String(on));
+  };
+  apply(localStorage.getItem(PROJECTOR_KEY) === '1');
+  const b = document.getElementById('btn-projector');
+  if (b) b.addEventListener('click', () => {
+    const on = b.getAttribute('aria-pressed') !== 'true';
+    localStorage.setItem(PROJECTOR_KEY, on ? '1' : '0');
+    apply(on);
+    const card = document.getElementById('now-card');
+    if (card) inView(card, true);
+  });
+}
 
 function startWorkbench() {
   const lessonEl = document.querySelector('.lesson[data-lesson]');
@@ -48,7 +72,12 @@ function startWorkbench() {
         case 'raw': panels.raw(m); break;
         case 'reset': terminal.reset(); panels.reset(); break;
         case 'progress': if (lesson) lesson.progress(m); break;
-        case 'error': terminal.transcript.system(m.text || m.key, 'warn'); break;
+        case 'quiz': if (lesson) lesson.quiz(m); break;
+        case 'why': if (lesson) lesson.why(m); break;
+        case 'error':
+          terminal.transcript.system(m.text || m.key, 'warn');
+          terminal.connectFailed();
+          break;
       }
     },
   });
@@ -94,6 +123,7 @@ if (document.documentElement.lang !== 'en') {
   for (const e of document.querySelectorAll('.prose pre, .prose code, .explain code')) e.setAttribute('lang', 'en');
 }
 
+setupProjector();
 if (document.getElementById('workbench')) startWorkbench();
 else if (document.body.dataset.page === 'live') startLive();
 showListProgress();

@@ -35,7 +35,38 @@ export class Lesson {
       this.draw();
     });
     for (const r of root.querySelectorAll('.replay')) new Replay(r);
-    for (const q of root.querySelectorAll('.quiz')) q.quiz = new Quiz(q, (step, found) => socket.send({ t: 'quiz', step, found }));
+    for (const q of root.querySelectorAll('.quiz')) q.quiz = new Quiz(q, socket);
+    const why = document.getElementById('now-why');
+    if (why) why.addEventListener('click', () => this.askWhy());
+  }
+
+  // quiz is the server's word on one of the lesson's quizzes.
+  quiz(m) {
+    const q = this.root.querySelector('.quiz[data-step="' + CSS.escape(m.step) + '"]');
+    if (q) q.quiz.show(m);
+  }
+
+  // askWhy asks the server why the current step has not ticked yet.
+  askWhy() {
+    const out = document.getElementById('now-why-out');
+    if (!this.socket.send({ t: 'why' })) {
+      out.replaceChildren(el('p', null, t('link.down')));
+      out.hidden = false;
+      return;
+    }
+    out.replaceChildren(el('p', 'muted', t('why.asking')));
+    out.hidden = false;
+  }
+
+  // why shows the checker's reasons on the card, for the step they are about.
+  why(m) {
+    const out = document.getElementById('now-why-out');
+    const card = document.getElementById('now-card');
+    if (!out || (m.step && card.dataset.step !== m.step)) return;
+    const list = el('ul');
+    for (const r of m.reasons || []) list.append(el('li', null, r));
+    out.replaceChildren(el('p', 'now-why-title', t('why.title')), list);
+    out.hidden = false;
   }
 
   // progress is the server saying which steps' goals are met.
@@ -112,6 +143,8 @@ export class Lesson {
     tools.hidden = false;
     if (card.dataset.step === current.dataset.step) return;
     card.dataset.step = current.dataset.step;
+    const why = document.getElementById('now-why-out');
+    if (why) { why.hidden = true; why.replaceChildren(); }
     document.getElementById('now-count').textContent = t('lesson.now.count', { n: Number(current.dataset.index) + 1, total: steps.length });
     document.getElementById('now-step').textContent = stepTitle(current);
     const parts = [];
@@ -232,45 +265,80 @@ class Replay {
   }
 }
 
-// Quiz: the student clicks the lines they think are wrong.
+// Quiz: the student marks the lines they think are wrong, then asks the
+// server, which alone knows the answers and tells, for the lines marked,
+// whether each was wrong and why.
 class Quiz {
-  constructor(root, report) {
+  constructor(root, socket) {
     this.root = root;
-    this.report = report;
+    this.socket = socket;
+    this.step = root.dataset.step;
     this.total = Number(root.dataset.mistakes);
     this.status = root.querySelector('.quiz-score');
-    for (const b of root.querySelectorAll('.quiz-line')) b.addEventListener('click', () => this.pick(b));
+    this.check = root.querySelector('.quiz-check');
+    this.again = root.querySelector('.quiz-again');
+    this.lines = [...root.querySelectorAll('.quiz-line')];
+    for (const b of this.lines) b.addEventListener('click', () => this.toggle(b));
+    this.check.addEventListener('click', () => this.send());
+    this.again.addEventListener('click', () => this.socket.send({ t: 'quiz-again', step: this.step }));
     this.reset();
   }
 
   reset() {
-    this.found = 0;
-    this.misses = 0;
-    for (const b of this.root.querySelectorAll('.quiz-line')) {
+    for (const b of this.lines) {
       b.classList.remove('found', 'miss');
-      b.removeAttribute('aria-pressed');
-      b.nextElementSibling.hidden = true;
+      b.setAttribute('aria-pressed', 'false');
+      b.removeAttribute('aria-disabled');
+      b.querySelector('.quiz-mark').textContent = '';
+      const why = b.nextElementSibling;
+      why.hidden = true;
+      why.textContent = '';
     }
-    this.update();
+    this.locked = false;
+    this.check.disabled = false;
+    this.again.hidden = true;
+    this.status.textContent = '';
   }
 
-  pick(b) {
-    if (b.getAttribute('aria-pressed') === 'true') return;
-    b.setAttribute('aria-pressed', 'true');
-    b.nextElementSibling.hidden = false;
-    if (b.dataset.wrong === 'yes') {
-      b.classList.add('found');
-      this.found++;
-      this.report(this.root.dataset.step, this.found);
-    } else {
-      b.classList.add('miss');
-      this.misses++;
-    }
-    this.update();
+  // toggle marks or unmarks a line not answered yet.
+  toggle(b) {
+    if (this.locked || b.getAttribute('aria-disabled') === 'true') return;
+    const on = b.getAttribute('aria-pressed') !== 'true';
+    b.setAttribute('aria-pressed', String(on));
+    b.querySelector('.quiz-mark').textContent = on ? t('quiz.marked') : '';
   }
 
-  update() {
-    this.status.textContent = t('quiz.score', { found: this.found, total: this.total }) + (this.misses ? ' ' + tn('quiz.misses', this.misses) : '');
+  send() {
+    const picks = this.lines.filter((b) => b.getAttribute('aria-pressed') === 'true').map((b) => Number(b.dataset.index));
+    if (!picks.length) {
+      this.status.textContent = t('quiz.none');
+      return;
+    }
+    if (!this.socket.send({ t: 'quiz', step: this.step, picks })) this.status.textContent = t('link.down');
+  }
+
+  // show draws the server's word on the quiz: every line answered so far.
+  show(m) {
+    this.reset();
+    for (const p of m.picks || []) {
+      const b = this.lines[p.line];
+      if (!b) continue;
+      b.classList.add(p.wrong ? 'found' : 'miss');
+      b.setAttribute('aria-pressed', 'false');
+      b.setAttribute('aria-disabled', 'true');
+      b.querySelector('.quiz-mark').textContent = p.wrong ? t('quiz.found') : t('quiz.miss');
+      const why = b.nextElementSibling;
+      why.textContent = p.why;
+      why.hidden = false;
+    }
+    this.locked = !!m.locked;
+    this.check.disabled = this.locked || m.found >= m.mistakes;
+    this.again.hidden = !this.locked;
+    let text = t('quiz.score', { found: m.found, total: m.mistakes });
+    if (m.misses) text += ' ' + tn('quiz.misses', m.misses);
+    if (this.locked) text += ' ' + t('quiz.locked', { max: m.maxMisses });
+    else if (m.found >= m.mistakes) text += ' ' + t('quiz.complete');
+    this.status.textContent = text;
   }
 }
 

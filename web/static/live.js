@@ -3,10 +3,30 @@
 import { t, el } from './i18n.js';
 import { Transcript } from './transcript.js';
 
+// CLOSED_KEEP_MS is how long a session that ended stays on the page, so
+// that a projected class sees it end, then makes room; PRUNE_EVERY_MS is
+// how often the page looks for such sessions.
+const CLOSED_KEEP_MS = 2 * 60 * 1000;
+const PRUNE_EVERY_MS = 10 * 1000;
+
 export class Live {
   constructor(container) {
     this.root = container;
     this.sessions = new Map();
+    this.empty();
+    setInterval(() => this.prune(), PRUNE_EVERY_MS);
+  }
+
+  // prune drops the sessions that ended more than CLOSED_KEEP_MS ago.
+  prune() {
+    const now = Date.now();
+    for (const [id, s] of this.sessions) {
+      const at = Number(s.card.dataset.closedAt);
+      if (at && now - at > CLOSED_KEEP_MS) {
+        s.card.remove();
+        this.sessions.delete(id);
+      }
+    }
     this.empty();
   }
 
@@ -33,9 +53,11 @@ export class Live {
     const meta = el('span', 'muted', '');
     const state = el('span', 'live-state', '');
     head.append(title, meta, state);
-    const out = el('div', 'term-out live-out', null, { role: 'log' });
+    // A log a screen reader reads when asked, not line by line as it grows.
+    const out = el('div', 'term-out live-out', null, { role: 'log', 'aria-live': 'off', tabindex: '0', 'aria-label': ev.session });
     card.append(head, out);
-    this.root.prepend(card);
+    // New sessions go after the others: what is on screen stays put.
+    this.root.append(card);
     s = { card, meta, state, transcript: new Transcript(out) };
     this.sessions.set(ev.session, s);
     return s;
@@ -43,10 +65,11 @@ export class Live {
 
   event(ev, x) {
     if (!ev.session) return;
+    if (ev.kind === 'open') this.prune();
     const s = this.card(ev);
     switch (ev.kind) {
       case 'open':
-        s.meta.textContent = t('live.from', { remote: ev.open.remote, time: new Date(ev.time).toLocaleTimeString() });
+        s.meta.textContent = t('live.from', { remote: ev.open.remote, time: new Date(ev.time).toLocaleTimeString(document.documentElement.lang) });
         break;
       case 'state':
         s.state.textContent = ev.state.to;
@@ -55,6 +78,7 @@ export class Live {
       case 'close':
         s.transcript.system(t('live.closed', { reason: ev.close.reason }));
         s.card.classList.add('closed');
+        s.card.dataset.closedAt = String(Date.parse(ev.time) || Date.now());
         break;
       default:
         s.transcript.event(ev, x);

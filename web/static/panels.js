@@ -1,8 +1,13 @@
 // The panels beside the terminal: envelope against headers, mailboxes, and
 // the journey of a message. All of it is drawn from engine events.
-import { t, el } from './i18n.js';
+import { t, tn, el } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
+
+// SETTLE_MS is how long after a message's last delivery event its
+// recipients still waiting are taken as served by a copy already stored.
+// The engine reports every delivery at once, right after the 250.
+const SETTLE_MS = 1500;
 
 export class Panels {
   constructor(socket) {
@@ -14,6 +19,7 @@ export class Panels {
     switch (ev.kind) {
       case 'envelope': this.envelope(ev.envelope); break;
       case 'message': this.message(ev.message, x); break;
+      case 'delivery': this.delivery(ev.delivery, x); break;
     }
     this.journey(ev);
   }
@@ -30,6 +36,9 @@ export class Panels {
     fillList($('env-rcpts'), (env.to || []).map((a) => '<' + a + '>'));
   }
 
+  // message shows the last accepted message: its envelope against its
+  // headers, and for each address who sees it and what became of it. A
+  // recipient is "delivered" only once a delivery event says so.
   message(m, x) {
     $('env-last').hidden = false;
     $('env-last-id').textContent = m.id;
@@ -47,29 +56,132 @@ export class Panels {
     if (!headers.childElementCount) headers.append(el('dd', 'empty', t('env.noHeaders')));
     const body = $('verdicts');
     body.replaceChildren();
-    const legend = new Map(); // one explanation per kind of verdict, under the table
-    (a.verdicts || []).forEach((v, i) => {
+    $('env-notes').replaceChildren();
+    // With no To, Cc or Bcc at all, a lone recipient hides from nobody.
+    const named = [a.to, a.cc, a.bcc].some((l) => l && l.length);
+    const verdicts = a.verdicts || [];
+    const alone = !named && verdicts.filter((v) => v.envelope).length === 1;
+    this.last = { id: m.id, rows: new Map() };
+    verdicts.forEach((v, i) => {
       const text = (x && x.verdicts && x.verdicts[i]) || { label: v.verdict, long: '', visible: v.visibleTo };
-      const tr = el('tr', 'v-' + v.verdict, null, { 'data-address': v.address });
+      const tr = el('tr', null, null, { 'data-address': v.address });
+      const cell = el('td', 'verdict');
       tr.append(
         el('td', 'addr', v.address),
         el('td', null, v.envelope ? '✓' : '—', { title: v.envelope ? 'RCPT TO' : '' }),
-
         el('td', null, v.field || '—'),
+        cell,
       );
-      const cell = el('td', 'verdict');
-      cell.append(el('strong', null, text.label), el('span', 'visible', text.visible));
-      if (text.long) cell.title = text.long;
-      tr.append(cell);
       body.append(tr);
-      if (text.long) legend.set(v.verdict, [text.label, text.long]);
+      const row = { v, text, tr, cell, alone, deliveries: [], fate: v.envelope ? 'pending' : 'none' };
+      this.last.rows.set(v.address.toLowerCase(), row);
+      this.drawRow(row);
     });
+    this.legend();
+    this.warnings(a.warnings || [], (x && x.warnings) || []);
+    this.settleLater();
+  }
+
+  // warnings lists the analysis's warnings; on a lesson page, those the
+  // lesson does not teach (and the current step does not name) go apart,
+  // folded, so that the ones that matter here stand out.
+  warnings(keys, texts) {
+    const lesson = document.querySelector('.lesson[data-minor]');
+    const current = document.querySelector('.step.current');
+    const teaches = current ? (current.dataset.teaches || '').split(' ') : [];
+    const minor = lesson ? lesson.dataset.minor.split(' ').filter((k) => k && !teaches.includes(k)) : [];
+    const main = [];
+    const aside = [];
+    texts.forEach((text, i) => ((keys[i] && minor.includes(keys[i].key)) ? aside : main).push(text));
+    fillList($('warnings'), main);
+    fillList($('minor-list'), aside);
+    $('minor-title').textContent = tn('env.minor', aside.length);
+    $('minor-warnings').hidden = aside.length === 0;
+  }
+
+  // delivery is what became of one recipient's copy.
+  delivery(d, x) {
+    const last = this.last;
+    if (d.reason === 'delivery.bounce') {
+      $('env-notes').append(el('li', null, t('env.note.bounce', { mailbox: d.mailbox })));
+    }
+    if (!last || d.messageId !== last.id) return;
+    const row = last.rows.get((d.recipient || '').toLowerCase());
+    if (!row) return;
+    row.deliveries.push({ status: d.status, mailbox: d.mailbox, why: (x && x.delivery) || '' });
+    const ok = row.deliveries.filter((e) => e.status === 'delivered').length;
+    if (ok === row.deliveries.length) row.fate = 'delivered';
+    else if (ok > 0) row.fate = 'partly';
+    else row.fate = row.deliveries.some((e) => e.status === 'bounced') ? 'bounced' : 'dropped';
+    this.drawRow(row);
+    this.legend();
+    this.settleLater();
+  }
+
+  // settleLater: the deliveries of a message follow it at once; a
+  // recipient still waiting after them got no copy of its own, because
+  // its mailbox already had one (an alias, a list member…).
+  settleLater() {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      if (!this.last) return;
+      for (const row of this.last.rows.values()) {
+        if (row.fate !== 'pending') continue;
+        row.fate = 'shared';
+        this.drawRow(row);
+      }
+      this.legend();
+    }, SETTLE_MS);
+  }
+
+  drawRow(row) {
+    const { v, text, tr, cell } = row;
+    tr.className = 'v-' + v.verdict + ' f-' + row.fate;
+    tr.dataset.fate = row.fate;
+    let label = text.label;
+    switch (row.fate) {
+      case 'pending': label = t('env.v.pending'); break;
+      case 'bounced': label = t('env.v.bounced'); break;
+      case 'dropped': label = t('env.v.dropped'); break;
+      case 'partly': label = t('env.v.partly'); break;
+      case 'shared': label = t('env.v.shared'); break;
+      case 'delivered': if (row.alone) label = t('env.v.only'); break;
+    }
+    const visible = row.alone ? t('env.only') : text.visible;
+    cell.replaceChildren(el('strong', null, label), el('span', 'visible', visible));
+    const fates = el('ul', 'fates');
+    for (const d of row.deliveries) {
+      const li = el('li', 'fate-' + d.status, t('env.fate.' + d.status, { mailbox: d.mailbox }));
+      if (d.status !== 'delivered' && d.why) li.append(' ', el('span', 'muted', d.why));
+      fates.append(li);
+    }
+    if (row.fate === 'shared') fates.append(el('li', 'muted', t('env.fate.shared')));
+    if (fates.childElementCount) cell.append(fates);
+    row.long = this.longFor(row);
+    if (row.long) cell.title = row.long;
+    else cell.removeAttribute('title');
+  }
+
+  // longFor is the sentence that explains a row's verdict, for the legend.
+  longFor(row) {
+    switch (row.fate) {
+      case 'pending': return t('env.long.pending');
+      case 'bounced': case 'dropped': case 'partly': case 'shared': return t('env.long.' + row.fate);
+      case 'delivered': return row.alone ? t('env.long.only') : row.text.long;
+    }
+    return row.text.long;
+  }
+
+  legend() {
     const dl = $('verdict-legend');
     dl.replaceChildren();
-    for (const [verdict, [label, long]] of legend) {
-      dl.append(el('dt', 'v-' + verdict, label), el('dd', null, long));
+    const seen = new Set();
+    for (const row of this.last ? this.last.rows.values() : []) {
+      const label = row.cell.querySelector('strong').textContent;
+      if (!row.long || seen.has(label)) continue;
+      seen.add(label);
+      dl.append(el('dt', 'v-' + row.v.verdict + ' f-' + row.fate, label), el('dd', null, row.long));
     }
-    fillList($('warnings'), (x && x.warnings) || []);
   }
 
   mailboxes(boxes) {
@@ -79,7 +191,7 @@ export class Panels {
       const li = el('li', 'mailbox', null, { 'data-user': b.user });
       const head = el('div', 'mbox-head');
       head.append(el('strong', null, b.name), ' ', el('span', 'muted', b.address),
-        el('span', 'count', t('mbox.count', { n: b.messages.length })));
+        el('span', 'count', tn('mbox.count', b.messages.length)));
       li.append(head);
       if (b.messages.length) {
         const ul = el('ul', 'messages');
@@ -116,6 +228,8 @@ export class Panels {
   reset() {
     this.envelope({ from: null, to: [] });
     $('env-last').hidden = true;
+    this.last = null;
+    clearTimeout(this.settleTimer);
     this.light([]);
     $('journey-now').textContent = '';
   }

@@ -8,6 +8,8 @@ const SHELL_PROMPT = 'student@smtplab:~$';
 const STANDARD = { smtp: 25, pop3: 110, pop2: 109 };
 const SERVICE_NAMES = { smtp: 'smtp', mail: 'smtp', pop3: 'pop3', pop: 'pop3', 'pop-3': 'pop3', pop2: 'pop2', 'pop-2': 'pop2' };
 const FONT_KEY = 'smtplab.fontSize';
+// MAX_QUEUED bounds the lines kept while a connection opens.
+const MAX_QUEUED = 50;
 
 // drawEvent draws one engine event in transcript as the terminal shows it:
 // telnet's own lines when a connection opens or closes, the protocol lines
@@ -54,6 +56,9 @@ export class Terminal {
       pop2: [STANDARD.pop2, Number(body.pop2Port)],
     };
     this.mode = 'shell'; // 'shell', 'connecting', 'session'
+    // Lines typed while a connection is being opened wait for it, as
+    // telnet keeps what is typed before the server answers.
+    this.queued = [];
     this.proto = null;
     this.state = null;
     this.history = JSON.parse(sessionStorage.getItem('smtplab.history') || '[]');
@@ -97,6 +102,7 @@ export class Terminal {
       case 'open':
         this.proto = ev.proto;
         this.setMode('session');
+        if (!replaying) this.sendQueued();
         break;
       case 'state':
         this.state = ev.state.to;
@@ -135,6 +141,21 @@ export class Terminal {
     if (strip) strip.hidden = true;
   }
 
+  // sendQueued sends the lines typed while the connection was opening.
+  sendQueued() {
+    const lines = this.queued;
+    this.queued = [];
+    if (lines.length && !this.socket.send({ t: 'input', lines })) this.note(t('link.down'), 'warn');
+  }
+
+  // connectFailed goes back to the shell when the server refused to open
+  // the connection; what was typed meanwhile is dropped with it.
+  connectFailed() {
+    if (this.mode !== 'connecting') return;
+    this.queued = [];
+    this.setMode('shell');
+  }
+
   // stillOpen says, when a page opens on a session left open on an
   // earlier page, that what is typed goes to that server, and how to
   // close it; with a button that does.
@@ -170,7 +191,10 @@ export class Terminal {
       if (!this.socket.send({ t: 'input', lines: [line] })) this.note(t('link.down'), 'warn');
       return;
     }
-    if (this.mode === 'connecting') return;
+    if (this.mode === 'connecting') {
+      if (this.queued.length < MAX_QUEUED) this.queued.push(line);
+      return;
+    }
     this.transcript.system(SHELL_PROMPT + ' ' + line, 'prompt-line');
     this.shell(line.trim());
   }
@@ -312,6 +336,7 @@ export class Terminal {
     this.font = Math.max(-2, Math.min(8, step));
     localStorage.setItem(FONT_KEY, String(this.font));
     document.getElementById('term').style.setProperty('--term-font', (1 + this.font * 0.15).toFixed(2) + 'rem');
+    if (this.transcript.follow) this.transcript.toBottom();
   }
 
   async copy() {
@@ -331,6 +356,7 @@ export class Terminal {
 
   // reset is the server's confirmation that the world was emptied.
   reset() {
+    this.queued = [];
     this.transcript.clear();
     this.clearLastReply();
     this.proto = null;
@@ -341,6 +367,7 @@ export class Terminal {
 
   // replayStart forgets what is on screen before the server replays the log.
   replayStart() {
+    this.queued = [];
     this.transcript.clear();
     this.clearLastReply();
     this.proto = null;

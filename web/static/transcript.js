@@ -7,7 +7,20 @@ export class Transcript {
   constructor(container) {
     this.out = container;
     this.lastInput = null;
+    // follow: the view keeps to the newest line, until the reader scrolls
+    // up; and again once they scroll back down. A larger text or a
+    // projector's layout does not make it lose its place.
+    this.follow = true;
+    container.addEventListener('scroll', () => { this.follow = this.nearBottom(); });
+    if (window.ResizeObserver) new ResizeObserver(() => { if (this.follow) this.toBottom(); }).observe(container);
   }
+
+  nearBottom() {
+    const line = parseFloat(getComputedStyle(this.out).lineHeight) || 20;
+    return this.out.scrollHeight - this.out.scrollTop - this.out.clientHeight < Math.max(40, 2 * line);
+  }
+
+  toBottom() { this.out.scrollTop = this.out.scrollHeight; }
 
   // event draws one engine event; it returns true if it drew something.
   event(ev, x) {
@@ -21,9 +34,18 @@ export class Transcript {
 
   input(inp) {
     const line = el('div', 'line typed' + (inp.data ? ' data' : ''));
-    line.append(el('span', 'text', inp.text === '' ? '\u00a0' : inp.text, { lang: 'en' }));
+    const text = el('span', 'text', null, { lang: 'en' });
+    if (inp.text === '') text.textContent = '\u00a0';
+    else if (inp.data) showSpaces(text, inp.text);
+    else text.textContent = inp.text;
+    line.dataset.raw = inp.text;
+    line.append(text);
     if (inp.bareLF) line.append(el('span', 'flag', t('line.bareLF')));
     if (inp.tooLong) line.append(el('span', 'flag', t('line.tooLong')));
+    if (inp.data) {
+      const flag = dataFlag(inp.text);
+      if (flag) line.append(el('span', 'flag flag-data', t(flag)));
+    }
     this.append(line);
     this.lastInput = line;
     return true;
@@ -79,14 +101,15 @@ export class Transcript {
   }
 
   append(node) {
-    const stick = this.out.scrollHeight - this.out.scrollTop - this.out.clientHeight < 40;
+    const stick = this.follow || this.nearBottom();
     this.out.append(node);
-    if (stick) this.out.scrollTop = this.out.scrollHeight;
+    if (stick) this.toBottom();
   }
 
   clear() {
     this.out.replaceChildren();
     this.lastInput = null;
+    this.follow = true;
   }
 
   // text is the transcript as plain lines, badges left out.
@@ -94,8 +117,34 @@ export class Transcript {
     const lines = [];
     for (const l of this.out.querySelectorAll('.line')) {
       const text = l.querySelector('.text');
-      lines.push(text ? text.textContent : l.textContent);
+      lines.push(l.dataset.raw !== undefined ? l.dataset.raw : text ? text.textContent : l.textContent);
     }
     return lines.join('\n') + '\n';
   }
+}
+
+// showSpaces writes a line of message text with the spaces and tabs at its
+// ends made visible: " ." and ". " are not the end of the message, and
+// must not look like it.
+function showSpaces(span, text) {
+  const m = /^([ \t]*)(.*?)([ \t]*)$/s.exec(text);
+  const mark = (run) => {
+    for (const c of run) {
+      span.append(el('span', 'sp', c === '\t' ? '→' : '␣', { title: t(c === '\t' ? 'line.tab' : 'line.space') }));
+    }
+  };
+  mark(m[1]);
+  span.append(m[2]);
+  mark(m[3]);
+}
+
+// dataFlag names what a line of message text does that a student may not
+// expect, as a key of the page's texts; '' for a plain line.
+function dataFlag(text) {
+  if (text === '.') return '';
+  if (text.trim() === '.') return 'line.nearEnd';
+  if (text.startsWith('..')) return 'line.stuffed';
+  if (text.startsWith('.')) return 'line.dotRemoved';
+  if (/^(QUIT|RSET|NOOP|DATA|HELO |EHLO |MAIL FROM:|RCPT TO:)/i.test(text.trim())) return 'line.command';
+  return '';
 }
