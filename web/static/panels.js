@@ -53,7 +53,11 @@ export class Panels {
       if (!values || !values.length) continue;
       headers.append(el('dt', null, name), el('dd', name === 'Bcc' ? 'bcc' : null, values.join(', ')));
     }
-    if (!headers.childElementCount) headers.append(el('dd', 'empty', t('env.noHeaders')));
+    // A list holds name-value pairs only: "no headers" is said beside it.
+    const none = headers.nextElementSibling;
+    if (none && none.classList.contains('empty')) none.remove();
+    headers.hidden = !headers.childElementCount;
+    if (headers.hidden) headers.after(el('p', 'empty', t('env.noHeaders')));
     const body = $('verdicts');
     body.replaceChildren();
     $('env-notes').replaceChildren();
