@@ -18,6 +18,7 @@ const (
 	EventTLS      EventKind = "tls"      // the connection is now encrypted
 	EventClose    EventKind = "close"    // the session ended
 	EventReset    EventKind = "reset"    // the whole world was emptied
+	EventQueue    EventKind = "queue"    // the outgoing queue took, passed on or gave up a recipient
 )
 
 // Event is one thing that happened in a world. Exactly one of the pointer
@@ -42,6 +43,7 @@ type Event struct {
 	State    *State      `json:"state,omitempty"`
 	TLS      *TLS        `json:"tls,omitempty"`
 	Close    *Close      `json:"close,omitempty"`
+	Queue    *QueueEvent `json:"queue,omitempty"`
 }
 
 // Open describes a new connection.
@@ -165,3 +167,29 @@ type Close struct {
 // emits them, possibly from many goroutines at once, so it must be quick and
 // safe for concurrent use.
 type Observer func(Event)
+
+// QueueEvent reports what a world's outgoing queue did with one recipient
+// of a message: took it (queued), kept it for a later attempt (deferred),
+// handed it to the next server (relayed), or gave up (failed).
+type QueueEvent struct {
+	ID        string    `json:"id"` // the message's queue id
+	Recipient string    `json:"recipient"`
+	Action    string    `json:"action"`
+	Attempts  int       `json:"attempts"`          // attempts made so far
+	NextTry   time.Time `json:"nextTry,omitzero"`  // when the next attempt is due (queued, deferred)
+	Host      string    `json:"host,omitempty"`    // the server tried, if one was found
+	Session   string    `json:"session,omitempty"` // the relay session's id in that server's world
+	// Reply is what that server answered about the recipient, as received;
+	// nil when none came (no server, no answer).
+	Reply  *Reply            `json:"reply,omitempty"`
+	Reason string            `json:"reason"` // catalog key: why this action
+	Args   map[string]string `json:"args,omitempty"`
+}
+
+// Queue actions.
+const (
+	QueueQueued   = "queued"
+	QueueDeferred = "deferred"
+	QueueRelayed  = "relayed"
+	QueueFailed   = "failed"
+)

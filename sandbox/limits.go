@@ -68,6 +68,27 @@ const (
 	DefaultAuthFailDelay = time.Second
 )
 
+// Mail between servers: the outgoing queue and its retries (RFC 5321
+// §4.5.4.1 asks for retries at least 30 minutes apart and a give-up time of
+// 4 to 5 days; the sandbox runs the same story in minutes, so that a lesson
+// can watch it), and loop detection.
+const (
+	// DefaultQueueRetry is the wait before the first retry of a deferred
+	// message; each retry waits twice as long as the one before.
+	DefaultQueueRetry = 30 * time.Second
+	// DefaultQueueRetryMax caps the wait between two retries.
+	DefaultQueueRetryMax = 2 * time.Minute
+	// DefaultQueueLifetime is how long a message may stay in the queue before
+	// the server gives up and tells the sender.
+	DefaultQueueLifetime = 10 * time.Minute
+	// DefaultMaxQueue is how many octets of text a world's queue may hold.
+	DefaultMaxQueue = 50 << 20
+	// MaxReceived is how many Received lines a message may carry before the
+	// server takes it for a mail loop and refuses it (RFC 5321 §6.3: a large
+	// threshold, normally at least 100).
+	MaxReceived = 100
+)
+
 // Limits are the tunable limits of a world.
 type Limits struct {
 	MaxRecipients  int
@@ -78,6 +99,12 @@ type Limits struct {
 	DataTimeout    time.Duration
 	Autologout     time.Duration
 	AuthFailDelay  time.Duration
+	// The outgoing queue: first retry, longest wait between retries, how
+	// long a message may wait in all, and how many octets the queue holds.
+	QueueRetry    time.Duration
+	QueueRetryMax time.Duration
+	QueueLifetime time.Duration
+	MaxQueue      int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -91,7 +118,23 @@ func (l Limits) withDefaults() Limits {
 	// A negative delay turns it off (tests); zero means the default.
 	orDefault(&l.AuthFailDelay, DefaultAuthFailDelay)
 	l.AuthFailDelay = max(l.AuthFailDelay, 0)
+	orDefault(&l.QueueRetry, DefaultQueueRetry)
+	orDefault(&l.QueueRetryMax, DefaultQueueRetryMax)
+	l.QueueRetryMax = max(l.QueueRetryMax, l.QueueRetry)
+	orDefault(&l.QueueLifetime, DefaultQueueLifetime)
+	orDefault(&l.MaxQueue, DefaultMaxQueue)
 	return l
+}
+
+// RetryAfter is how long the queue waits after a message's attempts-th
+// failed attempt before the next one: QueueRetry, doubled at each attempt,
+// never more than QueueRetryMax (RFC 5321 §4.5.4.1's backing off).
+func (l Limits) RetryAfter(attempts int) time.Duration {
+	d := l.QueueRetry
+	for i := 1; i < attempts && d < l.QueueRetryMax; i++ {
+		d *= 2
+	}
+	return min(d, l.QueueRetryMax)
 }
 
 func orDefault[T comparable](v *T, d T) {

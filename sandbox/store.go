@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -50,8 +51,70 @@ type Store interface {
 	Unlock(mailbox string)
 	// Usage reports how many messages and octets the store holds.
 	Usage() (messages int, octets int64)
-	// Clear empties every mailbox (locks stay as they are).
+	// Clear empties every mailbox and the queue (locks stay as they are).
 	Clear()
+
+	// The outgoing queue: messages accepted for other servers, kept until
+	// they are passed on or given up, across restarts where the store is
+	// durable. Entries are returned as copies whose Raw is shared: it must
+	// not be modified.
+
+	// Enqueue adds q, unless its text would take the queue past maxQueue
+	// octets (ErrStoreFull). Its ID must not be queued already.
+	Enqueue(q *Queued, maxQueue int64) error
+	// Queue lists every entry in the order they were queued.
+	Queue() []Queued
+	// Due lists the entries whose NextTry is not after now, in queue order.
+	Due(now time.Time) []Queued
+	// Reschedule records an attempt: the entry of q.ID takes q's Attempts,
+	// NextTry and Rcpts (the recipients still to deliver).
+	Reschedule(q Queued) error
+	// Dequeue removes the entry of id; removing one that is gone is no error.
+	Dequeue(id string) error
+}
+
+// Queued is a message in a world's outgoing queue, waiting to be handed to
+// the servers of its recipients' domains.
+type Queued struct {
+	ID   string `json:"id"`   // the queue id its 250 gave
+	From string `json:"from"` // envelope sender; "" is the null sender <>
+	// Rcpts are the recipients still to deliver, in RCPT order.
+	Rcpts []QueuedRcpt `json:"rcpts"`
+	// Raw is the text to pass on, CRLF lines, this server's Received line
+	// on top.
+	Raw      []byte    `json:"-"`
+	Body     string    `json:"body,omitempty"` // BODY= as declared
+	Arrived  time.Time `json:"arrived"`
+	Attempts int       `json:"attempts"`
+	NextTry  time.Time `json:"nextTry"`
+}
+
+// Size is the octets of text the entry holds.
+func (q *Queued) Size() int64 { return int64(len(q.Raw)) }
+
+// Clone returns a copy of q whose recipients are its own; Raw is shared.
+func (q Queued) Clone() Queued {
+	q.Rcpts = append([]QueuedRcpt(nil), q.Rcpts...)
+	return q
+}
+
+// QueuedRcpt is a recipient waiting in the queue.
+type QueuedRcpt struct {
+	Addr string `json:"addr"`
+	// Last is what the latest attempt for it gave; nil before the first.
+	Last *Attempt `json:"last,omitempty"`
+}
+
+// Attempt is what one try to hand a recipient to its next server gave, as
+// a delivery status notification reports it (RFC 3464 §2.3).
+type Attempt struct {
+	At     time.Time `json:"at"`
+	Host   string    `json:"host,omitempty"`  // the server that answered (Remote-MTA)
+	Status string    `json:"status"`          // RFC 3463 code: the reply's, or the queue's own
+	Reply  []string  `json:"reply,omitempty"` // the reply's lines as received; none when none came
+	Stage  string    `json:"stage,omitempty"` // what the reply answered: "RCPT TO", "end of DATA"…
+	Reason string    `json:"reason"`          // catalog key: why the attempt ended so
+	Text   string    `json:"text,omitempty"`  // the same in words (wire text), when no reply says it
 }
 
 // MemoryStore is a Store held in memory.
@@ -64,6 +127,8 @@ type MemoryStore struct {
 	octets int64
 	count  int
 	uid    uint64
+	queue  []Queued
+	queued int64 // octets of text in the queue
 }
 
 // NewMemoryStore returns an empty store.
@@ -132,9 +197,72 @@ func (s *MemoryStore) Usage() (int, int64) {
 
 func (s *MemoryStore) Clear() {
 	s.mu.Lock()
-	s.Budget.Release(s.octets)
+	s.Budget.Release(s.octets + s.queued)
 	s.boxes = map[string][]*Message{}
 	s.used = map[string]int64{}
 	s.octets, s.count = 0, 0
+	s.queue, s.queued = nil, 0
 	s.mu.Unlock()
+}
+
+// ErrQueued is Enqueue's error for an ID already in the queue.
+var ErrQueued = errors.New("already queued")
+
+func (s *MemoryStore) Enqueue(q *Queued, maxQueue int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.find(q.ID) >= 0 {
+		return ErrQueued
+	}
+	if s.queued+q.Size() > maxQueue || !s.Budget.Reserve(q.Size()) {
+		return ErrStoreFull
+	}
+	s.queue = append(s.queue, q.Clone())
+	s.queued += q.Size()
+	return nil
+}
+
+// find returns the index of id in the queue, -1 if it is not there.
+func (s *MemoryStore) find(id string) int {
+	return slices.IndexFunc(s.queue, func(q Queued) bool { return q.ID == id })
+}
+
+func (s *MemoryStore) Queue() []Queued { return s.due(time.Time{}, true) }
+
+func (s *MemoryStore) Due(now time.Time) []Queued { return s.due(now, false) }
+
+func (s *MemoryStore) due(now time.Time, all bool) []Queued {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Queued
+	for _, q := range s.queue {
+		if all || !q.NextTry.After(now) {
+			out = append(out, q.Clone())
+		}
+	}
+	return out
+}
+
+func (s *MemoryStore) Reschedule(q Queued) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.find(q.ID)
+	if i < 0 {
+		return nil // gone meanwhile (a Clear): nothing to keep
+	}
+	e := &s.queue[i]
+	e.Attempts, e.NextTry = q.Attempts, q.NextTry
+	e.Rcpts = append([]QueuedRcpt(nil), q.Rcpts...)
+	return nil
+}
+
+func (s *MemoryStore) Dequeue(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i := s.find(id); i >= 0 {
+		s.queued -= s.queue[i].Size()
+		s.Budget.Release(s.queue[i].Size())
+		s.queue = slices.Delete(s.queue, i, i+1)
+	}
+	return nil
 }

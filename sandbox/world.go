@@ -51,6 +51,10 @@ type Config struct {
 	// class's world, say), so that mail over the TCP ports can reach them.
 	// Nil: the world is alone.
 	Directory func(domain string) *World
+	// AfterFunc runs f in its own goroutine once d has passed on the
+	// world's clock, and returns what stops it, as time.AfterFunc does;
+	// the world's queue times its retries with it. Default time.AfterFunc.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // DefaultDomain is the reserved domain the sandbox uses when none is given.
@@ -94,6 +98,8 @@ type World struct {
 	order   []string
 	clock   func() time.Time
 	newID   func() string
+	after   func(time.Duration, func()) func() bool
+	relay   atomic.Pointer[relayHook]
 
 	seq      atomic.Uint64
 	sessions atomic.Uint64
@@ -123,6 +129,7 @@ func NewWorld(c Config) *World {
 		entries:   map[string]Entry{},
 		clock:     c.Clock,
 		newID:     c.NewID,
+		after:     c.AfterFunc,
 	}
 	if w.Domain == "" {
 		w.Domain = DefaultDomain
@@ -138,6 +145,9 @@ func NewWorld(c Config) *World {
 	}
 	if w.newID == nil {
 		w.newID = randomID
+	}
+	if w.after == nil {
+		w.after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	entries := c.Entries
 	if entries == nil {
@@ -280,3 +290,46 @@ func (w *World) Reset() {
 	w.Store.Clear()
 	w.Publish(Event{Kind: EventReset})
 }
+
+// Relay carries a world's queued mail to the other servers of the sandbox
+// (package relay runs one per world). A world without one delivers only to
+// itself and its neighbours, and refuses to relay.
+type Relay interface {
+	// Queued says a message was just put in the world's queue.
+	Queued()
+	// Close stops the relay; what is queued stays in the store.
+	Close()
+}
+
+// relayHook holds a world's relay, so that sessions read it without a lock.
+type relayHook struct{ r Relay }
+
+// TransportRelay is the Peer.Transport of a session that one server of the
+// sandbox opens with another, to pass on queued mail.
+const TransportRelay = "relay"
+
+// SetRelay makes r the world's relay, closing the one it replaces.
+func (w *World) SetRelay(r Relay) {
+	var h *relayHook
+	if r != nil {
+		h = &relayHook{r}
+	}
+	if old := w.relay.Swap(h); old != nil && old.r != r {
+		old.r.Close()
+	}
+}
+
+// Relay returns the world's relay, nil if it has none.
+func (w *World) Relay() Relay {
+	if h := w.relay.Load(); h != nil {
+		return h.r
+	}
+	return nil
+}
+
+// AfterFunc runs f once d has passed on the world's clock (see Config).
+func (w *World) AfterFunc(d time.Duration, f func()) (stop func() bool) { return w.after(d, f) }
+
+// Close stops what runs on the world's behalf (its relay and the relay's
+// timer). Its mailboxes and its queue stay in the store.
+func (w *World) Close() { w.SetRelay(nil) }

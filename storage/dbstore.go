@@ -28,6 +28,8 @@ type dbStore struct {
 	octets int64
 	count  int
 	uid    uint64 // last UID counter used
+	queue  []sandbox.Queued
+	queued int64 // octets of text in the queue
 }
 
 var _ CheckedStore = (*dbStore)(nil)
@@ -49,6 +51,14 @@ func (s *dbStore) ready() error {
 	uid, boxes, err := loadWorld(s.db, s.world)
 	if err != nil {
 		return err
+	}
+	queue, err := loadQueue(s.db, s.world)
+	if err != nil {
+		return err
+	}
+	s.queue, s.queued = queue, 0
+	for _, q := range queue {
+		s.queued += q.Size()
 	}
 	s.uid, s.boxes, s.used = uid, boxes, map[string]int64{}
 	s.octets, s.count = 0, 0
@@ -185,7 +195,8 @@ func (s *dbStore) Usage() (int, int64) {
 // Clear is ClearChecked without the error: a failed write clears nothing.
 func (s *dbStore) Clear() { s.ClearChecked() }
 
-// ClearChecked empties every mailbox; the UID counter and the locks stay.
+// ClearChecked empties every mailbox and the queue; the UID counter and
+// the locks stay.
 func (s *dbStore) ClearChecked() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -193,7 +204,10 @@ func (s *dbStore) ClearChecked() error {
 		return unavailable(err)
 	}
 	err := s.w.do(func(tx *sql.Tx) error {
-		_, err := tx.Exec(`DELETE FROM messages WHERE world = ?`, s.world)
+		if _, err := tx.Exec(`DELETE FROM messages WHERE world = ?`, s.world); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`DELETE FROM queue WHERE world = ?`, s.world)
 		return err
 	})
 	if err != nil {
@@ -201,5 +215,6 @@ func (s *dbStore) ClearChecked() error {
 	}
 	s.boxes, s.used = map[string][]*sandbox.Message{}, map[string]int64{}
 	s.octets, s.count = 0, 0
+	s.queue, s.queued = nil, 0
 	return nil
 }

@@ -81,6 +81,21 @@ var migrations = []string{
 		at         TEXT NOT NULL,
 		UNIQUE (student_id, n)
 	) STRICT;`,
+	// 2: each world's outgoing queue (RFC 5321 §6.1: a message the server
+	// said 250 to must not be lost, even while it waits for the next server).
+	`CREATE TABLE queue (
+		seq      INTEGER PRIMARY KEY, -- queue order
+		world    TEXT NOT NULL,
+		id       TEXT NOT NULL,
+		sender   TEXT NOT NULL,
+		rcpts    TEXT NOT NULL, -- JSON: the recipients left, with their last attempt
+		raw      BLOB NOT NULL,
+		body     TEXT NOT NULL,
+		arrived  TEXT NOT NULL,
+		attempts INTEGER NOT NULL,
+		next_try TEXT NOT NULL,
+		UNIQUE (world, id)
+	) STRICT;`,
 }
 
 // migrate brings db to the last version, refusing a database written by a

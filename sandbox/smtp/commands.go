@@ -215,14 +215,7 @@ func (s *Session) recipient(p Path) *sandbox.Reply {
 	// is this server's to deliver to. Any other domain would be relaying.
 	home := s.home(p.Domain)
 	if home == nil {
-		key := "rcpt.relay"
-		switch {
-		case p.Route != "":
-			key = "rcpt.relay.route"
-		case s.login != "":
-			key = "rcpt.relay.auth" // logged in or not, nothing leaves the sandbox
-		}
-		return reply(554, "5.7.1", key, "addr", addr, "domain", s.World.Domain)
+		return s.foreign(p, addr) // relayed, or refused (deliver.go)
 	}
 	// Like Postfix, count every accepted RCPT, repeats included: the limit
 	// bounds the work a client can ask for, not the number of mailboxes.

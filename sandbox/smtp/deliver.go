@@ -1,14 +1,14 @@
 package smtp
 
 import (
-	"bytes"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"smtplab/sandbox"
-	"smtplab/sandbox/catalog"
+	"smtplab/sandbox/dsn"
 )
 
 // route is one mailbox a recipient's copy goes to.
@@ -78,27 +78,40 @@ type letter struct {
 	err    error // why the store refused the copy, if it did
 }
 
-// deliver stores a copy in every mailbox, and only then answers 250: with
-// 250 the server takes responsibility for the message (RFC 5321 §6.1), so
-// it must hold it safely first. A mailbox over quota does not stop the
-// others: that copy bounces after the 250, as on a real server. A store
-// that cannot write at all stops everything: the copies already written
-// are taken back and the client is told to try later, since it still has
-// the message. Only an accepted message gets its message event; its
-// analysis ends with the warnings about its lines as typed.
+// deliver stores a copy in every mailbox and puts the copy for other
+// servers in the queue, and only then answers 250: with 250 the server
+// takes responsibility for the message (RFC 5321 §6.1), so it must hold it
+// safely first. A mailbox over quota does not stop the others: that copy
+// bounces after the 250, as on a real server. A store that cannot write at
+// all stops everything: the copies already written are taken back and the
+// client is told to try later, since it still has the message. Only an
+// accepted message gets its message event; its analysis ends with the
+// warnings about its lines as typed.
 func (s *Session) deliver(m *message, rts []route) {
 	text := m.text
+	h := sandbox.SplitHeader(text) // once, for the loop check, the analysis and the Bcc removal
+	if n := received(h); n > sandbox.MaxReceived {
+		// RFC 5321 §6.3: so many hops is a message going round in a loop.
+		s.Send(reply(554, "5.4.6", "data.loop", "count", strconv.Itoa(n), "limit", strconv.Itoa(sandbox.MaxReceived)))
+		return
+	}
 	id := s.World.NewID()
 	env := s.env.Clone()
-	h := sandbox.SplitHeader(text) // once, for the analysis and the Bcc removal
 	a := sandbox.AnalyzeHeader(env, text, h)
 	a.Warnings = append(a.Warnings, m.warnings...)
 	cut := cutBlind(text, h)
 	if len(cut.body) == len(text) { // no blind copy field: the body is the text
 		cut.head, cut.body = m.room()
 	}
+	now := s.Now()
 	letters := s.letters(id, env, a, cut, rts)
 	if r := store(letters); r != nil {
+		unstore(letters)
+		s.Send(r)
+		return
+	}
+	q, r := s.enqueue(id, env, cut.body, now)
+	if r != nil {
 		unstore(letters)
 		s.Send(r)
 		return
@@ -107,9 +120,35 @@ func (s *Session) deliver(m *message, rts []route) {
 		ID: id, Envelope: env, Size: len(text), Analysis: a,
 	}})
 	s.Send(reply(250, "2.0.0", "data.ok", "id", id))
+	var failed []*letter
 	for i := range letters {
-		s.settle(&letters[i], text)
+		if l := &letters[i]; l.stored {
+			s.report(l.world, delivered(l.msg, l.rcpt, "delivery.ok", "rcpt", l.rcpt))
+		} else {
+			failed = append(failed, l)
+		}
 	}
+	if len(failed) > 0 {
+		s.bounce(id, env, failed, now)
+	}
+	if q != nil {
+		s.queued(q, "queue.queued")
+		if rl := s.World.Relay(); rl != nil {
+			rl.Queued()
+		}
+	}
+}
+
+// received counts a header's Received fields, one per server the message
+// went through.
+func received(h sandbox.Header) int {
+	n := 0
+	for _, f := range h.List {
+		if strings.EqualFold(f.Name, "Received") {
+			n++
+		}
+	}
+	return n
 }
 
 // letters builds the copy of each route: the text without its Bcc field,
@@ -128,7 +167,8 @@ func (s *Session) letters(id string, env sandbox.Envelope, a sandbox.Analysis, c
 			Subject: a.Subject, From: from,
 		}
 		var buf [traceRoom]byte
-		trace := s.appendTrace(buf[:0], id, env, rt, now)
+		trace := appendReturnPath(buf[:0], *env.From)
+		trace = s.appendReceived(trace, rt.world.Host, id, rt.rcpt, now)
 		l.msg.Trace = len(trace)
 		if head := cut.head; i == 0 && len(trace) <= len(head) {
 			// The body stays where it is; only the trace is written, just
@@ -179,20 +219,6 @@ func quota(w *sandbox.World, e sandbox.Entry) int64 {
 	return w.Limits.MaxMailbox
 }
 
-// settle reports, after the 250, what became of one copy: stored, or
-// bounced to the sender.
-func (s *Session) settle(l *letter, original []byte) {
-	if l.stored {
-		s.report(l.world, delivered(l.msg, l.rcpt, "delivery.ok", "rcpt", l.rcpt))
-		return
-	}
-	why := "delivery.store_full"
-	if errors.Is(l.err, sandbox.ErrMailboxFull) {
-		why = "delivery.mailbox_full"
-	}
-	s.bounce(l, why, original)
-}
-
 // delivered describes a copy that reached its mailbox.
 func delivered(m *sandbox.Message, rcpt, reason string, kv ...string) *sandbox.Delivery {
 	return &sandbox.Delivery{
@@ -214,65 +240,172 @@ func (s *Session) report(w *sandbox.World, d *sandbox.Delivery) {
 	}
 }
 
-// bounce reports a failed delivery to the envelope sender, as a server must
-// once it has said 250: with a null sender, so a bounce never bounces. Only
-// a user of the session's own world can receive it.
-func (s *Session) bounce(l *letter, why string, original []byte) {
-	d := &sandbox.Delivery{MessageID: l.msg.ID, Recipient: l.rcpt, Mailbox: l.mailbox, Reason: why}
-	from := *l.msg.Envelope.From
-	local, domain, _ := cutAddress(from)
-	owner, ok := s.World.Lookup(local)
+// bounce tells the envelope sender, after the 250, which copies could not
+// be stored: one delivery status notification (RFC 3464) for all of them,
+// from the null sender so that a report never causes another, and none
+// for a message that came from the null sender itself.
+func (s *Session) bounce(id string, env sandbox.Envelope, failed []*letter, now time.Time) {
+	from := *env.From
+	r := &dsn.Report{Host: s.World.Host, Original: id, Sender: from, Arrived: now, Headers: headerOf(failed[0].msg)}
+	whys := make([]string, len(failed))
+	for i, l := range failed {
+		status := "5.3.1" // RFC 3463: mail system full
+		whys[i] = "delivery.store_full"
+		if errors.Is(l.err, sandbox.ErrMailboxFull) {
+			status, whys[i] = "5.2.2", "delivery.mailbox_full" // mailbox full
+		}
+		r.Recipients = append(r.Recipients, dsn.Local(l.world.Address(l.mailbox), l.rcpt, status, whys[i], now))
+	}
+	res := dsn.Return(s.World, r)
+	for i, l := range failed {
+		d := &sandbox.Delivery{MessageID: id, Recipient: l.rcpt, Mailbox: l.mailbox, Status: res.Status, Reason: whys[i]}
+		switch res.Why {
+		case dsn.NullSender:
+			d.Args = sandbox.Args("why", "null_sender", "sender", "<>")
+		case dsn.ForeignSender:
+			d.Args = sandbox.Args("why", "foreign_sender", "sender", from)
+		default:
+			d.Args = sandbox.Args("sender", from)
+		}
+		s.report(l.world, d)
+	}
 	switch {
-	case from == "":
-		d.Status, d.Args = sandbox.Dropped, sandbox.Args("why", "null_sender", "sender", "<>")
-	case !s.World.IsLocalDomain(domain) || !ok || !owner.HasMailbox():
-		d.Status, d.Args = sandbox.Dropped, sandbox.Args("why", "foreign_sender", "sender", from)
-	default:
-		d.Status, d.Args = sandbox.Bounced, sandbox.Args("sender", from)
-	}
-	s.report(l.world, d)
-	if d.Status == sandbox.Bounced {
-		s.sendBounce(l.msg, l.route, why, owner, original)
+	case res.Stored != nil:
+		s.report(res.Home, delivered(res.Stored, from, "delivery.bounce", "rcpt", failed[0].rcpt))
+	case res.Queued != nil:
+		s.queued(res.Queued, "queue.queued.report")
 	}
 }
 
-func (s *Session) sendBounce(m *sandbox.Message, rt route, why string, owner sandbox.Entry, original []byte) {
-	id := s.World.NewID()
-	now := s.World.Now()
-	text := catalog.Wire("smtp.bounce", sandbox.Args(
-		"host", s.World.Host, "sender", *m.Envelope.From, "rcpt", rt.rcpt, "id", id,
-		"date", now.Format(time.RFC1123Z), "original", m.ID,
-		"why", catalog.Wire("smtp."+why, nil),
-		"headers", string(bytes.TrimRight(original[:sandbox.SplitHeader(original).BodyStart], "\r\n")),
-	))
-	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n") + "\r\n"
-	null := ""
-	env := sandbox.Envelope{From: &null, To: []string{*m.Envelope.From}}
-	b := &sandbox.Message{ID: id, Mailbox: owner.Local, Arrived: now, Envelope: env,
-		Subject: catalog.Wire("smtp.bounce.subject", nil), From: "MAILER-DAEMON@" + s.World.Host}
-	trace := "Return-Path: <>\r\n"
-	b.Raw, b.Trace = append([]byte(trace), text...), len(trace)
-	owner.Quota = max(owner.Quota, 0)
-	if err := s.World.Store.Deliver(b, quota(s.World, owner), s.World.Limits.MaxStore); err == nil {
-		s.report(s.World, delivered(b, *m.Envelope.From, "delivery.bounce", "rcpt", rt.rcpt))
+// headerOf is the header section of a copy as the server wrote it, its
+// Received line on top; the Return-Path, which only final delivery adds
+// (RFC 5321 §4.4), left out.
+func headerOf(m *sandbox.Message) []byte {
+	raw := m.Raw
+	if i := strings.Index(string(raw[:m.Trace]), "\r\n"); i >= 0 && strings.HasPrefix(string(raw), "Return-Path:") {
+		raw = raw[i+2:]
+	}
+	return raw[:sandbox.SplitHeader(raw).BodyStart]
+}
+
+// mayRelay reports whether the session may give recipients of domains no
+// world of its own keeps: only to a logged-in user or another server of
+// the sandbox, and only in a world with a relay to carry them. Anyone else
+// asking is what an open relay would serve.
+func (s *Session) mayRelay() bool {
+	return s.World.Relay() != nil && (s.login != "" || s.Peer.Transport == sandbox.TransportRelay)
+}
+
+// foreign answers a RCPT for a domain no world of this server keeps:
+// accepted for the queue when the session may relay, refused otherwise.
+func (s *Session) foreign(p Path, addr string) *sandbox.Reply {
+	if !s.mayRelay() {
+		key := "rcpt.relay"
+		switch {
+		case p.Route != "":
+			key = "rcpt.relay.route"
+		case s.login != "":
+			key = "rcpt.relay.auth" // logged in or not, nothing leaves the sandbox
+		}
+		return reply(554, "5.7.1", key, "addr", addr, "domain", s.World.Domain)
+	}
+	if s.rcpts >= s.World.Limits.MaxRecipients {
+		return reply(452, "4.5.3", "rcpt.too_many", "limit", strconv.Itoa(s.World.Limits.MaxRecipients))
+	}
+	s.rcpts++
+	for _, to := range s.env.To {
+		if strings.EqualFold(to, p.Mailbox) {
+			return reply(250, "2.1.5", "rcpt.ok.duplicate", "addr", addr)
+		}
+	}
+	s.env.To = append(s.env.To, p.Mailbox)
+	s.SetState(HaveRcpt)
+	s.envelopeChanged()
+	if s.login == "" {
+		return reply(250, "2.1.5", "rcpt.ok.relay.mta", "addr", addr, "domain", p.Domain)
+	}
+	return reply(250, "2.1.5", "rcpt.ok.relay", "addr", addr, "domain", p.Domain, "user", s.login)
+}
+
+// enqueue puts the copy for the recipients of other servers in the queue,
+// the text without its blind copy fields under this server's Received
+// line. It returns nil when there are none, and the reply the message
+// gets when the queue cannot take it.
+func (s *Session) enqueue(id string, env sandbox.Envelope, body []byte, now time.Time) (*sandbox.Queued, *sandbox.Reply) {
+	var rcpts []sandbox.QueuedRcpt
+	for _, to := range env.To {
+		if _, domain, _ := cutAddress(to); s.home(domain) == nil {
+			rcpts = append(rcpts, sandbox.QueuedRcpt{Addr: to})
+		}
+	}
+	if len(rcpts) == 0 {
+		return nil, nil
+	}
+	forRcpt := "" // RFC 5321 §4.4: "for" names one recipient, or none
+	if len(rcpts) == 1 {
+		forRcpt = rcpts[0].Addr
+	}
+	raw := s.appendReceived(make([]byte, 0, traceRoom+len(body)), s.World.Host, id, forRcpt, now)
+	q := &sandbox.Queued{ID: id, From: *env.From, Rcpts: rcpts, Raw: append(raw, body...),
+		Body: env.Body, Arrived: now, NextTry: now}
+	switch err := s.World.Store.Enqueue(q, s.World.Limits.MaxQueue); {
+	case errors.Is(err, sandbox.ErrStoreFull):
+		return nil, reply(452, "4.3.1", "data.no_storage")
+	case err != nil:
+		return nil, reply(451, "4.3.0", "data.store_unavailable")
+	}
+	return q, nil
+}
+
+// queued tells the watchers that q waits in the queue, and why (reason).
+func (s *Session) queued(q *sandbox.Queued, reason string) {
+	for _, r := range q.Rcpts {
+		_, domain, _ := cutAddress(r.Addr)
+		s.Emit(sandbox.Event{Kind: sandbox.EventQueue, Queue: &sandbox.QueueEvent{
+			ID: q.ID, Recipient: r.Addr, Action: sandbox.QueueQueued, NextTry: q.NextTry,
+			Reason: reason, Args: sandbox.Args("domain", domain, "sender", "<"+q.From+">", "rcpt", r.Addr),
+		}})
 	}
 }
 
-// appendTrace appends the Return-Path and Received lines the delivering
-// server puts on top of a copy (RFC 5321 §4.4), in the name of the world
-// that receives it.
-func (s *Session) appendTrace(b []byte, id string, env sandbox.Envelope, rt route, now time.Time) []byte {
-	with := "SMTP"
-	if s.esmtp {
-		with = "ESMTP"
-	}
-	b = append(append(append(b, "Return-Path: <"...), *env.From...), ">\r\n"...)
+// appendReturnPath appends the line final delivery puts on top of a copy
+// (RFC 5321 §4.4): the envelope sender, where reports go.
+func appendReturnPath(b []byte, from string) []byte {
+	return append(append(append(b, "Return-Path: <"...), from...), ">\r\n"...)
+}
+
+// appendReceived appends the Received line this session's server adds as
+// host, the name of the world that receives the copy (RFC 5321 §4.4):
+// from the name the client gave and its address, with the protocol as
+// RFC 3848 names it, the queue id, and the one recipient it is for, if
+// rcpt is not empty.
+func (s *Session) appendReceived(b []byte, host, id, rcpt string, now time.Time) []byte {
 	b = append(append(append(b, "Received: from "...), echo(s.helo)...), " (["...)
 	b = append(append(b, s.clientIP()...), "])\r\n"...)
-	b = append(append(append(b, "\tby "...), rt.world.Host...), " (smtplab) with "...)
-	b = append(append(append(b, with...), " id "...), id...)
-	b = append(append(append(b, "\r\n\tfor <"...), rt.rcpt...), ">; "...)
+	b = append(append(append(b, "\tby "...), host...), " (smtplab) with "...)
+	b = append(append(append(b, s.protocol()...), " id "...), id...)
+	if rcpt != "" {
+		b = append(append(append(b, "\r\n\tfor <"...), rcpt...), ">"...)
+	}
+	b = append(b, "; "...)
 	return append(now.AppendFormat(b, time.RFC1123Z), "\r\n"...)
+}
+
+// protocol is the Received line's "with" (RFC 3848 §2): SMTP after HELO;
+// ESMTP after EHLO, with S when the connection is encrypted (after
+// STARTTLS, or TLS from the first byte) and A when the client logged in.
+func (s *Session) protocol() string {
+	switch {
+	case !s.esmtp:
+		return "SMTP"
+	case s.Encrypted() && s.login != "":
+		return "ESMTPSA"
+	case s.Encrypted():
+		return "ESMTPS"
+	case s.login != "":
+		return "ESMTPA"
+	}
+	return "ESMTP"
 }
 
 // blindCut is a message's text without its blind copy fields, and those

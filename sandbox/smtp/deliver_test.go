@@ -1,6 +1,8 @@
 package smtp
 
 import (
+	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -411,5 +413,294 @@ func TestMessageRoom(t *testing.T) {
 	big.text = append(big.text, "a short text"...)
 	if head, _ := big.room(); head != nil {
 		t.Error("room offered for a text that fills little of its memory")
+	}
+}
+
+// stubRelay stands for a world's queue runner: it counts the wake-ups.
+type stubRelay struct{ queued int }
+
+func (r *stubRelay) Queued() { r.queued++ }
+func (r *stubRelay) Close()  {}
+
+// relayWorld is a test world with a relay and the neighbour 2nde-b.test.
+func relayWorld(t *testing.T) (*sandbox.World, *stubRelay) {
+	t.Helper()
+	w := sandboxtest.OptionWorld(t, map[string]string{"neighbor": "2nde-b.test"})
+	r := &stubRelay{}
+	w.SetRelay(r)
+	return w, r
+}
+
+// plainAuth is AUTH PLAIN for a default user, whose password is its name.
+func plainAuth(user string) string {
+	return "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+user+"\x00"+user))
+}
+
+// TestRelayRules: a domain no world keeps is relayed only for a logged-in
+// user or another server of the sandbox, and only by a world with a relay;
+// the domains of neighbour worlds are still delivered to directly.
+func TestRelayRules(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		relay     bool
+		transport string
+		auth      bool
+		rcpt      string
+		code      int
+		reason    string
+	}{
+		{"a stranger", true, "test", false, "zoe@elsewhere.test", 554, "smtp.rcpt.relay"},
+		{"a logged-in user", true, "test", true, "zoe@elsewhere.test", 250, "smtp.rcpt.ok.relay"},
+		{"a server of the sandbox", true, sandbox.TransportRelay, false, "zoe@elsewhere.test", 250, "smtp.rcpt.ok.relay.mta"},
+		{"no relay, logged in", false, "test", true, "zoe@elsewhere.test", 554, "smtp.rcpt.relay.auth"},
+		{"no relay, a server", false, sandbox.TransportRelay, false, "zoe@elsewhere.test", 554, "smtp.rcpt.relay"},
+		{"a neighbour's user", true, "test", false, "lea@2nde-b.test", 250, "smtp.rcpt.ok.neighbor"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := sandboxtest.OptionWorld(t, map[string]string{"neighbor": "2nde-b.test"})
+			if tc.relay {
+				w.SetRelay(&stubRelay{})
+			}
+			peer := sandboxtest.Peer
+			peer.Transport = tc.transport
+			s := NewSession(w, peer)
+			s.Start()
+			lines := []string{"EHLO c.test"}
+			if tc.auth {
+				lines = append(lines, plainAuth("alice"))
+			}
+			r := last(feed(s, append(lines, "MAIL FROM:<alice@example.test>", "RCPT TO:<"+tc.rcpt+">")...))
+			if r.Code != tc.code || r.Reason != tc.reason {
+				t.Errorf("RCPT %s: %v (%s), want %d %s", tc.rcpt, r.Lines, r.Reason, tc.code, tc.reason)
+			}
+		})
+	}
+}
+
+// TestQueuedBefore250: the copy for another server is in the queue when
+// the 250 goes out, under this server's Received line, without its Bcc;
+// the relay is woken and the watchers told.
+func TestQueuedBefore250(t *testing.T) {
+	w, rl := relayWorld(t)
+	rec := sandboxtest.Record(w)
+	var at250 int
+	w.Subscribe(func(e sandbox.Event) {
+		if e.Reply != nil && e.Reply.Reason == "smtp.data.ok" {
+			at250 = len(w.Store.Queue())
+		}
+	})
+	out := converse(t, w, "EHLO c.test", plainAuth("alice"), "MAIL FROM:<alice@example.test> BODY=8BITMIME",
+		"RCPT TO:<zoe@elsewhere.test>", "RCPT TO:<bob@example.test>", "RCPT TO:<yan@far.test>", "DATA",
+		"To: zoe@elsewhere.test", "Bcc: yan@far.test", "Subject: s", "", "body", ".")
+	if !strings.Contains(out, "250 2.0.0 Ok: queued as 12A36E8003D4") {
+		t.Fatalf("not accepted:\n%s", out)
+	}
+	if at250 != 1 || rl.queued != 1 {
+		t.Fatalf("queue when 250 was sent: %d entries; relay woken %d times", at250, rl.queued)
+	}
+	q := w.Store.Queue()[0]
+	if q.ID != "12A36E8003D4" || q.From != "alice@example.test" || q.Body != "8BITMIME" || len(q.Rcpts) != 2 ||
+		q.Rcpts[0].Addr != "zoe@elsewhere.test" || q.Rcpts[1].Addr != "yan@far.test" || !q.NextTry.Equal(sandboxtest.Clock) {
+		t.Errorf("queue entry: %+v", q)
+	}
+	want := "Received: from c.test ([192.0.2.1])\r\n\tby mail.example.test (smtplab) with ESMTPA id 12A36E8003D4; " +
+		"Fri, 02 Jan 2026 03:04:05 +0000\r\nTo: zoe@elsewhere.test\r\nSubject: s\r\n\r\nbody\r\n"
+	if string(q.Raw) != want {
+		t.Errorf("queued text:\n%q\nwant\n%q", q.Raw, want)
+	}
+	if len(w.Store.Messages("bob")) != 1 {
+		t.Error("bob's local copy is missing")
+	}
+	var events []string
+	for _, e := range rec.Events() {
+		if e.Queue != nil {
+			if e.Session == "" {
+				t.Error("a queue event of the session names no session")
+			}
+			events = append(events, e.Queue.Action+" "+e.Queue.Recipient+" "+e.Queue.Args["domain"])
+		}
+	}
+	if got := strings.Join(events, "; "); got != "queued zoe@elsewhere.test elsewhere.test; queued yan@far.test far.test" {
+		t.Errorf("queue events: %s", got)
+	}
+}
+
+// queueStore is a store whose queue refuses every entry with err.
+type queueStore struct {
+	sandbox.Store
+	err error
+}
+
+func (s queueStore) Enqueue(*sandbox.Queued, int64) error { return s.err }
+
+// TestQueueRefuses: a queue that cannot take the message means no 250: a
+// queue that is full gets 452, a store that cannot write 451, and the
+// local copies already written are taken back.
+func TestQueueRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		err      error
+		code     int
+		enhanced string
+	}{
+		{sandbox.ErrStoreFull, 452, "4.3.1"},
+		{fmt.Errorf("disk: %w", sandbox.ErrStoreUnavailable), 451, "4.3.0"},
+	} {
+		w := sandboxtest.NewWorld(sandbox.Limits{})
+		w.Store = queueStore{w.Store, tc.err}
+		w.SetRelay(&stubRelay{})
+		s := NewSession(w, sandboxtest.Peer)
+		s.Start()
+		r := last(feed(s, "EHLO c.test", plainAuth("alice"), "MAIL FROM:<alice@example.test>",
+			"RCPT TO:<bob@example.test>", "RCPT TO:<zoe@elsewhere.test>", "DATA", "Subject: s", "", "b", "."))
+		if r.Code != tc.code || r.Enhanced != tc.enhanced {
+			t.Errorf("%v: %v", tc.err, r.Lines)
+		}
+		if n, _ := w.Store.Usage(); n != 0 {
+			t.Errorf("%v: %d local copies kept of a refused message", tc.err, n)
+		}
+	}
+	// The world's MaxQueue bounds the queue.
+	w := sandboxtest.NewWorld(sandbox.Limits{MaxQueue: 50})
+	w.SetRelay(&stubRelay{})
+	s := NewSession(w, sandboxtest.Peer)
+	s.Start()
+	if r := last(feed(s, "EHLO c.test", plainAuth("alice"), "MAIL FROM:<alice@example.test>",
+		"RCPT TO:<zoe@elsewhere.test>", "DATA", "Subject: s", "", "b", ".")); r.Code != 452 {
+		t.Errorf("past MaxQueue: %v", r.Lines)
+	}
+}
+
+// TestReceivedWith: the Received line names the protocol as RFC 3848 does.
+func TestReceivedWith(t *testing.T) {
+	tls := sandboxtest.TestTLS
+	for _, tc := range []struct {
+		name  string
+		peer  sandbox.Peer
+		lines []string
+		with  string
+	}{
+		{"HELO", sandboxtest.Peer, []string{"HELO c.test"}, "SMTP"},
+		{"EHLO", sandboxtest.Peer, []string{"EHLO c.test"}, "ESMTP"},
+		{"EHLO and AUTH in clear", sandboxtest.Peer, []string{"EHLO c.test", plainAuth("alice")}, "ESMTPA"},
+		{"implicit TLS", sandbox.Peer{Remote: "192.0.2.1:1", TLS: &tls}, []string{"EHLO c.test"}, "ESMTPS"},
+		{"TLS and AUTH", sandbox.Peer{Remote: "192.0.2.1:1", TLS: &tls, Service: sandbox.Submission},
+			[]string{"EHLO c.test", plainAuth("alice")}, "ESMTPSA"},
+		{"HELO under TLS", sandbox.Peer{Remote: "192.0.2.1:1", TLS: &tls}, []string{"HELO c.test"}, "SMTP"},
+	} {
+		w := sandboxtest.NewWorld(sandbox.Limits{})
+		s := NewSession(w, tc.peer)
+		s.Start()
+		if r := last(feed(s, append(tc.lines, mailTo("bob@example.test")...)...)); r.Code != 250 {
+			t.Fatalf("%s: %v", tc.name, r.Lines)
+		}
+		m := w.Store.Messages("bob")[0]
+		if want := "(smtplab) with " + tc.with + " id "; !strings.Contains(string(m.Raw[:m.Trace]), want) {
+			t.Errorf("%s: trace\n%s\nlacks %q", tc.name, m.Raw[:m.Trace], want)
+		}
+	}
+	// After STARTTLS, the EHLO said under TLS counts.
+	w := sandboxtest.NewWorld(sandbox.Limits{})
+	s := NewSession(w, sandbox.Peer{Remote: "192.0.2.1:1", CanStartTLS: true})
+	s.Start()
+	feed(s, "EHLO c.test", "STARTTLS")
+	s.Secured(sandboxtest.TestTLS)
+	feed(s, append([]string{"EHLO c.test"}, mailTo("bob@example.test")...)...)
+	if m := w.Store.Messages("bob")[0]; !strings.Contains(string(m.Raw[:m.Trace]), "with ESMTPS id") {
+		t.Errorf("after STARTTLS:\n%s", m.Raw[:m.Trace])
+	}
+}
+
+// TestLoopDetection: a message with more than MaxReceived Received lines
+// is refused (554 5.4.6, RFC 5321 §6.3), takes no queue id and leaves
+// nothing; one with MaxReceived goes through.
+func TestLoopDetection(t *testing.T) {
+	hops := func(n int) []string {
+		var out []string
+		for i := range n {
+			out = append(out, fmt.Sprintf("Received: from h%d.test by h%d.test; Fri, 02 Jan 2026 03:04:05 +0000", i, i+1))
+		}
+		return out
+	}
+	w := sandboxtest.NewWorld(sandbox.Limits{})
+	rec := sandboxtest.Record(w)
+	s := NewSession(w, sandboxtest.Peer)
+	s.Start()
+	msg := func(received int) []string {
+		return append(append([]string{"MAIL FROM:<alice@example.test>", "RCPT TO:<bob@example.test>", "DATA"},
+			hops(received)...), "Subject: s", "", "b", ".")
+	}
+	r := last(feed(s, append([]string{"EHLO c.test"}, msg(sandbox.MaxReceived+1)...)...))
+	if r.Code != 554 || r.Enhanced != "5.4.6" || r.Reason != "smtp.data.loop" || r.Args["count"] != "101" || r.Args["limit"] != "100" {
+		t.Fatalf("101 hops: %v (%s)", r.Lines, r.Reason)
+	}
+	if n, _ := w.Store.Usage(); n != 0 || kinds(rec)[sandbox.EventMessage] != 0 || s.State() != Ready {
+		t.Errorf("a refused loop left %d copies, %d message events, state %s", n, kinds(rec)[sandbox.EventMessage], s.State())
+	}
+	r = last(feed(s, msg(sandbox.MaxReceived)...))
+	if r.Code != 250 || r.Args["id"] != "12A36E8003D4" {
+		t.Errorf("100 hops: %v", r.Lines)
+	}
+}
+
+// TestFullMailboxReport: full@ still accepts, then bounces, and the sender
+// now gets a delivery status notification (RFC 3464) from <>; a foreign
+// sender's goes through the queue when the world has a relay; <> gets none.
+func TestFullMailboxReport(t *testing.T) {
+	w, rl := relayWorld(t)
+	rec := sandboxtest.Record(w)
+	out := converse(t, w, append([]string{"EHLO c.test"}, mailTo("full@example.test")...)...)
+	if !strings.Contains(out, "250 2.1.5 Recipient <full@example.test> OK") || !strings.Contains(out, "250 2.0.0 Ok: queued as 12A36E8003D4") {
+		t.Fatalf("full@ refused:\n%s", out)
+	}
+	rs := w.Store.Messages("alice")
+	if len(rs) != 1 {
+		t.Fatalf("alice has %d messages, want the report", len(rs))
+	}
+	text := string(rs[0].Raw)
+	for _, want := range []string{
+		"Return-Path: <>\r\n", "Content-Type: multipart/report; report-type=delivery-status;",
+		"<full@example.test>: mailbox full (quota exceeded)",
+		"Reporting-MTA: dns; mail.example.test\r\n", "X-Smtplab-Queue-ID: 12A36E8003D4\r\n",
+		"Final-Recipient: rfc822; full@example.test\r\nAction: failed\r\nStatus: 5.2.2\r\n",
+		"Content-Type: text/rfc822-headers\r\n", "\tby mail.example.test (smtplab) with ESMTP id 12A36E8003D4\r\n\tfor <full@example.test>;",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text[strings.Index(text, "text/rfc822-headers"):], "Return-Path: <alice") {
+		t.Error("the returned headers hold the Return-Path, which only final delivery writes")
+	}
+
+	// A sender on another server: the report waits in the queue for it.
+	feed2 := func(from string) {
+		s := NewSession(w, sandboxtest.Peer)
+		s.Start()
+		feed(s, "EHLO c.test", "MAIL FROM:<"+from+">", "RCPT TO:<full@example.test>", "DATA", "Subject: s", "", "b", ".")
+	}
+	feed2("x@elsewhere.test")
+	q := w.Store.Queue()
+	if len(q) != 1 || q[0].From != "" || q[0].Rcpts[0].Addr != "x@elsewhere.test" || rl.queued != 1 {
+		t.Errorf("the report for a foreign sender: queue %+v, relay woken %d times", q, rl.queued)
+	}
+	// The null sender: no report at all.
+	feed2("")
+	if len(w.Store.Queue()) != 1 || len(w.Store.Messages("alice")) != 1 {
+		t.Error("a report was made for a message from <>")
+	}
+	var got []string
+	for _, e := range rec.Events() {
+		switch {
+		case e.Delivery != nil:
+			got = append(got, e.Delivery.Recipient+":"+e.Delivery.Status+":"+e.Delivery.Args["why"])
+		case e.Queue != nil:
+			got = append(got, e.Queue.Recipient+":"+e.Queue.Action+":"+e.Queue.Reason)
+		}
+	}
+	want := "full@example.test:bounced: alice@example.test:delivered: " +
+		"full@example.test:bounced: x@elsewhere.test:queued:queue.queued.report " +
+		"full@example.test:dropped:null_sender"
+	if strings.Join(got, " ") != want {
+		t.Errorf("events:\n%s\nwant\n%s", strings.Join(got, " "), want)
 	}
 }
