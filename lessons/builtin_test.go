@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"smtplab/sandbox"
+	"smtplab/sandbox/catalog"
 )
 
 // TestBuiltinLessonsLoad: every built-in lesson loads, in both languages,
@@ -28,7 +29,9 @@ func TestBuiltinLessonsLoad(t *testing.T) {
 			t.Errorf("%s: %s", slug, msg)
 		}
 		for i := range fr.Steps {
-			if strings.Join(fr.Steps[i].Solution, "\n") != strings.Join(en.Steps[i].Solution, "\n") {
+			// The commands are the same; a message's subject and body are
+			// written in the lesson's language.
+			if typedShape(fr.Steps[i].Solution) != typedShape(en.Steps[i].Solution) {
 				t.Errorf("%s/%s: the solutions differ between languages", slug, fr.Steps[i].ID)
 			}
 		}
@@ -191,6 +194,15 @@ func TestBuiltinRightAnswers(t *testing.T) {
 			"Subject: Agenda", "Message-ID: <m1@example.test>", "Date: Mon, 5 Jan 2026 10:00:00 +0100", "From: alice@example.test", "To: bob@example.test", "", "Budget.", "."}},
 		{"inside-data", "dot-stuffing", []string{"MAIL FROM:<alice@example.test>", "RCPT TO:<bob@example.test>", "DATA", "Subject: Dots", "", "..", "."}},
 		{"class-bcc", "connect", []string{"telnet mail.class.test 25", "HELO pc-lea.class.test"}},
+		{"submission", "refused", []string{"telnet mail.example.test 587", "HELO client.example.test", "MAIL FROM:<alice@example.test>"}},
+		// PLAIN with its answer after the 334, and with alice as her own authorisation identity.
+		{"submission", "clear", []string{"QUIT", "telnet mail.example.test 25", "EHLO client.example.test", "AUTH PLAIN", "AGFsaWNlAGFsaWNl"}},
+		{"submission", "clear", []string{"QUIT", "telnet mail.example.test 25", "EHLO client.example.test", "AUTH PLAIN YWxpY2UAYWxpY2UAYWxpY2U="}},
+		{"submission", "login", []string{"QUIT", "telnet mail.example.test 25", "EHLO client.example.test", "AUTH LOGIN YWxpY2U=", "Ym9i", "AUTH LOGIN YWxpY2U=", "YWxpY2U="}},
+		// The handshake a terminal plays for telnet, then EHLO again.
+		{"starttls", "ehlo-again", []string{"QUIT", "telnet mail.example.test 587", "EHLO client.example.test", "STARTTLS", "EHLO client.example.test"}},
+		{"starttls", "send", []string{"AUTH LOGIN", "YWxpY2U=", "YWxpY2U=", "MAIL FROM:<alice@example.test>", "RCPT TO:<bob@example.test>",
+			"DATA", "From: alice@example.test", "To: bob@example.test", "Subject: Hi", "", "Hello.", "."}},
 	} {
 		for _, loc := range []string{"fr", "en"} {
 			l := lib.bySlug[tc.slug][loc]
@@ -265,5 +277,30 @@ func TestMinorWarnings(t *testing.T) {
 	}
 	if _, err := Parse("01-t.en.md", []byte(strings.Replace(src, "missing_date", "missing_cake", 1))); err == nil || !strings.Contains(err.Error(), "missing_cake") {
 		t.Errorf("an unknown minor warning: %v", err)
+	}
+}
+
+// TestBuiltinBecauseKeys: every because= of a built-in goal names at least
+// one explanation the engines can give, so a misspelt key cannot leave a
+// step that never ticks. (Others may name replies an engine is still to
+// give in some setups, such as a relay.)
+func TestBuiltinBecauseKeys(t *testing.T) {
+	lib, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, k := range catalog.Keys(catalog.EN) {
+		known[strings.TrimPrefix(k, "reason.")] = true
+	}
+	for _, slug := range lib.Slugs() {
+		l, _ := lib.Get("en", slug)
+		for _, s := range l.Steps {
+			for _, c := range s.Goal {
+				if v, ok := c.Args["because"]; ok && !slices.ContainsFunc(strings.Split(v, "|"), func(k string) bool { return known[k] }) {
+					t.Errorf("%s/%s: because=%s names no explanation of the catalog", slug, s.ID, v)
+				}
+			}
+		}
 	}
 }

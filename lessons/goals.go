@@ -13,10 +13,10 @@ import (
 var vocabulary = map[string][]string{
 	"session":  {"proto"},
 	"command":  {"verb", "proto", "count", "route"},
-	"reply":    {"verb", "code", "proto", "count", "scope", "route"},
+	"reply":    {"verb", "code", "proto", "count", "scope", "route", "tls", "auth", "mech", "because"},
 	"envelope": {"rcpts"},
 	"message": {"rcpts", "listed", "hidden", "undelivered", "cc", "blind", "self", "bcc", "rcpt", "sender",
-		"warning", "without", "subject", "body", "size", "dots"},
+		"warning", "without", "subject", "body", "size", "dots", "tls", "auth"},
 	"delivery": {"status", "user"},
 	"mailbox":  {"user", "count", "subject"},
 	"state":    {"proto", "to"},
@@ -56,7 +56,18 @@ var values = map[string]*regexp.Regexp{
 	"prefix":      regexp.MustCompile(`^\S+$`),
 	"warning":     regexp.MustCompile(`^(` + strings.Join(sandbox.WarningKeys, "|") + `)$`),
 	"without":     regexp.MustCompile(`^(` + strings.Join(sandbox.WarningKeys, "|") + `)(,(` + strings.Join(sandbox.WarningKeys, "|") + `))*$`),
+	"tls":         regexp.MustCompile(`^(yes|no|starttls|implicit)$`),
+	"auth":        regexp.MustCompile(`^(yes|no)$`),
+	"mech":        regexp.MustCompile(`^[A-Z0-9-]{2,20}$`),
+	"because":     regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)+(\|[a-z0-9_]+(\.[a-z0-9_]+)+)*$`), // smtp.rcpt.relay.auth|…: any
 }
+
+// textKeys are the keys whose values are words of the lesson's language,
+// not protocol: each language's file gives its own (subject=Lunch in
+// English, subject=Pique-nique in French), and a goal accepts the values of
+// every language of its lesson, so a student who switches language halfway
+// still ticks what they typed.
+var textKeys = []string{"subject"}
 
 // parseCondition reads "kind key=value …"; the error says what is wrong.
 func parseCondition(line string) (Condition, string) {
@@ -122,7 +133,11 @@ func (c Condition) Holds(f Facts) bool {
 	}
 	n := 0
 	dots := map[string]bool{} // session → a dot-stuffed line in the text being sent
+	conns := newConns()       // for messages only: how their connection was encrypted
 	for _, ev := range f.Events {
+		if c.Kind == "message" {
+			conns.see(ev)
+		}
 		if ev.Input != nil {
 			switch {
 			case !ev.Input.Data:
@@ -132,7 +147,7 @@ func (c Condition) Holds(f Facts) bool {
 			}
 		}
 		if c.Kind == "message" {
-			if ev.Message != nil && c.messageMatches(ev.Message, f.World, dots[ev.Session]) {
+			if ev.Message != nil && c.messageMatches(ev.Message, f.World, dots[ev.Session], conns.tls[ev.Session]) {
 				n++
 			}
 			if ev.Message != nil {
@@ -196,6 +211,16 @@ func (c Condition) matches(ev sandbox.Event) bool {
 	return false
 }
 
+// because compares an optional because= argument, the reason key of a
+// reply's explanation (smtp.rcpt.relay.auth) or several separated by |,
+// with a reply's. A step says with it why the reply came when the code
+// alone cannot: a 554 to RCPT is a refused relay for a stranger and for a
+// logged-in user alike.
+func (c Condition) because(reason string) bool {
+	want, ok := c.Args["because"]
+	return !ok || slices.Contains(strings.Split(want, "|"), reason)
+}
+
 // verbIs compares an optional verb argument, one verb or several separated
 // by | (HELO|EHLO: either), with a command's verb.
 func (c Condition) verbIs(verb string) bool {
@@ -210,9 +235,77 @@ func routed(cmd *sandbox.Command) bool {
 }
 
 // messageMatches checks an accepted message; w is the world the student
-// writes to (for sender=), dots says a line of its text was dot-stuffed.
-func (c Condition) messageMatches(m *sandbox.Accepted, w *sandbox.World, dots bool) bool {
-	return len(c.messageMisses(m, w, dots)) == 0
+// writes to (for sender=), dots says a line of its text was dot-stuffed,
+// tls how its connection was encrypted (see conns).
+func (c Condition) messageMatches(m *sandbox.Accepted, w *sandbox.World, dots bool, tls string) bool {
+	return len(c.messageMisses(m, w, dots, tls)) == 0
+}
+
+// conns follows what each session's connection is, event after event:
+// encrypted or not, and how (tls= keys), logged in or not (auth=), and the
+// verb and AUTH mechanism of its last command (for the replies).
+type conns struct {
+	tls  map[string]string // session → "starttls" or "implicit"; absent in clear
+	auth map[string]bool   // session → an AUTH got 235
+	last map[string]string // session → verb of its last command ("GREETING" at first)
+	mech map[string]string // session → mechanism of its last AUTH
+}
+
+func newConns() conns {
+	return conns{tls: map[string]string{}, auth: map[string]bool{}, last: map[string]string{}, mech: map[string]string{}}
+}
+
+// see takes the next event. A reply is checked before see takes it: what
+// a reply's condition looks at is the connection as its command found it,
+// so the 235 of AUTH is a reply to a session not logged in yet.
+func (cs conns) see(ev sandbox.Event) {
+	switch {
+	case ev.Kind == sandbox.EventOpen:
+		cs.last[ev.Session] = "GREETING"
+		delete(cs.tls, ev.Session)
+		delete(cs.auth, ev.Session)
+		delete(cs.mech, ev.Session)
+		if ev.Open != nil && ev.Open.TLS != nil {
+			cs.tls[ev.Session] = "implicit"
+		}
+	case ev.Command != nil:
+		cs.last[ev.Session] = ev.Command.Verb
+		if !ev.Command.Known {
+			cs.last[ev.Session] = "?" + ev.Command.Verb
+		}
+		if ev.Command.Verb == "AUTH" {
+			mech, _, _ := strings.Cut(strings.TrimSpace(ev.Command.Arg), " ")
+			cs.mech[ev.Session] = strings.ToUpper(mech)
+		}
+	case ev.Reply != nil:
+		if cs.last[ev.Session] == "AUTH" && ev.Reply.Code == 235 {
+			cs.auth[ev.Session] = true
+		}
+	case ev.TLS != nil:
+		cs.tls[ev.Session] = "starttls"
+	}
+}
+
+// tlsIs compares an optional tls= with how a connection is encrypted: yes
+// (either way), no (in clear), starttls or implicit.
+func (c Condition) tlsIs(tls string) bool {
+	switch want := c.Args["tls"]; want {
+	case "":
+		return true
+	case "yes":
+		return tls != ""
+	case "no":
+		return tls == ""
+	default:
+		return tls == want
+	}
+}
+
+// connIs checks the connection keys of a reply condition (tls, auth,
+// mech) against the session of ev, as its command found it.
+func (c Condition) connIs(cs conns, session string) bool {
+	return c.tlsIs(cs.tls[session]) && c.is("auth", yesNo(cs.auth[session])) &&
+		(c.Args["mech"] == "" || cs.last[session] == "AUTH" && c.is("mech", cs.mech[session]))
 }
 
 // senderKind says whose MAIL FROM a message had: null (<>), local (an
@@ -245,31 +338,29 @@ func hasRecipient(rcpts []string, want string) bool {
 // replyHolds counts replies to the verb with the code, in the whole history
 // or, with scope=transaction, within one mail transaction.
 func (c Condition) replyHolds(evs []sandbox.Event) bool {
-	last := map[string]string{} // session → verb of its last command
-	route := map[string]bool{}  // session → its last command had a source route
-	perTx := map[string]int{}   // session → matching replies in the open transaction
+	cs := newConns()
+	route := map[string]bool{} // session → its last command had a source route
+	perTx := map[string]int{}  // session → matching replies in the open transaction
 	total, best := 0, 0
 	for _, ev := range evs {
 		switch {
 		case ev.Kind == sandbox.EventOpen:
-			last[ev.Session], perTx[ev.Session] = "GREETING", 0
+			perTx[ev.Session] = 0
 		case ev.Command != nil:
-			last[ev.Session], route[ev.Session] = ev.Command.Verb, routed(ev.Command)
-			if !ev.Command.Known {
-				last[ev.Session] = "?" + ev.Command.Verb
-			}
+			route[ev.Session] = routed(ev.Command)
 		case ev.Reply != nil:
-			verb := last[ev.Session]
+			verb := cs.last[ev.Session]
 			if startsTransaction(verb, ev.Reply) {
 				perTx[ev.Session] = 0
 			}
 			if c.verbIs(verb) && c.is("proto", string(ev.Proto)) && c.is("route", yesNo(route[ev.Session])) &&
-				codeMatches(c.Args["code"], ev.Reply) {
+				codeMatches(c.Args["code"], ev.Reply) && c.because(ev.Reply.Reason) && c.connIs(cs, ev.Session) {
 				total++
 				perTx[ev.Session]++
 				best = max(best, perTx[ev.Session])
 			}
 		}
+		cs.see(ev)
 	}
 	if c.Args["scope"] == "transaction" {
 		return best >= c.num("count")
@@ -306,11 +397,22 @@ func (c Condition) mailboxHolds(w *sandbox.World) bool {
 	}
 	n := 0
 	for _, m := range w.Store.Messages(c.Args["user"]) {
-		if subjectMatches(c.Args["subject"], m.Subject) {
+		if c.subjectIn(m.Subject) {
 			n++
 		}
 	}
 	return n >= c.num("count")
+}
+
+// subjectIn reports whether a subject holds the condition's subject=, or
+// the one another language of the lesson gives (Alts); true without one.
+func (c Condition) subjectIn(subject string) bool {
+	want, ok := c.Args["subject"]
+	if !ok {
+		return true
+	}
+	return subjectMatches(want, subject) ||
+		slices.ContainsFunc(c.Alts["subject"], func(alt string) bool { return subjectMatches(alt, subject) })
 }
 
 // subjectMatches looks for want (with _ for spaces) in a subject, ignoring case.

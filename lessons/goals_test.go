@@ -3,6 +3,7 @@ package lessons
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"smtplab/sandbox"
 )
@@ -227,5 +228,168 @@ func TestCheckerKeepsTheRecentPast(t *testing.T) {
 	c.mu.Unlock()
 	if n > MaxCheckedEvents+MaxCheckedEvents/8 {
 		t.Errorf("the checker keeps %d events", n)
+	}
+}
+
+// secureSessions are a mail program's sessions, and the teaching port's:
+// 587 refusing MAIL and AUTH in clear, then STARTTLS, EHLO again and AUTH
+// LOGIN; 465, encrypted from the start; 25, AUTH PLAIN in clear.
+var secureSessions = []string{
+	"telnet mail.example.test 587",
+	"EHLO client.example.test",
+	"MAIL FROM:<alice@example.test>",
+	"AUTH PLAIN AGFsaWNlAGFsaWNl",
+	"STARTTLS",
+	"EHLO client.example.test",
+	"AUTH LOGIN", "YWxpY2U=", "YWxpY2U=",
+	"MAIL FROM:<alice@example.test>",
+	"RCPT TO:<bob@example.test>",
+	"DATA", "From: alice@example.test", "To: bob@example.test", "Subject: Under TLS", "", "Hello.", ".",
+	"QUIT",
+	"openssl s_client -connect mail.example.test:465 -crlf",
+	"EHLO client.example.test",
+	"QUIT",
+	"telnet mail.example.test 25",
+	"EHLO client.example.test",
+	"AUTH PLAIN AGFsaWNlAGFsaWNl",
+	"MAIL FROM:<alice@example.test>",
+	"RCPT TO:<joe@elsewhere.test>",
+	"RCPT TO:<bob@example.test>",
+	"DATA", "From: alice@example.test", "To: bob@example.test", "Subject: In clear", "", "Hello.", ".",
+	"QUIT",
+}
+
+// TestConnectionKeys checks tls=, auth= and mech=: they look at the
+// connection as the command found it.
+func TestConnectionKeys(t *testing.T) {
+	w, evs := play(t, secureSessions...)
+	facts := Facts{Events: evs, World: w}
+	for line, want := range map[string]bool{
+		"reply verb=MAIL code=530 tls=no auth=no":                    true,
+		"reply verb=AUTH code=538 tls=no mech=PLAIN":                 true,
+		"reply verb=STARTTLS code=220 tls=no":                        true, // the 220 is the last reply in clear
+		"reply verb=STARTTLS code=220 tls=yes":                       false,
+		"reply verb=EHLO code=250 tls=starttls":                      true,
+		"reply verb=EHLO code=250 tls=implicit":                      true,
+		"reply verb=EHLO code=250 tls=no count=2":                    true, // 587 before STARTTLS, and 25
+		"reply verb=EHLO code=250 tls=yes count=2":                   true,
+		"reply verb=EHLO code=250 tls=yes count=3":                   false,
+		"reply verb=AUTH code=235 auth=no count=2":                   true, // a 235 answers a session not yet logged in
+		"reply verb=AUTH code=235 auth=yes":                          false,
+		"reply verb=AUTH code=235 mech=LOGIN tls=starttls":           true,
+		"reply verb=AUTH code=235 mech=PLAIN tls=no":                 true,
+		"reply verb=AUTH code=235 mech=PLAIN tls=yes":                false,
+		"reply verb=AUTH code=334 mech=PLAIN":                        false,
+		"reply verb=AUTH code=334 mech=LOGIN count=2":                true,
+		"reply verb=MAIL code=250 auth=yes tls=starttls":             true,
+		"reply verb=MAIL code=250 auth=no":                           false,
+		"reply verb=RCPT code=554 auth=yes tls=no":                   true,
+		"reply verb=RCPT code=554 auth=no":                           false,
+		"reply verb=RCPT because=smtp.rcpt.relay.auth":               true,
+		"reply verb=RCPT because=smtp.rcpt.relay":                    false, // the stranger's refusal, not the logged-in user's
+		"reply verb=RCPT because=smtp.rcpt.x.y|smtp.rcpt.relay.auth": true,
+		"message auth=yes tls=starttls subject=under_tls":            true,
+		"message auth=yes tls=no subject=in_clear":                   true,
+		"message tls=starttls subject=in_clear":                      false,
+		"message auth=no":                                            false,
+		"message tls=implicit":                                       false,
+	} {
+		if got := cond(t, line).Holds(facts); got != want {
+			t.Errorf("%s: holds = %v, want %v", line, got, want)
+		}
+	}
+	for line, want := range map[string]string{
+		"reply tls=maybe":    `bad value "maybe" for tls`,
+		"reply mech=plain":   `bad value "plain" for mech`,
+		"message auth=bob":   `bad value "bob" for auth`,
+		"command tls=yes":    `condition command has no key "tls"`,
+		"message mech=LOGIN": `condition message has no key "mech"`,
+		"reply because=RCPT": `bad value "RCPT" for because`,
+	} {
+		if _, err := parseCondition(line); !strings.Contains(err, want) {
+			t.Errorf("%s: error %q, want %q", line, err, want)
+		}
+	}
+}
+
+// TestGoalTextsInEveryLanguage: each language's file words its own subject
+// in a goal; once the languages are paired, either subject ticks the step
+// in both, so a student who switches language halfway keeps what they did.
+// Anything else in a goal must stay the same.
+func TestGoalTextsInEveryLanguage(t *testing.T) {
+	lesson := func(subject, rcpts string) []byte {
+		return []byte("---\ntitle: T\nsummary: S.\n---\n\n## Send {#send}\n\nText.\n\n```goal\nmessage rcpts=" + rcpts + " subject=" + subject + "\n```\n")
+	}
+	lib, errs := Load(fstest.MapFS{"01-t.en.md": {Data: lesson("Surprise_party", "1")}, "01-t.fr.md": {Data: lesson("Pique-nique", "1")}}, ".")
+	if len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	sent := func(subject string) Facts {
+		w, evs := play(t, mail("alice@example.test", []string{"bob@example.test"}, "Subject: "+subject, "", "x")...)
+		return Facts{Events: evs, World: w}
+	}
+	for _, loc := range []string{"fr", "en"} {
+		l, _ := lib.Get(loc, "t")
+		g := l.Steps[0].Goal
+		for subject, want := range map[string]bool{"Pique-nique dimanche": true, "A surprise party for Bob": true, "Dinner": false} {
+			if got := g.Holds(sent(subject)); got != want {
+				t.Errorf("%s: subject %q ticks %v, want %v", loc, subject, got, want)
+			}
+		}
+	}
+	_, errs = Load(fstest.MapFS{"01-t.en.md": {Data: lesson("Party", "1")}, "01-t.fr.md": {Data: lesson("Fete", "2")}}, ".")
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "different goal") {
+		t.Errorf("errors %v, want a different goal", errs)
+	}
+}
+
+// TestTypedShape: the lines to type are the same in every language but for
+// a message's subject and body.
+func TestTypedShape(t *testing.T) {
+	en := []string{"MAIL FROM:<alice@example.test>", "RCPT TO:<bob@example.test>", "DATA", "From: alice@example.test", "To: bob@example.test",
+		"Subject: Holiday photos", "", "The photos are too big.", "See you.", ".", "QUIT"}
+	fr := []string{"MAIL FROM:<alice@example.test>", "RCPT TO:<bob@example.test>", "DATA", "From: alice@example.test", "To: bob@example.test",
+		"Subject: Photos des vacances", "", "Les photos sont trop lourdes pour un e-mail.", ".", "QUIT"}
+	if typedShape(en) != typedShape(fr) {
+		t.Errorf("the shapes differ:\n%s\n---\n%s", typedShape(en), typedShape(fr))
+	}
+	for i, change := range []func([]string) []string{
+		func(l []string) []string { l[1] = "RCPT TO:<carol@example.test>"; return l },           // another recipient
+		func(l []string) []string { l[4] = "To: carol@example.test"; return l },                 // another header
+		func(l []string) []string { return append(l[:6:6], append([]string{""}, l[8:]...)...) }, // no body
+		func(l []string) []string { return append(l[:8:8], l[9:]...) },                          // no final dot
+	} {
+		if changed := change(append([]string(nil), fr...)); typedShape(changed) == typedShape(en) {
+			t.Errorf("change %d: the shapes are the same:\n%s", i, strings.Join(changed, "\n"))
+		}
+	}
+}
+
+// TestAccentedSubjects: a French subject typed with its accents is not
+// refused (the analysis warns about 8-bit text without BODY=8BITMIME), and
+// the same subject written as an RFC 2047 encoded word, as mail programs
+// write it, is matched once decoded, with no warning.
+func TestAccentedSubjects(t *testing.T) {
+	w, evs := play(t, mail("alice@example.test", []string{"bob@example.test"},
+		"From: alice@example.test", "To: bob@example.test", "Subject: Fête surprise pour Bob", "", "Samedi soir.")...)
+	raw := Facts{Events: evs, World: w}
+	w, evs = play(t, mail("alice@example.test", []string{"bob@example.test"},
+		"From: alice@example.test", "To: bob@example.test", "Subject: =?UTF-8?Q?F=C3=AAte_surprise_pour_Bob?=", "", "Samedi soir.")...)
+	encoded := Facts{Events: evs, World: w}
+	for _, c := range []struct {
+		line  string
+		facts Facts
+		want  bool
+	}{
+		{"message subject=Fête_surprise", raw, true},
+		{"message warning=eight_bit", raw, true},
+		{"mailbox user=bob subject=fête", raw, true},
+		{"message subject=Fête_surprise without=eight_bit", encoded, true},
+		{"mailbox user=bob subject=Fête_surprise", encoded, true},
+		{"message subject=Fete", encoded, false},
+	} {
+		if got := cond(t, c.line).Holds(c.facts); got != c.want {
+			t.Errorf("%s: holds = %v, want %v", c.line, got, c.want)
+		}
 	}
 }

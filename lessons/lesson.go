@@ -150,6 +150,9 @@ type Condition struct {
 	Kind string
 	Args map[string]string
 	Line int
+	// Alts are the values the other languages of the lesson give to its
+	// text keys (textKeys: subject=), accepted as well as Args'.
+	Alts map[string][]string
 }
 
 func (c Condition) String() string {

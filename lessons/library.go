@@ -129,7 +129,9 @@ func (lib *Library) checkTranslations() []error {
 			if msg := sameSteps(ref, l); msg != "" {
 				errs = append(errs, &Error{File: l.File, Msg: msg + " (compared with " + ref.File + ")"})
 				lib.remove(slug)
+				continue
 			}
+			shareTexts(ref, l)
 		}
 	}
 	return errs
@@ -164,20 +166,100 @@ func sameSteps(a, b *Lesson) string {
 	return ""
 }
 
+// goalText is what must be the same in every language of a goal: all of
+// it but the values of its text keys, which each language words its own.
 func goalText(g Goal) string {
 	lines := make([]string, len(g))
 	for i, c := range g {
-		lines[i] = c.String()
+		shape := c
+		shape.Args = map[string]string{}
+		for k, v := range c.Args {
+			if slices.Contains(textKeys, k) {
+				v = "…"
+			}
+			shape.Args[k] = v
+		}
+		lines[i] = shape.String()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// shareTexts lets the goals of two languages of a lesson, checked the same
+// by sameSteps, accept each other's texts: a student who typed the English
+// subject ticks the French step too.
+func shareTexts(a, b *Lesson) {
+	for i := range a.Steps {
+		ga, gb := a.Steps[i].Goal, b.Steps[i].Goal
+		for j := range ga {
+			for _, k := range textKeys {
+				va, vb := ga[j].Args[k], gb[j].Args[k]
+				if va == "" || vb == "" || strings.EqualFold(va, vb) {
+					continue
+				}
+				ga[j].Alts = withAlt(ga[j].Alts, k, vb)
+				gb[j].Alts = withAlt(gb[j].Alts, k, va)
+			}
+		}
+	}
+}
+
+func withAlt(alts map[string][]string, k, v string) map[string][]string {
+	if alts == nil {
+		alts = map[string][]string{}
+	}
+	if !slices.Contains(alts[k], v) {
+		alts[k] = append(alts[k], v)
+	}
+	return alts
 }
 
 func nearMissText(nm [][]string) string {
 	parts := make([]string, len(nm))
 	for i, lines := range nm {
-		parts[i] = strings.Join(lines, "\n")
+		parts[i] = typedShape(lines)
 	}
 	return strings.Join(parts, "\n---\n")
+}
+
+// typedShape is what must be the same in every language of lines to type
+// (a solution, a near miss): every command, and of a message's text every
+// header field but the words of its Subject; the subject and the body are
+// written in the lesson's language.
+func typedShape(lines []string) string {
+	var out []string
+	data, header, body := false, false, false
+	for _, l := range lines {
+		switch {
+		case !data:
+			out = append(out, l)
+			data, header, body = strings.EqualFold(strings.TrimSpace(l), "DATA"), true, false
+		case l == ".":
+			out = append(out, l)
+			data = false
+		case header && l == "":
+			out = append(out, l)
+			header = false
+		case header && isField(l):
+			if name, _, _ := strings.Cut(l, ":"); strings.EqualFold(strings.TrimSpace(name), "Subject") {
+				l = "Subject: …"
+			}
+			out = append(out, l)
+		default: // the body, or a header line that is not a field
+			header = false
+			if !body {
+				out = append(out, "…")
+				body = true
+			}
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// isField reports whether a line starts a header field: a name of
+// printable characters, then a colon.
+func isField(l string) bool {
+	name, _, ok := strings.Cut(l, ":")
+	return ok && name != "" && !strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r > '~' })
 }
 
 func (lib *Library) remove(slug string) {

@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,6 +33,10 @@ var whyKeys = map[string]bool{
 	"why.command": false, "why.command.route": false, "why.command.count": true,
 	"why.reply.greeting": false, "why.reply.any": false, "why.reply.code": false,
 	"why.reply.count": true, "why.reply.transaction": true,
+	"why.reply.tls.yes": false, "why.reply.tls.no": false, "why.reply.tls.starttls": false, "why.reply.tls.implicit": false,
+	"why.reply.auth.yes": false, "why.reply.auth.no": false, "why.reply.mech": false, "why.reply.because": false,
+	"why.message.tls.yes": false, "why.message.tls.no": false, "why.message.tls.starttls": false, "why.message.tls.implicit": false,
+	"why.message.auth.yes": false, "why.message.auth.no": false,
 	"why.envelope":     true,
 	"why.message.none": false, "why.message.rcpts": true, "why.message.rcpt": false,
 	"why.message.listed": true, "why.message.listed.none": false,
@@ -116,7 +121,7 @@ func (c Condition) why(f Facts) []Why {
 		n := 0
 		if f.World != nil {
 			for _, m := range f.World.Store.Messages(c.Args["user"]) {
-				if subjectMatches(c.Args["subject"], m.Subject) {
+				if c.subjectIn(m.Subject) {
 					n++
 				}
 			}
@@ -220,12 +225,66 @@ func (c Condition) replyWhy(evs []sandbox.Event) Why {
 	}
 	n := c.matching(evs)
 	if n == 0 {
+		if w, ok := c.connWhy(evs); ok {
+			return w
+		}
 		return Why{Key: "why.reply.code", Args: sandbox.Args("verb", verbs(c), "want", want, "got", got)}
 	}
 	if c.Args["scope"] == "transaction" {
 		return plural("why.reply.transaction", n, "verb", verbs(c), "want", want, "count", strconv.Itoa(c.num("count")))
 	}
 	return plural("why.reply.count", n, "verb", verbs(c), "want", want, "count", strconv.Itoa(c.num("count")))
+}
+
+// connKeys are the keys of a reply condition about the connection its
+// command was sent on, and why the reply came, in the order Why tells them.
+var connKeys = []string{"mech", "tls", "auth", "because"}
+
+// connWhy: when the replies the condition wants came, but not on the
+// connection it wants (in clear instead of under TLS, before AUTH…), it
+// says which of its connection keys was not met.
+func (c Condition) connWhy(evs []sandbox.Event) (Why, bool) {
+	if !slices.ContainsFunc(connKeys, func(k string) bool { _, ok := c.Args[k]; return ok }) {
+		return Why{}, false
+	}
+	loose := c.without(append([]string{"count"}, connKeys...)...)
+	if !loose.replyHolds(evs) {
+		return Why{}, false
+	}
+	for _, k := range connKeys {
+		v, ok := c.Args[k]
+		if !ok {
+			continue
+		}
+		probe := loose.without()
+		probe.Args[k] = v
+		if probe.replyHolds(evs) {
+			loose = probe
+			continue
+		}
+		args := sandbox.Args("verb", verbs(c), "want", c.Args["code"])
+		switch k {
+		case "mech":
+			args["mech"] = v
+			return Why{Key: "why.reply.mech", Args: args}, true
+		case "because":
+			return Why{Key: "why.reply.because", Args: args}, true
+		}
+		return Why{Key: "why.reply." + k + "." + v, Args: args}, true
+	}
+	return Why{}, false
+}
+
+// without is a copy of c without the keys named.
+func (c Condition) without(keys ...string) Condition {
+	probe := c
+	probe.Args = map[string]string{}
+	for k, v := range c.Args {
+		if !slices.Contains(keys, k) {
+			probe.Args[k] = v
+		}
+	}
+	return probe
 }
 
 // matching is how many replies match the condition: in all, or in the best
@@ -250,7 +309,9 @@ func (c Condition) messageWhy(f Facts) []Why {
 	var best []Why
 	found := false
 	dots := map[string]bool{}
+	conns := newConns()
 	for _, ev := range f.Events {
+		conns.see(ev)
 		if ev.Input != nil {
 			switch {
 			case !ev.Input.Data:
@@ -262,7 +323,7 @@ func (c Condition) messageWhy(f Facts) []Why {
 		if ev.Message == nil {
 			continue
 		}
-		misses := c.messageMisses(ev.Message, f.World, dots[ev.Session])
+		misses := c.messageMisses(ev.Message, f.World, dots[ev.Session], conns.tls[ev.Session])
 		delete(dots, ev.Session)
 		if !found || len(misses) <= len(best) {
 			best, found = misses, true
@@ -276,8 +337,9 @@ func (c Condition) messageWhy(f Facts) []Why {
 
 // messageMisses lists what keeps m from matching the condition; none when
 // it matches. w is the world the student writes to (for sender=), dots
-// says a line of its text was dot-stuffed.
-func (c Condition) messageMisses(m *sandbox.Accepted, w *sandbox.World, dots bool) []Why {
+// says a line of its text was dot-stuffed, tls how its connection was
+// encrypted ("", "starttls" or "implicit").
+func (c Condition) messageMisses(m *sandbox.Accepted, w *sandbox.World, dots bool, tls string) []Why {
 	a := m.Analysis
 	var listed, hidden, undelivered, cc, blind []string
 	for _, v := range a.Verdicts {
@@ -337,10 +399,13 @@ func (c Condition) messageMisses(m *sandbox.Accepted, w *sandbox.World, dots boo
 		}
 		out = append(out, Why{Key: "why.message.self." + c.Args["self"], Args: sandbox.Args("addr", from)})
 	}
+	if !c.tlsIs(tls) {
+		out = append(out, Why{Key: "why.message.tls." + c.Args["tls"]})
+	}
 	for _, k := range []struct {
 		key string
 		has bool
-	}{{"bcc", len(a.Bcc) > 0}, {"size", m.Envelope.Size > 0}, {"dots", dots}} {
+	}{{"bcc", len(a.Bcc) > 0}, {"size", m.Envelope.Size > 0}, {"dots", dots}, {"auth", m.Envelope.Auth != ""}} {
 		if !c.is(k.key, yesNo(k.has)) {
 			out = append(out, Why{Key: "why.message." + k.key + "." + c.Args[k.key]})
 		}
@@ -355,7 +420,7 @@ func (c Condition) messageMisses(m *sandbox.Accepted, w *sandbox.World, dots boo
 		}
 		out = append(out, Why{Key: "why.message.sender." + c.Args["sender"], Args: sandbox.Args("got", from)})
 	}
-	if s := c.Args["subject"]; !subjectMatches(s, a.Subject) {
+	if s := c.Args["subject"]; !c.subjectIn(a.Subject) {
 		if a.Subject == "" {
 			out = append(out, Why{Key: "why.message.subject.none", Args: sandbox.Args("want", shownSubject(s))})
 		} else {
