@@ -6,125 +6,77 @@ import (
 	"testing"
 	"time"
 
+	"smtplab/certs"
 	"smtplab/sandbox"
+	"smtplab/sandbox/catalog"
 	"smtplab/sandbox/engine"
 	"smtplab/sandbox/sandboxtest"
+	"smtplab/shell"
 )
 
-// terminal types lines as the browser terminal would: at the shell prompt,
-// "telnet HOST PORT" opens a session with the server of that name, and
-// "openssl s_client -connect HOST:PORT [-starttls smtp]" an encrypted one;
-// inside one, each line goes to it. It stands in for the browser's shell,
-// knowing only what the lessons type.
+// terminal types lines as the browser terminal does, through its shell
+// (package shell): at the prompt, telnet, nc or openssl s_client opens a
+// session with the server of that name; inside one, each line goes to it
+// as the program sends it. A line at the prompt that opens no session is
+// a mistake of the test.
 type terminal struct {
-	t      *testing.T
-	worlds []*sandbox.World // the servers it can reach, by their Host
-	sess   sandbox.Session
-	host   string // the server sess talks to, as typed
+	t       *testing.T
+	term    *shell.Terminal
+	printed []string
 }
 
-// port is a service of the terminal's servers: the submission ports are
-// 587, which starts in clear and offers STARTTLS, and 465, under TLS from
-// the first byte (RFC 8314).
-type port struct {
-	proto    sandbox.Proto
-	service  sandbox.Service
-	starttls bool // the connection can be upgraded (587)
-	implicit bool // encrypted from the first byte (465)
-}
-
-var ports = map[string]port{
-	"25": {proto: sandbox.SMTP}, "smtp": {proto: sandbox.SMTP},
-	"110": {proto: sandbox.POP3}, "pop3": {proto: sandbox.POP3},
-	"109": {proto: sandbox.POP2}, "pop2": {proto: sandbox.POP2},
-	"587": {proto: sandbox.SMTP, service: sandbox.Submission, starttls: true}, "submission": {proto: sandbox.SMTP, service: sandbox.Submission, starttls: true},
-	"465": {proto: sandbox.SMTP, service: sandbox.Submission, implicit: true}, "submissions": {proto: sandbox.SMTP, service: sandbox.Submission, implicit: true},
+func newTerminal(t *testing.T, worlds []*sandbox.World) *terminal {
+	term := &terminal{t: t}
+	resolve := func(name string) (shell.Host, bool) {
+		for _, w := range worlds {
+			if strings.EqualFold(w.Host, name) {
+				return shell.Host{Address: "192.0.2.25", Server: w, Services: shell.AllServices()}, true
+			}
+		}
+		return shell.Host{}, false
+	}
+	term.term = &shell.Terminal{
+		Shell: &shell.Shell{Resolver: shell.ResolverFunc(resolve), Certificate: testCertificate(t), Host: "mail.example.test"},
+		NewSession: func(server any, p sandbox.Proto, peer sandbox.Peer) sandbox.Session {
+			return engine.New(server.(*sandbox.World), p, peer)
+		},
+		Peer:    sandboxtest.Peer,
+		Printed: func(l shell.Line) { term.printed = append(term.printed, l.Text(catalog.EN)) },
+	}
+	return term
 }
 
 func (term *terminal) typeLine(line string) {
 	term.t.Helper()
-	if term.sess != nil && !term.sess.Closed() {
-		if out := sandbox.FeedAll(term.sess, []byte(line+"\r\n")); out.StartTLS {
-			term.secure()
-		}
+	if term.term.Connected() {
+		term.term.Type(line)
 		return
 	}
-	f := strings.Fields(line)
-	var host, name, starttls string
-	openssl := len(f) >= 2 && f[0] == "openssl" && f[1] == "s_client"
-	switch {
-	case len(f) == 3 && (f[0] == "telnet" || f[0] == "nc"):
-		host, name = f[1], f[2]
-	case openssl:
-		host, name, starttls = term.opensslArgs(f[2:])
-	default:
-		term.t.Fatalf("at the shell prompt, %q is not telnet HOST PORT nor openssl s_client -connect HOST:PORT", line)
+	term.printed = nil
+	term.term.Type(line)
+	if !term.term.Connected() {
+		term.t.Fatalf("at the shell prompt, %q opened no session:\n%s", line, strings.Join(term.printed, "\n"))
 	}
-	p, ok := ports[name]
-	if !ok {
-		term.t.Fatalf("no service on port %s", name)
-	}
-	if openssl && (p.implicit == (starttls != "") || starttls != "" && (starttls != "smtp" || !p.starttls)) {
-		term.t.Fatalf("%q: openssl cannot start TLS this way on port %s", line, name)
-	}
-	for _, w := range term.worlds {
-		if !strings.EqualFold(w.Host, host) {
-			continue
-		}
-		peer := sandboxtest.Peer
-		peer.Service, peer.CanStartTLS = p.service, p.starttls
-		if p.implicit {
-			peer.TLS = term.tls(host)
-		}
-		term.sess, term.host = engine.New(w, p.proto, peer), host
-		term.sess.Start()
-		if starttls != "" {
-			// What s_client does before it hands over: EHLO, STARTTLS, the
-			// handshake; the student sees none of the replies.
-			sandbox.FeedAll(term.sess, []byte("EHLO mail.example.com\r\n"))
-			if out := sandbox.FeedAll(term.sess, []byte("STARTTLS\r\n")); !out.StartTLS {
-				term.t.Fatalf("%q: the server did not agree to STARTTLS", line)
-			}
-			term.secure()
-		}
-		return
-	}
-	term.t.Fatalf("%q: no server named %s", line, host)
 }
 
-// opensslArgs reads the options of s_client the lessons use: -connect
-// HOST:PORT and -starttls PROTO; the others (-crlf, -ign_eof, -CAfile
-// FILE…) change nothing here.
-func (term *terminal) opensslArgs(args []string) (host, port, starttls string) {
-	for i := 0; i < len(args); i++ {
-		switch args[i] {
-		case "-connect", "-starttls", "-CAfile", "-servername", "-name":
-			if i+1 == len(args) {
-				term.t.Fatalf("openssl s_client: %s needs a value", args[i])
+// testCertificate is what the terminal's TLS presents, made once.
+var testCertificate = func() func(*testing.T) shell.Certificate {
+	var once sync.Once
+	var cert shell.Certificate
+	var err error
+	return func(t *testing.T) shell.Certificate {
+		once.Do(func() {
+			var c *certs.Cert
+			if c, err = certs.Load(certs.Config{Names: []string{"mail.example.test"}}); err == nil {
+				cert = shell.Describe(c.Leaf)
 			}
-			if args[i] == "-connect" {
-				host, port, _ = strings.Cut(args[i+1], ":")
-			} else if args[i] == "-starttls" {
-				starttls = args[i+1]
-			}
-			i++
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
+		return cert
 	}
-	if host == "" || port == "" {
-		term.t.Fatalf("openssl s_client needs -connect HOST:PORT")
-	}
-	return host, port, starttls
-}
-
-// tls is the encryption the terminal's handshakes agree on.
-func (term *terminal) tls(host string) *sandbox.TLS {
-	return &sandbox.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ServerName: host}
-}
-
-// secure plays the client's side of the handshake a STARTTLS asked for.
-func (term *terminal) secure() {
-	term.sess.Secured(*term.tls(term.host))
-}
+}()
 
 // play types lines in a fresh practice world and returns it with every
 // event seen.
@@ -148,7 +100,7 @@ func playIn(t *testing.T, worlds []*sandbox.World, lines ...string) []sandbox.Ev
 		})
 		defer cancel()
 	}
-	term := &terminal{t: t, worlds: worlds}
+	term := newTerminal(t, worlds)
 	for _, l := range lines {
 		term.typeLine(l)
 	}

@@ -818,3 +818,64 @@ func TestBrowserEnvelopeFates(t *testing.T) {
 		checkAxe(t, ctx, &axeTally{}, "fr sandbox, fates")
 	}
 }
+
+// TestBrowserShellTLS types openssl s_client -starttls smtp, then EHLO and
+// AUTH PLAIN: the terminal keeps the clear text, marked as what only the
+// two ends read, with the credentials decoded; the eavesdropper's panel
+// shows openssl's own exchange in clear, then only records; the journey's
+// first leg is encrypted. axe-core finds nothing, in both languages.
+func TestBrowserShellTLS(t *testing.T) {
+	ts, _ := app(t)
+	ctx := browser(t)
+	var tally axeTally
+	defer tally.log(t)
+	open(t, ctx, ts.URL+"/sandbox")
+	typeLines(t, ctx, "openssl s_client -connect mail.example.test:587 -starttls smtp -crlf", "EHLO client.example.test")
+	waitReply(t, ctx, "250-mail.example.test Hello client.example.test")
+	typeLines(t, ctx, "AUTH PLAIN AGFsaWNlAGFsaWNl")
+	waitReply(t, ctx, "235 ")
+	term := termText(ctx)
+	for _, want := range []string{"CONNECTED(00000003)", "Verify return code: 18 (self-signed certificate)", "AUTH PLAIN AGFsaWNlAGFsaWNl", "alice", "•••••"} {
+		if !strings.Contains(term, want) {
+			t.Errorf("the terminal lacks %q:\n%s", want, term)
+		}
+	}
+	if !js[bool](t, ctx, `[...document.querySelectorAll('#term-out .line.typed.sealed .text')].some(e => e.textContent.startsWith('AUTH PLAIN'))`) {
+		t.Error("AUTH PLAIN is not marked as sent encrypted")
+	}
+	if !js[bool](t, ctx, `[...document.querySelectorAll('#term-out details.aside .line.typed')].some(e => e.textContent.includes('EHLO mail.example.com'))`) {
+		t.Error("openssl's own EHLO is not set apart")
+	}
+	waitFor(t, ctx, "the records", `document.querySelectorAll('#tap-list .tap-row.sealed').length >= 6`)
+	tap := js[string](t, ctx, `document.getElementById('tap-list').innerText`)
+	for _, want := range []string{"STARTTLS", "220 2.0.0 Ready to start TLS", "17 03 03", "mail.example.test"} {
+		if !strings.Contains(tap, want) {
+			t.Errorf("the eavesdropper's panel lacks %q:\n%s", want, tap)
+		}
+	}
+	for _, leak := range []string{"AGFsaWNl", "client.example.test", "235", "AUTH"} {
+		if strings.Contains(tap, leak) {
+			t.Errorf("the eavesdropper's panel shows %q, sent encrypted:\n%s", leak, tap)
+		}
+	}
+	if !js[bool](t, ctx, `document.getElementById('leg-smtp').classList.contains('sealed')`) {
+		t.Error("the journey's SMTP leg is not shown encrypted")
+	}
+	if axeSourceOK() {
+		checkAxe(t, ctx, &tally, "sandbox after openssl, fr")
+	}
+	// After a switch to English, the transcript comes back, the programs'
+	// lines as they were, the explanations in English.
+	do(t, ctx, chromedp.Click(chromedp.CSS("#lang-switch")), chromedp.WaitReady(chromedp.CSS(`html[lang="en"] body[data-ws="open"]`)))
+	waitReply(t, ctx, "235 ")
+	waitFor(t, ctx, "the records again", `document.querySelectorAll('#tap-list .tap-row.sealed').length >= 6`)
+	term = termText(ctx)
+	for _, want := range []string{"student@smtplab:~$ openssl s_client", "CONNECTED(00000003)", "more lines of base64", "Base64 decoded"} {
+		if !strings.Contains(term, want) {
+			t.Errorf("the English transcript lacks %q:\n%s", want, term)
+		}
+	}
+	if axeSourceOK() {
+		checkAxe(t, ctx, &tally, "sandbox after openssl, en")
+	}
+}

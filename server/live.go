@@ -70,8 +70,11 @@ func (h *liveHub) observe(ev sandbox.Event) {
 	if !s.full {
 		s.keep(ev)
 	}
-	for c := range h.pages {
-		c.sendEvent(ev)
+	if len(h.pages) > 0 {
+		b := newBatch([]sandbox.Event{ev}) // encoded once, explained once per language
+		for c := range h.pages {
+			c.sendBatch(b)
+		}
 	}
 }
 
@@ -95,8 +98,10 @@ func (h *liveHub) join(c *wsConn) bool {
 	}
 	h.pages[c] = true
 	for _, id := range h.order {
-		for _, ev := range h.sessions[id].events {
-			c.sendEvent(ev)
+		for evs := h.sessions[id].events; len(evs) > 0; {
+			n := min(len(evs), replayBatch)
+			c.sendBatch(lazyBatch(evs[:n:n]))
+			evs = evs[n:]
 		}
 	}
 	c.sendJSON(map[string]string{"t": "replayed"})

@@ -8,6 +8,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -81,6 +82,9 @@ type Config struct {
 	// TLS is the certificate's fingerprint and the ports that speak TLS,
 	// for the pages (zero: no TLS service is on).
 	TLS web.TLSInfo
+	// Cert is the certificate the TLS services present; the browser
+	// terminal's openssl shows it (nil: the terminal makes one of its own).
+	Cert *x509.Certificate
 }
 
 // Ports are the TCP ports of the services for real clients. The terminal
@@ -102,6 +106,7 @@ type Server struct {
 	replays sync.Map // lesson replays already run, by slug/step/locale
 
 	mail, logs, sends *sandbox.Budget // see VisitorMailBudget
+	termCert          certCache       // the browser terminal's certificate (shell.go)
 }
 
 // New builds the server and starts its housekeeping; Close stops it.

@@ -3,39 +3,34 @@ package server
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"strings"
+	"errors"
 	"sync"
-	"time"
 
 	"smtplab/sandbox"
-)
-
-// MaxTerminalLog and MaxTerminalLogBytes bound the events a terminal keeps
-// to replay after a reload or a language switch: in number, and in the
-// octets of their JSON, whatever the lines hold.
-const (
-	MaxTerminalLog      = 4000
-	MaxTerminalLogBytes = 2 << 20
+	"smtplab/sandbox/drive"
 )
 
 // terminal is one browser terminal: at most one engine session at a time,
-// and the events of its sessions, kept so a reloaded page can show them again.
-// It outlives the WebSocket, so a dropped link or a reload does not end the
-// SMTP or POP session the student is in.
+// driven as a TCP connection's is (sandbox/drive), and the events of its
+// sessions, kept so a reloaded page can show them again. It outlives the
+// WebSocket, so a dropped link or a reload does not end the SMTP or POP
+// session the student is in.
+//
+// The terminal is the session's drive.Link: after each step, Send hands
+// the step's events to the page, the watching teachers, the lessons and
+// the transcript, as one batch.
 type terminal struct {
 	id string
 	v  *visitor
 
-	mu      sync.Mutex // serialises every call into the session
-	sess    sandbox.Session
-	log     [][]byte // the events, each kept as JSON: a third of what the values cost
-	logSize int      // about the octets log holds
-	sink    *wsConn
-	timer   *time.Timer
-	runs    map[string]*lessonRun // lessons followed on this terminal, by slug
+	mu   sync.Mutex     // guards what follows; never held while calling the driver
+	sess *drive.Session // the open session, nil when none
+	log  transcript
+	sink *wsConn
+	runs map[string]*lessonRun // lessons followed on this terminal, by slug
+	sh   shellState            // the shell's side: its open connection (shell.go)
 
-	qmu     sync.Mutex // guards what route may touch while mu is held
+	qmu     sync.Mutex // guards what route may touch while a step runs
 	current string     // id of the session, for route
 	world   *sandbox.World
 	pending []sandbox.Event
@@ -44,12 +39,12 @@ type terminal struct {
 func newTerminal(v *visitor) *terminal {
 	var b [8]byte
 	rand.Read(b[:])
-	return &terminal{id: hex.EncodeToString(b[:]), v: v}
+	return &terminal{id: hex.EncodeToString(b[:]), v: v, log: transcript{budget: v.logs}}
 }
 
 // owns reports whether the session id of world w is this terminal's. It
-// may be called while mu is held by the session's own goroutine, so it uses
-// qmu only. Session ids are unique within a world, not across worlds.
+// may be called while a step runs, so it uses qmu only. Session ids are
+// unique within a world, not across worlds.
 func (t *terminal) owns(w *sandbox.World, session string) bool {
 	t.qmu.Lock()
 	defer t.qmu.Unlock()
@@ -66,12 +61,19 @@ func (t *terminal) host() string {
 	return t.world.Host
 }
 
-// queue keeps an event until the running step hands it to the page.
+// queue keeps an event until the running step hands it on.
 func (t *terminal) queue(ev sandbox.Event) {
 	t.qmu.Lock()
+	if t.pending == nil {
+		t.pending = make([]sandbox.Event, 0, stepEvents)
+	}
 	t.pending = append(t.pending, ev)
 	t.qmu.Unlock()
 }
+
+// stepEvents is the room a step's events start with: a command gives an
+// input, a command, a reply, and often a state and an envelope.
+const stepEvents = 8
 
 func (t *terminal) drain() []sandbox.Event {
 	t.qmu.Lock()
@@ -83,46 +85,99 @@ func (t *terminal) drain() []sandbox.Event {
 
 // open starts a session in world w, unless one is already open.
 func (t *terminal) open(w *sandbox.World, newSession func() sandbox.Session) bool {
+	// A session that just ended may still be finishing its last step (the
+	// page has its close event already): Closed waits for that step, which
+	// lets go of the session.
+	if d := t.session(); d != nil && !d.Closed() {
+		return false
+	}
 	t.mu.Lock()
-	if t.sess != nil && !t.sess.Closed() {
+	if t.sess != nil {
 		t.mu.Unlock()
 		return false
 	}
 	// The id is known only once the session exists, and its first events
 	// come from Start below: route must recognise it before then.
 	s := newSession()
-	t.sess = s
+	d := drive.New(s, t)
+	t.sess = d
 	t.qmu.Lock()
 	t.current, t.world = s.ID(), w
 	t.qmu.Unlock()
 	t.mu.Unlock()
-	t.step(s, s.Start)
+	d.Start()
+	d.WatchIdle() // an idle session times out as over TCP
 	return true
 }
 
-// input sends lines, each ended with CRLF, in one write.
+// session is the open session, nil if none.
+func (t *terminal) session() *drive.Session {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sess
+}
+
+// input sends lines, each ended with CRLF, in one write (pipelining).
 func (t *terminal) input(lines []string) {
-	s := t.session()
-	if s == nil {
+	d := t.session()
+	if d == nil {
 		return
 	}
-	b := []byte(strings.Join(lines, "\r\n") + "\r\n")
-	for more := t.step(s, func() sandbox.Output { return s.Feed(b) }); more; {
-		t.pace()
-		more = t.step(s, func() sandbox.Output { return s.Feed(nil) })
+	n := 0
+	for _, l := range lines {
+		n += len(l) + 2
 	}
+	b := make([]byte, 0, n)
+	for _, l := range lines {
+		b = append(append(b, l...), '\r', '\n')
+	}
+	d.Feed(b)
 }
 
 // hangup drops the connection, as closing telnet would.
 func (t *terminal) hangup() {
-	if s := t.session(); s != nil {
-		t.step(s, func() sandbox.Output { s.Hangup(); return sandbox.Output{} })
+	if d := t.session(); d != nil {
+		d.Hangup()
 	}
 }
 
+// Send passes on the events of one step (drive.Link); between two parts
+// of a long input it waits for the page to catch up.
+func (t *terminal) Send(out sandbox.Output) error {
+	t.captured(out)
+	if evs := t.drain(); len(evs) > 0 {
+		t.publish(evs)
+		t.tapped(evs)
+		if touchesMailboxes(evs) {
+			t.v.mailboxesChanged()
+		}
+		t.v.recorded(t.host(), evs)
+	}
+	if out.More {
+		t.pace()
+	}
+	return nil
+}
+
+// StartTLS is drive.Link's: the connection's client program says what
+// the handshake negotiates (shell.go).
+func (t *terminal) StartTLS() (sandbox.TLS, error) { return t.startTLS() }
+
+var errNoTLS = errors.New("the terminal cannot start TLS")
+
+// Close is drive.Link's: the session is over, another may open.
+func (t *terminal) Close() {
+	t.mu.Lock()
+	t.sess = nil
+	t.mu.Unlock()
+	t.ended()
+}
+
 // pace waits, between two parts of a long input, until the page showing
-// the terminal has read what it was sent. A page that stops reading is
-// dropped (it reconnects and gets the transcript again); the session goes on.
+// the terminal has read what it was sent: a paste goes at the page's
+// speed, as a TCP client's goes at the speed it reads. A page that stops
+// reading is dropped (it reconnects and gets the transcript again); the
+// session goes on.
 func (t *terminal) pace() {
 	t.mu.Lock()
 	c := t.sink
@@ -132,127 +187,57 @@ func (t *terminal) pace() {
 	}
 }
 
-func (t *terminal) session() sandbox.Session {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.sess
-}
-
-// step runs one call into session s and passes on what it produced: events
-// to the page and the log, after the delay the session asked for. It
-// reports whether the session has input left to answer.
-func (t *terminal) step(s sandbox.Session, call func() sandbox.Output) (more bool) {
-	t.mu.Lock()
-	if t.sess != s || s.Closed() {
-		t.mu.Unlock()
-		return false
-	}
-	out := call()
-	evs := t.drain()
-	if out.Delay > 0 {
-		time.Sleep(out.Delay)
-	}
-	t.publish(evs)
-	t.rearm(s)
-	more = out.More && !s.Closed()
-	t.mu.Unlock()
-	if touchesMailboxes(evs) {
-		t.v.mailboxesChanged()
-	}
-	t.v.recorded(t.host(), evs)
-	return more
-}
-
-// rearm restarts the idle timer, or stops it when the session is over.
-// Called with mu held.
-func (t *terminal) rearm(s sandbox.Session) {
-	if t.timer != nil {
-		t.timer.Stop()
-		t.timer = nil
-	}
-	if s.Closed() {
-		t.sess = nil
-		return
-	}
-	t.timer = time.AfterFunc(s.Idle(), func() { t.step(s, s.Timeout) })
-}
-
-// publish logs events and sends them to the attached page and to the
-// teacher's pages watching the student. Called with mu held.
+// publish keeps the events of a step and sends them, as one batch, to the
+// attached page and to the teacher's pages watching the student.
 func (t *terminal) publish(evs []sandbox.Event) {
+	b := newBatch(evs)
 	watchers := t.v.watchers()
-	for _, ev := range evs {
-		if b, err := json.Marshal(ev); err == nil {
-			t.keep(b)
+	t.mu.Lock()
+	sink := t.sink
+	defer func() {
+		t.mu.Unlock()
+		if sink != nil {
+			sink.flush()
 		}
-		for _, run := range t.runs {
+	}()
+	for i := range b.len() {
+		t.log.add(b.event(i))
+	}
+	for _, run := range t.runs {
+		for _, ev := range evs {
 			run.observe(ev)
 		}
-		if t.sink != nil {
-			t.sink.sendEvent(ev)
-		}
-		for _, w := range watchers {
-			w.sendEvent(ev)
-		}
 	}
-	t.trim()
+	if sink != nil {
+		sink.queueBatch(b) // written by flush, once the lock is let go
+	}
+	for _, w := range watchers {
+		w.sendBatch(b)
+	}
 }
 
-// keep adds an event to the log, within the budget all terminals share:
-// when it is spent, the terminal forgets its own oldest events first, and
-// keeps nothing if that is not enough.
-func (t *terminal) keep(b []byte) {
-	budget := t.v.logs
-	for !budget.Reserve(int64(len(b))) {
-		if len(t.log) == 0 {
+// replayBatch is how many kept events go to a page in one batch.
+const replayBatch = 256
+
+// replay sends the transcript to c. Called with mu held.
+func (t *terminal) replay(c *wsConn) {
+	var r replayBuilder
+	t.log.each(func(j []byte) {
+		if kept(j) { // the shell's lines, a tap: in order with the events
+			if r.b != nil {
+				c.sendBatch(r.take())
+			}
+			sendKept(c, j)
 			return
 		}
-		t.drop(1)
-	}
-	t.log = append(t.log, b)
-	t.logSize += len(b)
-}
-
-// drop forgets the n oldest events.
-func (t *terminal) drop(n int) {
-	for _, b := range t.log[:n] {
-		t.logSize -= len(b)
-		t.v.logs.Release(int64(len(b)))
-	}
-	t.log = t.log[n:]
-}
-
-// trim keeps the log within MaxTerminalLog events and MaxTerminalLogBytes,
-// dropping the oldest. It waits until the log is an eighth over a bound,
-// so a long paste copies the log now and then, not on every event.
-func (t *terminal) trim() {
-	if len(t.log) <= MaxTerminalLog+MaxTerminalLog/8 && t.logSize <= MaxTerminalLogBytes+MaxTerminalLogBytes/8 {
-		return
-	}
-	over, size := 0, t.logSize
-	for over < len(t.log) && (len(t.log)-over > MaxTerminalLog || size > MaxTerminalLogBytes) {
-		size -= len(t.log[over])
-		over++
-	}
-	t.drop(over)
-	t.log = append([][]byte(nil), t.log...) // let the dropped events' array go
-}
-
-// sendLogged sends a kept event to a page, explained in its language.
-func sendLogged(c *wsConn, b []byte) {
-	var ev sandbox.Event
-	if json.Unmarshal(b, &ev) == nil {
-		c.sendEvent(ev)
-	}
-}
-
-func touchesMailboxes(evs []sandbox.Event) bool {
-	for _, ev := range evs {
-		if ev.Kind == sandbox.EventDelivery || ev.Kind == sandbox.EventMailbox && ev.Mailbox.Action == "removed" {
-			return true
+		r.add(j)
+		if r.b.len() >= replayBatch {
+			c.sendBatch(r.take())
 		}
+	})
+	if r.b != nil {
+		c.sendBatch(r.take())
 	}
-	return false
 }
 
 // attach makes c the page showing this terminal and replays the log to it.
@@ -260,9 +245,7 @@ func (t *terminal) attach(c *wsConn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sink = c
-	for _, b := range t.log {
-		sendLogged(c, b)
-	}
+	t.replay(c)
 }
 
 // shownElsewhere reports whether a page other than c, still open, shows t.
@@ -284,9 +267,7 @@ func (t *terminal) detach(c *wsConn) {
 func (t *terminal) replayTo(c *wsConn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, b := range t.log {
-		sendLogged(c, b)
-	}
+	t.replay(c)
 }
 
 // lesson returns the terminal's run of a lesson, made by create if new.
@@ -307,17 +288,16 @@ func (t *terminal) lesson(slug string, create func() *lessonRun) *lessonRun {
 // clear forgets the transcript (the session, if any, goes on).
 func (t *terminal) clear() {
 	t.mu.Lock()
-	t.drop(len(t.log))
+	t.log.reset()
 	t.mu.Unlock()
 }
 
-// close ends the session, as a dropped connection would.
+// close ends the session, as a dropped connection would, and forgets the
+// transcript: the terminal is gone.
 func (t *terminal) close() {
 	t.hangup()
 	t.mu.Lock()
-	if t.timer != nil {
-		t.timer.Stop()
-	}
 	t.sink = nil
+	t.log.reset()
 	t.mu.Unlock()
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -292,7 +294,7 @@ func TestTerminalRoutesOnlyItsSession(t *testing.T) {
 		want string
 	}{{a, "a.example.test"}, {b, "b.example.test"}} {
 		c.term.mu.Lock()
-		logged := decodeLog(c.term.log)
+		logged := decodeLog(&c.term.log)
 		session := logged[0].Session
 		for _, ev := range logged {
 			if ev.Session != session {
@@ -304,8 +306,8 @@ func TestTerminalRoutesOnlyItsSession(t *testing.T) {
 		}
 		c.term.mu.Unlock()
 	}
-	if len(a.log) >= len(b.log) {
-		t.Errorf("a logged %d events, b %d: b had one line more", len(a.log), len(b.log))
+	if a.log.events >= b.log.events {
+		t.Errorf("a logged %d events, b %d: b had one line more", a.log.events, b.log.events)
 	}
 }
 
@@ -407,32 +409,79 @@ func mustConnectFrom(t *testing.T, g *registry, id, addr string) *visitor {
 	return v
 }
 
-// TestTerminalLogIsBoundedInBytes: long lines fill the log's octets before
-// its count; what it keeps stays within the bounds (with the eighth of
-// slack that spares a copy per event), newest last.
+// TestTerminalLogIsBoundedInBytes: long lines that do not compress fill
+// the log's octets before its count; what it keeps stays within both
+// bounds, the newest last and in order.
 func TestTerminalLogIsBoundedInBytes(t *testing.T) {
 	g, _ := testRegistry(t, 10, time.Hour)
 	v := mustConnect(t, g, vid(1))
 	term := v.terminal("", nil)
-	line := strings.Repeat("x", 990)
 	for i := range 20000 {
+		term.publish([]sandbox.Event{{Seq: uint64(i), Kind: sandbox.EventInput, Input: &sandbox.Input{Text: noise(990)}}})
 		term.mu.Lock()
-		term.publish([]sandbox.Event{{Seq: uint64(i), Kind: sandbox.EventInput, Input: &sandbox.Input{Text: line}}})
-		var newest sandbox.Event
-		json.Unmarshal(term.log[len(term.log)-1], &newest)
-		size, n, last := term.logSize, len(term.log), newest.Seq
+		size, n := term.log.size, term.log.events
+		var logged []sandbox.Event
+		if i%2500 == 0 || i == 19999 {
+			logged = decodeLog(&term.log)
+		}
 		term.mu.Unlock()
-		if size > MaxTerminalLogBytes+MaxTerminalLogBytes/8 || n > MaxTerminalLog+MaxTerminalLog/8 || last != uint64(i) {
-			t.Fatalf("after %d events: %d octets in %d events, last %d", i+1, size, n, last)
+		if size > MaxTerminalLogBytes || n > MaxTerminalLog {
+			t.Fatalf("after %d events: %d octets in %d events", i+1, size, n)
+		}
+		if logged == nil {
+			continue
+		}
+		if len(logged) != n || logged[len(logged)-1].Seq != uint64(i) {
+			t.Fatalf("after %d events: %d decoded of %d kept, the last %d", i+1, len(logged), n, logged[len(logged)-1].Seq)
+		}
+		for j := range logged[1:] {
+			if logged[j+1].Seq != logged[j].Seq+1 {
+				t.Fatalf("after %d events: event %d follows %d", i+1, logged[j+1].Seq, logged[j].Seq)
+			}
+		}
+		if i == 19999 && n > MaxTerminalLog*3/4 {
+			t.Errorf("%d events of 990 octets kept in %d octets: the bytes should bind first", n, size)
 		}
 	}
 }
 
-func decodeLog(log [][]byte) []sandbox.Event {
-	out := make([]sandbox.Event, len(log))
-	for i, b := range log {
-		json.Unmarshal(b, &out[i])
+// TestTerminalLogKeepsTheNewest: past MaxTerminalLog events the log keeps
+// exactly the newest MaxTerminalLog, in order.
+func TestTerminalLogKeepsTheNewest(t *testing.T) {
+	g, _ := testRegistry(t, 10, time.Hour)
+	v := mustConnect(t, g, vid(1))
+	term := v.terminal("", nil)
+	total := MaxTerminalLog + 3*blockEvents + 7
+	for i := range total {
+		term.publish([]sandbox.Event{{Seq: uint64(i), Kind: sandbox.EventInput, Input: &sandbox.Input{Text: "NOOP"}}})
 	}
+	term.mu.Lock()
+	logged := decodeLog(&term.log)
+	term.mu.Unlock()
+	if len(logged) != MaxTerminalLog || logged[0].Seq != uint64(total-MaxTerminalLog) || logged[len(logged)-1].Seq != uint64(total-1) {
+		t.Fatalf("%d kept, from %d to %d", len(logged), logged[0].Seq, logged[len(logged)-1].Seq)
+	}
+	for i := range logged[1:] {
+		if logged[i+1].Seq != logged[i].Seq+1 {
+			t.Fatalf("event %d follows %d", logged[i+1].Seq, logged[i].Seq)
+		}
+	}
+}
+
+// noise is n characters that do not compress.
+func noise(n int) string {
+	b := make([]byte, (n*3+3)/4)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)[:n]
+}
+
+func decodeLog(log *transcript) []sandbox.Event {
+	var out []sandbox.Event
+	log.each(func(b []byte) {
+		var ev sandbox.Event
+		json.Unmarshal(b, &ev)
+		out = append(out, ev)
+	})
 	return out
 }
 
@@ -445,16 +494,13 @@ func TestTranscriptBudget(t *testing.T) {
 	for i := range 4 {
 		terms = append(terms, mustConnect(t, g, vid(i+1)).terminal("", nil))
 	}
-	line := strings.Repeat("y", 500)
 	for i := range 2000 {
 		term := terms[i%len(terms)]
-		term.mu.Lock()
-		term.publish([]sandbox.Event{{Seq: uint64(i), Kind: sandbox.EventInput, Input: &sandbox.Input{Text: line}}})
-		term.mu.Unlock()
+		term.publish([]sandbox.Event{{Seq: uint64(i), Kind: sandbox.EventInput, Input: &sandbox.Input{Text: noise(500)}}})
 		total := 0
 		for _, t2 := range terms {
 			t2.mu.Lock()
-			total += t2.logSize
+			total += t2.log.size
 			t2.mu.Unlock()
 		}
 		if int64(total) != g.logs.Used() || g.logs.Used() > g.logs.Max {
@@ -463,7 +509,7 @@ func TestTranscriptBudget(t *testing.T) {
 	}
 	for _, term := range terms {
 		term.mu.Lock()
-		n := len(term.log)
+		n := term.log.events
 		term.mu.Unlock()
 		if n == 0 {
 			t.Error("a terminal was left with nothing: the budget is not shared")
@@ -475,5 +521,30 @@ func TestTranscriptBudget(t *testing.T) {
 	}
 	if g.logs.Used() != 0 {
 		t.Errorf("cleared terminals still hold %d octets of the budget", g.logs.Used())
+	}
+}
+
+// TestTranscriptReleasedOnClose: a world reclaimed gives back to the
+// shared budget every octet its terminals' transcripts held, so visitors
+// that come and go cannot spend it for those who stay.
+func TestTranscriptReleasedOnClose(t *testing.T) {
+	g, _ := testRegistry(t, 10, time.Hour)
+	g.logs = &sandbox.Budget{Max: 64 << 20}
+	for i := range 3 {
+		v := mustConnect(t, g, vid(i+1))
+		term, _ := openSession(t, v)
+		for range 50 {
+			term.input([]string{"HELO c.example.test", "NOOP", "RSET"})
+		}
+		g.disconnect(v)
+	}
+	if g.logs.Used() == 0 {
+		t.Fatal("the transcripts hold nothing")
+	}
+	for i := range 3 {
+		g.forget(vid(i + 1))
+	}
+	if used := g.logs.Used(); used != 0 {
+		t.Errorf("reclaimed worlds still hold %d octets of the transcripts' budget", used)
 	}
 }

@@ -7,13 +7,11 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"smtplab/sandbox"
-	"smtplab/sandbox/catalog"
 	"smtplab/web"
 )
 
@@ -28,8 +26,8 @@ const (
 	RateBurst     = 60
 	// SendQueue is how many messages may wait for a slow page before it is
 	// dropped. It is generous: a long paste or the replay of a long
-	// transcript queues thousands of events at once, and events wait
-	// unexplained (a pointer each) until the writer turns them into JSON.
+	// transcript queues thousands of events at once, and events wait as
+	// the JSON their batch holds, unexplained until the writer takes them.
 	SendQueue = 50000
 	// SendQueueBytes bounds, in octets, what waits for a page or is being
 	// written to it: a message's raw text is several times its size once in
@@ -52,9 +50,13 @@ const (
 	MaxBatchBytes = 256 << 10
 )
 
+// upgrader's buffers: the socket reads with the HTTP connection's own
+// reader, and a page holds a write buffer only while something is written
+// to it, so that a thousand quiet pages cost little.
 var upgrader = websocket.Upgrader{
-	ReadBufferSize:  4096,
+	ReadBufferSize:  0,
 	WriteBufferSize: 4096,
+	WriteBufferPool: &sync.Pool{},
 	CheckOrigin:     sameOrigin,
 }
 
@@ -81,6 +83,7 @@ type clientMsg struct {
 	Class    string   `json:"class,omitempty"` // teacher pages: the class id
 	Student  string   `json:"student,omitempty"`
 	Lines    []string `json:"lines,omitempty"`
+	Line     string   `json:"line,omitempty"` // shell: a line typed at the terminal's prompt
 	Mailbox  string   `json:"mailbox,omitempty"`
 	UID      string   `json:"uid,omitempty"`
 	Done     []string `json:"done,omitempty"`  // hello: lesson steps the browser remembers as done
@@ -99,26 +102,17 @@ type errorMsg struct {
 // again: a full server is not helped by pages knocking every second.
 const RetryWorlds = 30
 
-// wsConn is one page's WebSocket.
+// wsConn is one page: its socket, and what the page is bound to — a
+// visitor's world and terminal, a lesson, the live view or a teacher's
+// class — to which it routes the page's messages.
 type wsConn struct {
-	s       *Server
-	ws      *websocket.Conn
-	locale  catalog.Locale
-	qmu     sync.Mutex
-	queue   []outItem
-	wake    chan struct{}
-	space   chan struct{} // the writer took the queue
-	done    chan struct{}
-	once    sync.Once
-	closing atomic.Bool
-	pending atomic.Int64 // octets queued or being written
+	socket
+	s *Server
 
 	visitor  *visitor
 	terminal *terminal
 	lesson   *lessonRun
 	live     bool
-	tokens   float64
-	last     time.Time
 
 	addr    string        // the client's address, without the port
 	teacher bool          // the upgrade carried the teacher's key
@@ -137,14 +131,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, web.T(string(localeOf(r)), "error.sockets"), http.StatusServiceUnavailable)
 		return
 	}
-	defer s.sockets.Add(-1)
 	id := s.visitorID(w, r)
 	ws, err := upgrader.Upgrade(w, r, w.Header())
 	if err != nil {
+		s.sockets.Add(-1)
 		return // the upgrader has answered
 	}
-	c := &wsConn{s: s, ws: ws, locale: localeOf(r), wake: make(chan struct{}, 1), space: make(chan struct{}, 1),
-		done: make(chan struct{}), tokens: RateBurst, last: time.Now(), teacher: s.isTeacher(r), addr: clientIP(r)}
+	c := &wsConn{socket: newSocket(ws, localeOf(r), s.sends), s: s, teacher: s.isTeacher(r), addr: clientIP(r)}
+	c.onClose = c.leave
 	if st, room, ok := s.student(r); ok {
 		c.student = s.studentClassOf(st, room)
 	}
@@ -152,7 +146,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// far past it does the WebSocket library cut it short.
 	ws.SetReadLimit(2 * MaxWSMessage)
 	go c.writeLoop()
-	c.readLoop(id, r.RemoteAddr)
+	// The page is read in a goroutine of its own, and this handler returns:
+	// the HTTP connection's request, response and buffers, unused since
+	// the upgrade, are let go for as long as the page stays.
+	remote := r.RemoteAddr
+	go func() {
+		defer s.sockets.Add(-1)
+		c.readLoop(id, remote)
+	}()
 }
 
 func (c *wsConn) readLoop(visitorID, remote string) {
@@ -160,7 +161,7 @@ func (c *wsConn) readLoop(visitorID, remote string) {
 	c.ws.SetReadDeadline(time.Now().Add(HelloWait))
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(c.wait())) })
 	for {
-		_, data, err := c.ws.ReadMessage()
+		data, err := c.read()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				c.fail("too_big")
@@ -196,18 +197,6 @@ func (c *wsConn) wait() time.Duration {
 	return PongWait
 }
 
-// allow takes a token from the connection's bucket.
-func (c *wsConn) allow() bool {
-	now := time.Now()
-	c.tokens = min(RateBurst, c.tokens+now.Sub(c.last).Seconds()*RatePerSecond)
-	c.last = now
-	if c.tokens < 1 {
-		return false
-	}
-	c.tokens--
-	return true
-}
-
 // handle acts on one message; false ends the connection.
 func (c *wsConn) handle(m clientMsg, visitorID, remote string) bool {
 	if m.T == "hello" {
@@ -220,10 +209,12 @@ func (c *wsConn) handle(m clientMsg, visitorID, remote string) bool {
 	switch m.T {
 	case "open":
 		c.open(m.Proto, m.World, remote)
+	case "shell":
+		c.shellLine(m.Line, remote)
 	case "input":
-		c.terminal.input(m.Lines)
+		c.terminal.typed(c, m.Lines)
 	case "hangup":
-		c.terminal.hangup()
+		c.terminal.hungUp(c)
 	case "clear":
 		c.terminal.clear()
 	case "reset":
@@ -300,205 +291,28 @@ func (c *wsConn) open(proto, world, remote string) {
 // reset empties the visitor's world: every session ends, every mailbox empties.
 func (c *wsConn) reset() { c.visitor.reset() }
 
-// outItem is a message waiting for the writer: an event, explained when
-// written, or a message already encoded.
-type outItem struct {
-	ev  *sandbox.Event
-	raw []byte
-}
-
-// size is about what the item costs until it is written: an event twice
-// its own size, for the explanation that goes with it.
-func (it outItem) size() int64 {
-	if it.ev != nil {
-		return int64(2 * eventSize(*it.ev))
-	}
-	return int64(len(it.raw))
-}
-
-func (c *wsConn) sendEvent(ev sandbox.Event) { c.enqueue(outItem{ev: &ev}) }
-
 func (c *wsConn) fail(key string) {
 	c.sendJSON(errorMsg{T: "error", Key: key, Text: web.T(string(c.locale), "js.error."+key)})
 }
 
-// sendJSON queues v for the page.
-func (c *wsConn) sendJSON(v any) {
-	if b, err := json.Marshal(v); err == nil {
-		c.enqueue(outItem{raw: b})
+// leave lets go of what the page was bound to, once its socket closes.
+func (c *wsConn) leave() {
+	if c.live {
+		c.s.live.leave(c)
 	}
-}
-
-// enqueue keeps the order of everything sent; a page so slow that
-// SendQueue messages pile up is dropped, and reconnects.
-func (c *wsConn) enqueue(it outItem) {
-	size := it.size()
-	c.qmu.Lock()
-	if c.closed() { // the writer has gone: nothing more is sent, nor counted
-		c.qmu.Unlock()
-		return
+	if c.follows != "" {
+		c.s.classes.leave(c)
+		c.s.worlds.watch.remove(c)
 	}
-	if len(c.queue) >= SendQueue || c.pending.Load()+size > SendQueueBytes || !c.s.sends.Reserve(size) {
-		c.qmu.Unlock()
-		if c.closing.CompareAndSwap(false, true) {
-			go c.close() // callers may hold locks that close needs; once, whatever is dropped
-		}
-		return
-	}
-	c.queue = append(c.queue, it)
-	c.pending.Add(size)
-	c.qmu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (c *wsConn) take() []outItem {
-	c.qmu.Lock()
-	items := c.queue
-	c.queue = nil
-	c.qmu.Unlock()
-	select {
-	case c.space <- struct{}{}:
-	default:
-	}
-	return items
-}
-
-// drained waits until at most n messages wait for the page, the page is
-// gone, or wait passed; it reports whether the page keeps up.
-func (c *wsConn) drained(n int, wait time.Duration) bool {
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	for {
-		c.qmu.Lock()
-		waiting := len(c.queue)
-		c.qmu.Unlock()
-		if waiting <= n {
-			return true
-		}
-		select {
-		case <-c.space:
-		case <-c.done:
-			return false
-		case <-timer.C:
-			return false
+	if c.visitor != nil {
+		c.terminal.detach(c)
+		c.stopLesson()
+		c.visitor.removePage(c)
+		c.s.worlds.disconnect(c.visitor)
+		if c.student != nil {
+			c.presence(c.s.worlds.connected(c.visitor.id))
 		}
 	}
-}
-
-// write sends queued items in order; false if the socket failed.
-// write sends queued items in order; false if the socket failed. Items
-// that queued up together go in one frame, a JSON array (at most
-// MaxBatch of them, about MaxBatchBytes): one write instead of one per
-// event, which is most of what a page costs when a paste is answered.
-func (c *wsConn) write(items []outItem) bool {
-	for len(items) > 0 {
-		n, frame := c.frame(items)
-		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-		err := c.ws.WriteMessage(websocket.TextMessage, frame)
-		for _, it := range items[:n] {
-			c.pending.Add(-it.size())
-			c.s.sends.Release(it.size())
-		}
-		if err != nil {
-			return false
-		}
-		items = items[n:]
-	}
-	return true
-}
-
-// frame encodes the first items: one message alone, or an array.
-func (c *wsConn) frame(items []outItem) (int, []byte) {
-	if len(items) == 1 {
-		return 1, c.encode(items[0])
-	}
-	buf := []byte{'['}
-	n := 0
-	for n < len(items) && n < MaxBatch && len(buf) < MaxBatchBytes {
-		if n > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, c.encode(items[n])...)
-		n++
-	}
-	return n, append(buf, ']')
-}
-
-func (c *wsConn) encode(it outItem) []byte {
-	if it.ev == nil {
-		return it.raw
-	}
-	b, _ := json.Marshal(explain(*it.ev, c.locale))
-	return b
-}
-
-func (c *wsConn) writeLoop() {
-	ping := time.NewTicker(PingEvery)
-	defer ping.Stop()
-	defer c.ws.Close()
-	defer c.unsent()
-	for {
-		select {
-		case <-c.done:
-			c.write(c.take()) // a last error message must reach the page before the close
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
-			return
-		case <-c.wake:
-			if !c.write(c.take()) {
-				c.close()
-				return
-			}
-		case <-ping.C:
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if c.ws.WriteMessage(websocket.PingMessage, nil) != nil {
-				c.close()
-				return
-			}
-		}
-	}
-}
-
-// unsent gives back to the send budget what will never be written.
-func (c *wsConn) unsent() {
-	c.qmu.Lock()
-	c.queue = nil
-	c.s.sends.Release(c.pending.Swap(0))
-	c.qmu.Unlock()
-}
-
-func (c *wsConn) closed() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (c *wsConn) close() {
-	c.once.Do(func() {
-		close(c.done)
-		if c.live {
-			c.s.live.leave(c)
-		}
-		if c.follows != "" {
-			c.s.classes.leave(c)
-			c.s.worlds.watch.remove(c)
-		}
-		if c.visitor != nil {
-			c.terminal.detach(c)
-			c.stopLesson()
-			c.visitor.removePage(c)
-			c.s.worlds.disconnect(c.visitor)
-			if c.student != nil {
-				c.presence(c.s.worlds.connected(c.visitor.id))
-			}
-		}
-	})
 }
 
 // teacherHello binds a teacher's page to a class (the dashboard) or to one

@@ -1373,3 +1373,64 @@ func TestWSLessonProgressSurvivesReload(t *testing.T) {
 		t.Errorf("after a reload: %s", dump(rest))
 	}
 }
+
+// TestWSStepInOneFrame: what one line makes the server say — the input,
+// the command, the reply and the state it leads to — reaches the page in
+// one frame, an array, each event explained.
+func TestWSStepInOneFrame(t *testing.T) {
+	ts, _ := app(t)
+	c := connect(t, ts, newVisitor(ts), "en")
+	c.hello(nil)
+	c.send(openMsg("smtp"))
+	c.untilReply(220)
+	c.send(input("HELO c.example.test"))
+	c.ws.SetReadDeadline(time.Now().Add(readWait))
+	_, frame, err := c.ws.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []srvMsg
+	if err := json.Unmarshal(frame, &msgs); err != nil {
+		t.Fatalf("not an array: %v: %.300s", err, frame)
+	}
+	var kinds []sandbox.EventKind
+	for _, m := range msgs {
+		kinds = append(kinds, m.kind())
+		if m.kind() == sandbox.EventReply && (m.X == nil || m.X.Reply == nil || m.X.Reply.Meaning != meaning(t, catalog.EN, m.Ev.Reply)) {
+			t.Errorf("reply not explained: %+v", m.X)
+		}
+		if m.kind() == sandbox.EventCommand && (m.X == nil || m.X.Command == "") {
+			t.Errorf("command not explained: %+v", m.X)
+		}
+	}
+	if !slices.Contains(kinds, sandbox.EventInput) || !slices.Contains(kinds, sandbox.EventCommand) || !slices.Contains(kinds, sandbox.EventReply) {
+		t.Errorf("one frame held %v", kinds)
+	}
+}
+
+// TestWSLiveEachLanguage: /live pages in French and in English see the
+// same event, each explained in its own language.
+func TestWSLiveEachLanguage(t *testing.T) {
+	ts, world := app(t)
+	pages := map[catalog.Locale]*wsClient{}
+	for _, l := range catalog.Locales {
+		c := connect(t, ts, newVisitor(ts), string(l))
+		c.send(map[string]string{"t": "hello", "page": "live"})
+		c.untilT("replayed")
+		pages[l] = c
+	}
+	sess := smtp.NewSession(world, sandbox.Peer{Remote: "192.0.2.7:40000", Transport: "test"})
+	sess.Start()
+	sandbox.FeedAll(sess, []byte("HELO c.example.test\r\nMAIL FROM:<bob@example.test>\r\n"))
+	for l, c := range pages {
+		m, _ := c.untilReply(250)
+		if m.X == nil || m.X.Reply == nil || m.X.Reply.Meaning != meaning(t, l, m.Ev.Reply) {
+			t.Errorf("%s: %s", l, m)
+		}
+	}
+	fr, _ := pages[catalog.FR].untilReply(250)
+	en, _ := pages[catalog.EN].untilReply(250)
+	if fr.X.Reply.Reason == en.X.Reply.Reason || fr.Ev.Seq != en.Ev.Seq {
+		t.Errorf("the same event, the same words in both languages:\n%s\n%s", fr, en)
+	}
+}

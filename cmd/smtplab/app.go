@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -295,6 +296,7 @@ func (a *app) startWeb() error {
 		Logger:     a.log,
 		Ports:      server.Ports{SMTP: a.ports["smtp"], POP3: a.ports["pop3"], POP2: a.ports["pop2"]},
 		TLS:        a.tlsInfo(),
+		Cert:       a.leaf(),
 		NewSession: engine.New,
 		Health:     a.health,
 		Classroom:  a.classes,
@@ -334,6 +336,14 @@ func (a *app) tlsInfo() web.TLSInfo {
 		POP3:        a.ports["pop3"],
 		POP3S:       a.ports["pop3s"],
 	}
+}
+
+// leaf is the certificate the TLS services present, nil if none is on.
+func (a *app) leaf() *x509.Certificate {
+	if a.cert == nil {
+		return nil
+	}
+	return a.cert.Leaf
 }
 
 // teacherKey is -teacher-key, or a new random key for this run.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"smtplab/sandbox"
+	"smtplab/sandbox/drive"
 )
 
 // DefaultMaxSessions bounds concurrent sessions per listener.
@@ -283,19 +284,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// conn is one client connection. mu serialises every call into the session,
-// which is not safe for concurrent use: the reading goroutine and Shutdown
-// both talk to it. nc is what is read and written, raw under TLS; it only
-// changes, under mu, in the goroutine that reads it.
+// conn is one client connection. Its session is driven by a
+// drive.Session, which serialises every call into it (the reading
+// goroutine and Shutdown both talk to it) and calls back Send, StartTLS
+// and Close. nc is what is read and written, raw under TLS; it only
+// changes, inside the driver's StartTLS, in the goroutine that reads it.
 type conn struct {
 	srv      *Server
 	raw      net.Conn
 	nc       net.Conn
 	log      *slog.Logger
 	mu       sync.Mutex
-	sess     sandbox.Session // nil until open
-	stopping bool            // Shutdown came before the session was open
-	wbuf     []byte          // what send writes, reused: most replies fit in it
+	d        *drive.Session // nil until open
+	id       string         // the session's, for logs
+	stopping bool           // Shutdown came before the session was open
+	wbuf     []byte         // what Send writes, reused: most replies fit in it
 }
 
 // maxKeptWrite bounds the write buffer a connection keeps between two
@@ -326,7 +329,9 @@ func (c *conn) open() bool {
 	if tc != nil {
 		c.nc = tc
 	}
-	c.sess = c.srv.NewSession(peer)
+	sess := c.srv.NewSession(peer)
+	c.id = sess.ID()
+	c.d = drive.New(sess, c)
 	return true
 }
 
@@ -358,38 +363,19 @@ func (c *conn) serve() {
 	if !c.open() {
 		return
 	}
-	c.log.Info("session opened", "session", c.sess.ID(), "remote", c.raw.RemoteAddr().String(), "tls", c.nc != c.raw)
-	defer func() { c.log.Info("session closed", "session", c.sess.ID()) }()
-	c.call(c.sess.Start)
+	c.log.Info("session opened", "session", c.id, "remote", c.raw.RemoteAddr().String(), "tls", c.nc != c.raw)
+	defer func() { c.log.Info("session closed", "session", c.id) }()
+	c.d.Start()
 	buf := make([]byte, readSize)
-	// The idle timer restarts when a whole line arrives, not on every read:
-	// a client that sends a byte now and then (slowloris) times out as one
-	// that sends nothing, and lets go of its session and mailbox lock.
-	deadline := c.idleDeadline()
-	for {
-		c.mu.Lock()
-		closed := c.sess.Closed()
-		c.mu.Unlock()
-		if closed {
-			return
-		}
-		c.nc.SetReadDeadline(deadline)
+	for !c.d.Closed() {
+		// The deadline is the session's idle time, restarted by each whole
+		// line (see drive.Session.Deadline).
+		c.nc.SetReadDeadline(c.d.Deadline())
 		n, err := c.nc.Read(buf)
 		if n > 0 {
-			// A burst of commands is answered part by part: each part is on
-			// the wire before the engine makes the next (Output.More).
 			// After STARTTLS the rest of buf is never fed again: it came in
 			// clear, and the engine dropped it (CVE-2011-0411).
-			p := buf[:n]
-			more, lines := c.call(func() sandbox.Output { return c.sess.Feed(p) })
-			for more {
-				var l int
-				more, l = c.call(func() sandbox.Output { return c.sess.Feed(nil) })
-				lines += l
-			}
-			if lines > 0 {
-				deadline = c.idleDeadline()
-			}
+			c.d.Feed(buf[:n])
 		}
 		if err != nil {
 			c.ended(err)
@@ -398,89 +384,54 @@ func (c *conn) serve() {
 	}
 }
 
-// idleDeadline is when the session times out if no line comes, in its
-// current state (RFC 5321 gives DATA its own timeout).
-func (c *conn) idleDeadline() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.sess.Idle())
-}
-
 // ended handles a read error: an idle timeout, or the client hanging up.
 func (c *conn) ended(err error) {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		c.call(c.sess.Timeout)
+		c.d.Timeout()
 		return
 	}
-	c.mu.Lock()
-	c.sess.Hangup()
-	c.mu.Unlock()
+	c.d.Hangup()
 }
 
-// call runs one session step and sends its output, honouring the delay the
-// session asked for and closing the connection if it said so; then it
-// starts TLS if the session asked. It reports whether the session has
-// input left to answer, and how many lines it took.
-func (c *conn) call(step func() sandbox.Output) (more bool, lines int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sess.Closed() {
-		return false, 0
+// Send writes one step's replies (drive.Link). A client that stops
+// reading blocks it, and so holds up the rest of a pipelined burst, for
+// at most WriteTimeout.
+func (c *conn) Send(out sandbox.Output) error {
+	b := out.AppendTo(c.wbuf[:0])
+	if len(b) == 0 {
+		return nil
 	}
-	out := step()
-	c.send(out)
-	if out.StartTLS && !c.sess.Closed() {
-		c.upgrade()
-		return false, out.Lines
+	c.nc.SetWriteDeadline(time.Now().Add(WriteTimeout))
+	_, err := c.nc.Write(b)
+	if cap(b) <= maxKeptWrite {
+		c.wbuf = b
 	}
-	return out.More && !c.sess.Closed(), out.Lines
+	return err
 }
 
-// upgrade turns the connection into TLS in place, after the engine's
-// "go ahead" (220, +OK) is on the wire, and tells the session. A failed
-// handshake ends the session: what the client sends next is neither clear
-// text nor TLS the server can read.
-func (c *conn) upgrade() {
+// StartTLS turns the connection into TLS in place, after the engine's
+// "go ahead" (220, +OK) is on the wire (drive.Link).
+func (c *conn) StartTLS() (sandbox.TLS, error) {
 	if c.srv.TLS == nil || c.nc != c.raw {
-		c.log.Error("session asked for TLS the connection cannot give", "session", c.sess.ID())
-		c.sess.Hangup()
-		c.closeWrite()
-		return
+		c.log.Error("session asked for TLS the connection cannot give", "session", c.id)
+		return sandbox.TLS{}, errNoTLS
 	}
 	tc, err := c.handshake()
 	if err != nil {
-		c.log.Info("TLS handshake failed", "session", c.sess.ID(), "err", err)
-		c.sess.Hangup()
-		c.raw.SetReadDeadline(time.Now())
-		return
+		c.log.Info("TLS handshake failed", "session", c.id, "err", err)
+		return sandbox.TLS{}, err
 	}
 	c.nc = tc
-	c.send(c.sess.Secured(*describe(tc)))
+	return *describe(tc), nil
 }
 
-func (c *conn) send(out sandbox.Output) {
-	if out.Delay > 0 {
-		time.Sleep(out.Delay)
-	}
-	if b := out.AppendTo(c.wbuf[:0]); len(b) > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(WriteTimeout))
-		if _, err := c.nc.Write(b); err != nil {
-			c.sess.Hangup()
-		}
-		if cap(b) <= maxKeptWrite {
-			c.wbuf = b
-		}
-	}
-	if out.Close || c.sess.Closed() {
-		c.closeWrite()
-	}
-}
+var errNoTLS = errors.New("no TLS on this connection")
 
-// closeWrite ends the connection after the last reply. Closing only our side
-// first lets the client read everything we sent. Under TLS that is a
-// close_notify alert, then the TCP half-close.
-func (c *conn) closeWrite() {
+// Close ends the connection after the last reply (drive.Link). Closing
+// only our side first lets the client read everything we sent. Under TLS
+// that is a close_notify alert, then the TCP half-close.
+func (c *conn) Close() {
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		tc.SetWriteDeadline(time.Now().Add(WriteTimeout))
 		tc.CloseWrite()
@@ -495,15 +446,14 @@ func (c *conn) closeWrite() {
 // implicit-TLS handshake has nobody to say it to yet: it is cut.
 func (c *conn) shutdown() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.stopping = true
-	if c.sess == nil {
+	d := c.d
+	c.mu.Unlock()
+	if d == nil {
 		c.raw.Close()
 		return
 	}
-	if !c.sess.Closed() {
-		c.send(c.sess.Shutdown())
-	}
+	d.Shutdown()
 }
 
 // refuse turns the client away with the engine's "too many sessions"
@@ -514,7 +464,5 @@ func (c *conn) refuse() {
 	if !c.open() {
 		return
 	}
-	c.mu.Lock()
-	c.send(c.sess.Refuse())
-	c.mu.Unlock()
+	c.d.Refuse()
 }

@@ -68,6 +68,8 @@ function startWorkbench() {
         case 'event':
           terminal.event(m.ev, m.x, replaying);
           break;
+        case 'shell': terminal.shell(m, replaying); break;
+        case 'tap': terminal.tap(m, replaying); break;
         case 'mailboxes': panels.mailboxes(m.boxes); break;
         case 'raw': panels.raw(m); break;
         case 'reset': terminal.reset(); panels.reset(); break;
@@ -82,7 +84,7 @@ function startWorkbench() {
     },
   });
   panels = new Panels(socket);
-  terminal = new Terminal(socket, { onEvent: (ev, x) => panels.event(ev, x) });
+  terminal = new Terminal(socket, { onEvent: (ev, x) => panels.event(ev, x), onTap: (m) => panels.tap(m) });
   if (lessonEl) lesson = new Lesson(lessonEl, socket);
   const input = document.getElementById('term-input');
   const card = document.getElementById('now-card');

@@ -140,3 +140,73 @@ document.addEventListener('mouseout', (e) => {
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') hidePop();
 });
+
+// Credentials in base64: AUTH's initial response and the answers to its
+// challenges (RFC 4954, 4616; LOGIN's "Username:" and "Password:") are
+// decoded here, as anyone who reads them can, and labelled.
+
+// challengeOf reads a reply as a SASL challenge (SMTP 334, POP3 "+"): what
+// the next line of the client answers, or null if it is no challenge.
+export function challengeOf(reply, mech) {
+  const first = (reply.lines || [''])[0];
+  if (reply.code !== 334 && reply.status !== '+') return null;
+  const asked = (decode64(first.replace(/^(334|\+) ?/, '')) || '').toLowerCase();
+  let asks = '';
+  if (asked.startsWith('username')) asks = 'user';
+  else if (asked.startsWith('password')) asks = 'password';
+  return { mech: mech.toUpperCase(), asks };
+}
+
+// decode64 is the text base64 b holds, or null if b is not base64.
+function decode64(b) {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b) || b.length % 4 !== 0) return null;
+  try {
+    const bytes = Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
+    return new TextDecoder().decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+// decodedLine is the line shown under credentials in base64: what they
+// say, the password masked, and that base64 is no encryption. asks is what
+// a LOGIN challenge asked ('user', 'password'), '' for PLAIN.
+export function decodedLine(mech, b64, asks, sealed) {
+  const line = el('div', 'line system decoded');
+  const what = el('span', 'decoded-what');
+  const field = (label, value, masked) => {
+    const f = el('span', 'sasl-field');
+    f.append(el('span', 'sasl-label', label + ' '));
+    if (masked) {
+      f.append(el('code', 'sasl-masked', '•'.repeat(Math.max(1, [...value].length)), { 'aria-hidden': 'true' }),
+        el('span', 'visually-hidden', t('sasl.masked')));
+    } else {
+      f.append(el('code', null, value === '' ? t('sasl.empty') : value, { lang: 'en' }));
+    }
+    return f;
+  };
+  b64 = b64.trim();
+  if (b64 === '*') {
+    line.append(el('span', null, t('sasl.cancel')));
+    return line;
+  }
+  const text = b64 === '=' ? '' : decode64(b64);
+  if (text === null) {
+    line.append(el('span', null, t('sasl.bad')));
+    return line;
+  }
+  const fields = [];
+  if (asks === 'password') fields.push(field(t('sasl.password'), text, true));
+  else if (asks === 'user' || mech === 'LOGIN') fields.push(field(t('sasl.user'), text, false));
+  else {
+    const [authzid = '', user = '', password = ''] = text.split('\0');
+    fields.push(field(t('sasl.identity'), authzid, false), field(t('sasl.user'), user, false), field(t('sasl.password'), password, true));
+  }
+  what.append(el('strong', null, t('sasl.decoded') + ' '));
+  fields.forEach((f, i) => {
+    if (i > 0) what.append(' · ');
+    what.append(f);
+  });
+  line.append(what, ' ', el('span', 'decoded-note', t('sasl.note') + ' ' + t(sealed ? 'sasl.sealed' : 'sasl.clear')));
+  return line;
+}

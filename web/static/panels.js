@@ -1,6 +1,8 @@
-// The panels beside the terminal: envelope against headers, mailboxes, and
-// the journey of a message. All of it is drawn from engine events.
+// The panels beside the terminal: envelope against headers, what an
+// eavesdropper sees, mailboxes, and the journey of a message. All of it is
+// drawn from engine events (and the server's taps).
 import { t, tn, el } from './i18n.js';
+import { Tap } from './tap.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -13,9 +15,18 @@ export class Panels {
   constructor(socket) {
     this.socket = socket;
     this.hops = ['mua-out', 'mta', 'mda', 'mailbox', 'pop', 'mua-in'];
+    this.eavesdropper = $('tap-list') ? new Tap($('tap-list'), $('tap-empty')) : null;
+    this.sealed = { smtp: false, pop: false }; // the legs encrypted (TLS)
+    this.leg = null; // the leg of the session open
+  }
+
+  // tap shows what passed encrypted in the session's last step.
+  tap(m) {
+    if (this.eavesdropper) this.eavesdropper.records(m.records);
   }
 
   event(ev, x) {
+    if (this.eavesdropper) this.eavesdropper.event(ev);
     switch (ev.kind) {
       case 'envelope': this.envelope(ev.envelope); break;
       case 'message': this.message(ev.message, x); break;
@@ -236,10 +247,29 @@ export class Panels {
     clearTimeout(this.settleTimer);
     this.light([]);
     $('journey-now').textContent = '';
+    if (this.eavesdropper) this.eavesdropper.reset();
+    this.sealed = { smtp: false, pop: false };
+    this.leg = null;
+    this.seal();
+  }
+
+  // seal shows which legs of the journey went encrypted: the session that
+  // took each one last was under TLS (the open or tls event says so).
+  seal(ev) {
+    if (ev && ev.kind === 'open') {
+      this.leg = ev.proto === 'smtp' ? 'smtp' : 'pop';
+      this.sealed[this.leg] = !!(ev.open && ev.open.tls);
+    }
+    if (ev && ev.kind === 'tls' && this.leg) this.sealed[this.leg] = true;
+    for (const [leg, on] of Object.entries(this.sealed)) {
+      const g = document.getElementById('leg-' + leg);
+      if (g) g.classList.toggle('sealed', on);
+    }
   }
 
   // journey lights the hops a message has reached.
   journey(ev) {
+    if (ev.kind === 'open' || ev.kind === 'tls') this.seal(ev);
     let hops = null;
     let now = null;
     if (ev.kind === 'open' && ev.proto === 'smtp') { hops = ['mua-out', 'mta']; now = 'journey.now.smtp'; }
@@ -250,9 +280,13 @@ export class Panels {
     }
     if (ev.kind === 'open' && ev.proto !== 'smtp') { hops = ['mailbox', 'pop']; now = 'journey.now.pop'; }
     if (ev.kind === 'mailbox' && ev.mailbox.action === 'retrieved') { hops = ['mailbox', 'pop', 'mua-in']; now = 'journey.now.retrieved'; }
-    if (!hops) return;
-    this.light(hops);
-    $('journey-now').textContent = t(now, { mailbox: ev.delivery ? ev.delivery.mailbox : (ev.mailbox ? ev.mailbox.mailbox : '') });
+    if (ev.kind === 'tls') now = this.leg === 'smtp' ? 'journey.now.smtp' : 'journey.now.pop';
+    if (!now) return;
+    if (hops) this.light(hops);
+    let text = t(now, { mailbox: ev.delivery ? ev.delivery.mailbox : (ev.mailbox ? ev.mailbox.mailbox : '') });
+    const leg = hops && hops.includes('pop') ? 'pop' : 'smtp';
+    if (ev.kind === 'tls' ? this.sealed[this.leg] : this.sealed[leg]) text += ' ' + t('journey.sealed');
+    $('journey-now').textContent = text;
   }
 
   light(hops) {

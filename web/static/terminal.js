@@ -1,20 +1,25 @@
-// The browser terminal: a small shell whose telnet (and nc) connects to the
-// visitor's sandbox over the page's WebSocket, then raw protocol lines.
+// The browser terminal: what is typed at its prompt goes to the server's
+// shell (package shell), which answers with what to print and opens the
+// session a command asks for (telnet, nc, openssl s_client); then raw
+// protocol lines, each reply with its explanation.
 import { t, tn, el, announce } from './i18n.js';
 import { Transcript } from './transcript.js';
 import { family, label } from './explain.js';
 
 const SHELL_PROMPT = 'student@smtplab:~$';
-const STANDARD = { smtp: 25, pop3: 110, pop2: 109 };
-const SERVICE_NAMES = { smtp: 'smtp', mail: 'smtp', pop3: 'pop3', pop: 'pop3', 'pop-3': 'pop3', pop2: 'pop2', 'pop-2': 'pop2' };
 const FONT_KEY = 'smtplab.fontSize';
-// MAX_QUEUED bounds the lines kept while a connection opens.
+// MAX_QUEUED bounds the lines kept while a command runs or a connection opens.
 const MAX_QUEUED = 50;
+// LINE_CLASS is how the terminal shows each kind of line the shell prints;
+// the programs' own lines are English, as they print them.
+const LINE_CLASS = { prompt: ['prompt-line', ''], out: ['', 'en'], err: ['warn', 'en'], note: ['note', ''] };
 
-// drawEvent draws one engine event in transcript as the terminal shows it:
-// telnet's own lines when a connection opens or closes, the protocol lines
-// in between. host is the server dialled, when the event does not name it.
-// The teacher's watch page draws a student's terminal with it too.
+// drawEvent draws one engine event in transcript as a watcher sees it:
+// telnet's lines when a connection opens or closes (the student's own
+// terminal gets what its program really printed from the server), the
+// protocol lines in between. host is the server dialled, when the event
+// does not name it. The teacher's watch page draws a student's terminal
+// with it.
 export function drawEvent(transcript, ev, x, host) {
   switch (ev.kind) {
     case 'open':
@@ -35,29 +40,21 @@ export function sessionMode(proto, state) {
 }
 
 export class Terminal {
-  constructor(socket, { onEvent }) {
+  constructor(socket, { onEvent, onTap }) {
     this.socket = socket;
     this.onEvent = onEvent || (() => {});
+    this.onTap = onTap || (() => {});
     this.out = document.getElementById('term-out');
     this.input = document.getElementById('term-input');
     this.prompt = document.getElementById('term-prompt');
     this.modeLine = document.getElementById('term-mode');
     this.transcript = new Transcript(this.out);
-    const body = document.body.dataset;
-    this.host = body.host;
-    this.domain = body.domain;
-    // A student of a class also reaches the class's own mail server.
-    this.classHost = body.classHost || '';
-    this.classDomain = body.classDomain || '';
-    this.peer = this.host;
-    this.ports = {
-      smtp: [STANDARD.smtp, Number(body.smtpPort)],
-      pop3: [STANDARD.pop3, Number(body.pop3Port)],
-      pop2: [STANDARD.pop2, Number(body.pop2Port)],
-    };
-    this.mode = 'shell'; // 'shell', 'connecting', 'session'
-    // Lines typed while a connection is being opened wait for it, as
-    // telnet keeps what is typed before the server answers.
+    this.host = document.body.dataset.host;
+    // 'shell' (the prompt), 'busy' (a command runs, a connection opens),
+    // 'session' (lines go to the server).
+    this.mode = 'shell';
+    // Lines typed while a command runs wait for it, as a terminal keeps
+    // what is typed before the program reads it.
     this.queued = [];
     this.proto = null;
     this.state = null;
@@ -92,17 +89,28 @@ export class Terminal {
 
   // Engine events addressed to this terminal.
   event(ev, x, replaying) {
-    drawEvent(this.transcript, ev, x, this.peer);
-    if (!replaying) {
-      if (ev.kind === 'reply') this.sayReply(ev.reply);
-      else if (ev.kind === 'close') this.say(t('term.say.closed'));
+    switch (ev.kind) {
+      case 'open':
+        this.transcript.sealed = !!(ev.open && ev.open.tls);
+        if (this.transcript.sealed) this.transcript.system(t('tls.implicit'), 'note tls-note');
+        break;
+      case 'tls':
+        this.transcript.sealed = true;
+        this.transcript.system(t('tls.started'), 'note tls-note');
+        if (!replaying) this.say(t('tls.started'));
+        break;
+      case 'close':
+        this.transcript.sealed = false;
+        break;
     }
+    this.transcript.event(ev, x);
+    if (!replaying && ev.kind === 'reply') this.sayReply(ev.reply);
     if (ev.kind === 'reply') this.lastReply(ev.reply, x && x.reply);
     switch (ev.kind) {
       case 'open':
         this.proto = ev.proto;
-        this.setMode('session');
-        if (!replaying) this.sendQueued();
+        // A command that opens a session says when it is done with it.
+        if (this.mode !== 'busy') this.setMode('session');
         break;
       case 'state':
         this.state = ev.state.to;
@@ -111,12 +119,49 @@ export class Terminal {
       case 'close':
         this.proto = null;
         this.state = null;
-        this.setMode('shell');
+        if (this.mode !== 'busy') this.setMode('shell');
+        if (!replaying) this.say(t('term.say.closed'));
         this.stillOpenDone();
         break;
     }
     this.onEvent(ev, x, replaying);
   }
+
+  // shell prints what the server's shell answered; at the end of a
+  // command, the prompt comes back or the connection is open. The command
+  // line itself was drawn when typed, except in a replay.
+  shell(m, replaying) {
+    if (m.clear) {
+      this.transcript.clear();
+      this.clearLastReply();
+    }
+    if (m.aside !== undefined) this.transcript.aside(m.aside, t('term.aside'));
+    const said = [];
+    for (const line of m.lines || []) {
+      if (line.kind === 'prompt' && !replaying) continue;
+      const [cls, lang] = LINE_CLASS[line.kind] || ['', ''];
+      for (const text of line.text.split('\n')) this.transcript.system(text === '' ? '\u00a0' : text, cls, lang);
+      if (line.kind !== 'prompt') said.push(line.text.replace(/\n/g, ' '));
+    }
+    if (!replaying && said.length) {
+      if (said.length <= 3) this.say(said.join(' '));
+      else this.say(tn('term.say.printed', said.length), said[0]);
+    }
+    if (!m.end || replaying) return;
+    if (m.end === 'session' && this.proto) {
+      this.setMode('session');
+      this.sendQueued();
+      return;
+    }
+    this.setMode('shell');
+    // What was typed meanwhile was for the prompt.
+    const lines = this.queued;
+    this.queued = [];
+    for (const l of lines) this.submit(l, true);
+  }
+
+  // tap is what an eavesdropper sees of the session's last step.
+  tap(m, replaying) { this.onTap(m, replaying); }
 
   // lastReply shows, under the terminal, the newest reply's reason: why
   // the server said that now, without hovering its badge.
@@ -148,12 +193,12 @@ export class Terminal {
     if (lines.length && !this.socket.send({ t: 'input', lines })) this.note(t('link.down'), 'warn');
   }
 
-  // connectFailed goes back to the shell when the server refused to open
-  // the connection; what was typed meanwhile is dropped with it.
+  // connectFailed goes back to the shell when the server refused to run
+  // the command; what was typed meanwhile is dropped with it.
   connectFailed() {
-    if (this.mode !== 'connecting') return;
+    if (this.mode !== 'busy') return;
     this.queued = [];
-    this.setMode('shell');
+    this.setMode(this.proto ? 'session' : 'shell');
   }
 
   // stillOpen says, when a page opens on a session left open on an
@@ -180,75 +225,30 @@ export class Terminal {
     for (const n of this.out.querySelectorAll('.still-open')) n.classList.add('past');
   }
 
-  submit(line) {
-    if (line.trim() !== '') {
-      this.history.push(line);
-      if (this.history.length > 200) this.history.shift();
-      sessionStorage.setItem('smtplab.history', JSON.stringify(this.history));
+  // submit handles one line typed: to the session, to the queue while a
+  // command runs, or to the server's shell. again: a queued line, already
+  // in the history.
+  submit(line, again) {
+    if (!again) {
+      if (line.trim() !== '') {
+        this.history.push(line);
+        if (this.history.length > 200) this.history.shift();
+        sessionStorage.setItem('smtplab.history', JSON.stringify(this.history));
+      }
+      this.hist = this.history.length;
     }
-    this.hist = this.history.length;
     if (this.mode === 'session') {
       if (!this.socket.send({ t: 'input', lines: [line] })) this.note(t('link.down'), 'warn');
       return;
     }
-    if (this.mode === 'connecting') {
+    if (this.mode === 'busy') {
       if (this.queued.length < MAX_QUEUED) this.queued.push(line);
       return;
     }
     this.transcript.system(SHELL_PROMPT + ' ' + line, 'prompt-line');
-    this.shell(line.trim());
-  }
-
-  // shell runs one command typed at the prompt.
-  shell(line) {
-    const [cmd, ...args] = line.split(/\s+/);
-    switch (cmd) {
-      case '': return;
-      case 'help':
-        t('shell.help', { host: this.host }).split('\n').forEach((l) => this.transcript.system(l));
-        return this.say(t('shell.help', { host: this.host }).replace(/\n/g, ' '));
-      case 'clear':
-        this.transcript.clear();
-        this.socket.send({ t: 'clear' });
-        return;
-      case 'telnet':
-      case 'nc':
-      case 'netcat':
-        return this.connect(cmd, args);
-    }
-    this.note(t('shell.notfound', { cmd }), 'warn');
-  }
-
-  connect(cmd, args) {
-    const rest = args.filter((a) => !a.startsWith('-'));
-    if (rest.length < 1) return this.note(t('shell.usage', { cmd }), 'warn');
-    const [host, portArg = cmd === 'telnet' ? '23' : ''] = rest;
-    const world = this.worldOf(host);
-    if (world === null) return this.note(t('shell.unknownHost', { cmd, host }), 'warn', 'en');
-    const proto = this.protoFor(portArg);
-    if (cmd === 'telnet') this.transcript.system(t('shell.trying'), '', 'en');
-    if (!proto) return this.note(t('shell.refused', { cmd, port: portArg }), 'warn', 'en');
-    this.peer = world === 'class' ? this.classHost : this.host;
-    if (!this.socket.send({ t: 'open', proto, world })) return this.note(t('link.down'), 'warn');
-    this.setMode('connecting');
-  }
-
-  // worldOf says which server a host name reaches: 'class' (the class's
-  // own), '' (the practice server), or null (no such host).
-  worldOf(h) {
-    h = h.toLowerCase().replace(/\.$/, '');
-    if (this.classDomain && [this.classHost, this.classDomain].concat(['smtp.', 'pop.', 'pop3.'].map((p) => p + this.classDomain)).includes(h)) return 'class';
-    const practice = ['localhost', '127.0.0.1', '::1', this.host, this.domain, 'mail', 'smtp', 'pop', 'pop3']
-      .includes(h) || h === 'smtp.' + this.domain || h === 'pop.' + this.domain || h === 'pop3.' + this.domain;
-    return practice ? '' : null;
-  }
-
-  protoFor(port) {
-    const named = SERVICE_NAMES[port.toLowerCase()];
-    if (named) return named;
-    const n = Number(port);
-    for (const [proto, ports] of Object.entries(this.ports)) if (ports.includes(n) && n > 0) return proto;
-    return null;
+    if (line.trim() === '') return;
+    if (!this.socket.send({ t: 'shell', line })) return this.note(t('link.down'), 'warn');
+    this.setMode('busy');
   }
 
   setMode(mode) {
@@ -259,13 +259,13 @@ export class Terminal {
     if (mode === 'session') {
       prompt = inData ? 'DATA ›' : (this.proto || '').toUpperCase() + ' ›';
       info = sessionMode(this.proto, this.state);
-    } else if (mode === 'connecting') {
+    } else if (mode === 'busy') {
       prompt = '…';
     }
     this.prompt.textContent = prompt;
     this.modeLine.textContent = info;
     this.input.setAttribute('aria-label', mode === 'session' ? (inData ? t('term.input.data') : t('term.input.session', { proto: (this.proto || '').toUpperCase() })) : t('shell.label'));
-    document.getElementById('term').dataset.mode = inData ? 'data' : mode;
+    document.getElementById('term').dataset.mode = inData ? 'data' : mode === 'busy' ? 'connecting' : mode;
     document.getElementById('btn-hangup').disabled = mode !== 'session';
   }
 
@@ -274,7 +274,6 @@ export class Terminal {
     this.transcript.system('^]', 'prompt-line');
     this.socket.send({ t: 'hangup' });
   }
-
   bindKeys() {
     const form = document.getElementById('term-form');
     form.addEventListener('submit', (e) => {
@@ -306,13 +305,14 @@ export class Terminal {
     });
   }
 
-  // paste sends several lines at once, as a pipelining client would.
+  // paste sends several lines at once, as a pipelining client would; at
+  // the prompt, the first is a command and the others wait for it.
   paste(lines) {
     if (this.mode === 'session') {
       if (!this.socket.send({ t: 'input', lines })) this.note(t('link.down'), 'warn');
       return;
     }
-    this.submit(lines[0]);
+    for (const l of lines) this.submit(l);
   }
 
   recall(dir) {
@@ -356,12 +356,7 @@ export class Terminal {
 
   // reset is the server's confirmation that the world was emptied.
   reset() {
-    this.queued = [];
-    this.transcript.clear();
-    this.clearLastReply();
-    this.proto = null;
-    this.state = null;
-    this.setMode('shell');
+    this.replayStart();
     this.note(t('reset.done'), 'note');
   }
 
@@ -369,6 +364,7 @@ export class Terminal {
   replayStart() {
     this.queued = [];
     this.transcript.clear();
+    this.transcript.sealed = false;
     this.clearLastReply();
     this.proto = null;
     this.state = null;

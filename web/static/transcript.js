@@ -1,12 +1,18 @@
 // A transcript: what the client typed and what the server answered, drawn
 // from the engine's events, each reply with its badge and explanation.
 import { t, el } from './i18n.js';
-import { badge } from './explain.js';
+import { badge, challengeOf, decodedLine } from './explain.js';
 
 export class Transcript {
   constructor(container) {
     this.out = container;
     this.lastInput = null;
+    // sealed: the session is under TLS, its lines only the two ends read.
+    this.sealed = false;
+    // into: where lines go, the transcript or a folded aside in it.
+    this.into = null;
+    // challenge: what the last SASL challenge asked (AUTH LOGIN), or null.
+    this.challenge = null;
     // follow: the view keeps to the newest line, until the reader scrolls
     // up; and again once they scroll back down. A larger text or a
     // projector's layout does not make it lose its place.
@@ -33,7 +39,7 @@ export class Transcript {
   }
 
   input(inp) {
-    const line = el('div', 'line typed' + (inp.data ? ' data' : ''));
+    const line = el('div', 'line typed' + (inp.data ? ' data' : '') + (this.sealed ? ' sealed' : ''));
     const text = el('span', 'text', null, { lang: 'en' });
     if (inp.text === '') text.textContent = '\u00a0';
     else if (inp.data) showSpaces(text, inp.text);
@@ -46,9 +52,18 @@ export class Transcript {
       const flag = dataFlag(inp.text);
       if (flag) line.append(el('span', 'flag flag-data', t(flag)));
     }
+    this.mark(line);
     this.append(line);
     this.lastInput = line;
+    // An answer to a SASL challenge is base64 that anyone can decode.
+    if (inp.secret && this.challenge !== null) this.append(decodedLine(this.challenge.mech, inp.text, this.challenge.asks, this.sealed));
+    this.challenge = null;
     return true;
+  }
+
+  // mark says, for a screen reader, that a line went encrypted.
+  mark(line) {
+    if (this.sealed) line.append(el('span', 'visually-hidden', ' — ' + t('tls.line')));
   }
 
   // command splits the typed line into its labelled parts (verb, address…).
@@ -73,16 +88,25 @@ export class Transcript {
     text.replaceChildren(frag);
     if (x && x.command) line.title = cmd.verb + ' — ' + x.command;
     line.dataset.verb = cmd.verb;
+    // AUTH's initial response: credentials in base64, decoded here.
+    const secret = cmd.parts.find((p) => p.kind === 'secret');
+    if (cmd.verb === 'AUTH' && secret) {
+      const mech = (cmd.parts.find((p) => p.kind === 'keyword') || {}).text || '';
+      line.after(decodedLine(mech, secret.text, mech.toUpperCase() === 'LOGIN' ? 'user' : '', this.sealed));
+    }
+    this.authMech = cmd.verb === 'AUTH' ? ((cmd.parts.find((p) => p.kind === 'keyword') || {}).text || '') : '';
     return true;
   }
 
   reply(reply, x) {
     const lines = reply.lines || [];
-    const group = el('div', 'reply');
+    const group = el('div', 'reply' + (this.sealed ? ' sealed' : ''));
+    this.challenge = challengeOf(reply, this.authMech || '');
     lines.forEach((l, i) => {
       const line = el('div', 'line server');
       if (i === 0) line.append(badge(reply, x || {}, () => group), ' ');
       line.append(el('span', 'text', l, { lang: 'en' }));
+      if (i === 0) this.mark(line);
       group.append(line);
       // An excerpt of a long reply (RETR of a big message) says what it left out.
       if (reply.omitted && i === lines.length - 2) {
@@ -102,13 +126,28 @@ export class Transcript {
 
   append(node) {
     const stick = this.follow || this.nearBottom();
-    this.out.append(node);
+    (this.into || this.out).append(node);
     if (stick) this.toBottom();
+  }
+
+  // aside folds what follows, until aside(false), under a summary: what
+  // a client program exchanged by itself without printing it.
+  aside(on, summary) {
+    if (!on) {
+      this.into = null;
+      return;
+    }
+    const box = el('details', 'aside');
+    box.append(el('summary', null, summary));
+    this.append(box);
+    this.into = box;
   }
 
   clear() {
     this.out.replaceChildren();
     this.lastInput = null;
+    this.into = null;
+    this.challenge = null;
     this.follow = true;
   }
 
