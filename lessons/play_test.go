@@ -36,7 +36,7 @@ func newTerminal(t *testing.T, worlds []*sandbox.World) *terminal {
 		return shell.Host{}, false
 	}
 	term.term = &shell.Terminal{
-		Shell: &shell.Shell{Resolver: shell.ResolverFunc(resolve), Certificate: testCertificate(t), Host: "mail.example.test"},
+		Shell: &shell.Shell{Resolver: shell.ResolverFunc(resolve), Certificate: testCertificate(t), Host: "mail.example.test", CommandLetters: true},
 		NewSession: func(server any, p sandbox.Proto, peer sandbox.Peer) sandbox.Session {
 			return engine.New(server.(*sandbox.World), p, peer)
 		},

@@ -79,10 +79,9 @@ func (s *Server) shellOf(v *visitor) *shell.Shell {
 		Ports:       map[int]string{},
 		Certificate: s.terminalCert(),
 		Host:        s.cfg.World.Host,
-		// OpenSSL's command letters stay off until the lessons' openssl
-		// commands carry -ign_eof: with them, lesson 19's RCPT TO would be
-		// read as "renegotiate".
-		CommandLetters: false,
+		// As OpenSSL 3: without -ign_eof or -quiet, a line starting with
+		// R, Q or k is openssl's own command; the lessons say so.
+		CommandLetters: true,
 	}
 	for name, port := range map[string]int{
 		"smtp": s.cfg.Ports.SMTP, "pop3": s.cfg.Ports.POP3, "pop2": s.cfg.Ports.POP2,
