@@ -1,0 +1,169 @@
+package network
+
+import (
+	"errors"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"smtplab/sandbox"
+	"smtplab/sandbox/dns"
+	"smtplab/sandbox/relay"
+)
+
+// Live is a network brought to life for one owner — a visitor's private
+// sandbox, or the world the TCP ports serve: the owner's home world for
+// the practice domain, a world for every other domain's server, made the
+// first time something connects to it, and a queue runner in each, so
+// that mail for another domain travels through real SMTP sessions between
+// them. Nothing it runs leaves the process.
+type Live struct {
+	net      *Network
+	resolver *dns.Resolver
+	home     *sandbox.World
+	opts     Options
+
+	mu     sync.Mutex
+	worlds map[string]*sandbox.World // by domain name, home included
+	closed bool
+}
+
+// Options are what the owner decides for the worlds a Live makes.
+type Options struct {
+	// NewWorld makes the world of a domain from the configuration the
+	// network gives (name, domain, host, entries); the owner adds its
+	// limits, store and clock. Nil: sandbox.NewWorld as it is.
+	NewWorld func(sandbox.Config) *sandbox.World
+	// Outside finds a server the network file does not describe (a
+	// class's, added at run time) by host name; nil when there is none.
+	Outside func(host string) *sandbox.World
+}
+
+// Start brings n to life around home, the world of the practice domain,
+// with resolver (shared by every Live of the process, since the class
+// zones added at run time are everyone's). Close stops it.
+func (n *Network) Start(home *sandbox.World, resolver *dns.Resolver, opts Options) *Live {
+	l := &Live{net: n, resolver: resolver, home: home, opts: opts, worlds: map[string]*sandbox.World{}}
+	l.worlds[strings.ToLower(home.Domain)] = home
+	l.startRelay(home)
+	return l
+}
+
+// Home is the world of the practice domain.
+func (l *Live) Home() *sandbox.World { return l.home }
+
+// Resolver is the DNS the network's servers and the shell's dig use.
+func (l *Live) Resolver() *dns.Resolver { return l.resolver }
+
+// Network is the description the Live runs.
+func (l *Live) Network() *Network { return l.net }
+
+// ServerByHost returns the world whose SMTP server answers at host,
+// making it if it does not exist yet; nil when nothing listens there (no
+// such server, or a host that is down): the connection is refused.
+func (l *Live) ServerByHost(host string) *sandbox.World {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if strings.EqualFold(host, l.home.Host) {
+		return l.home
+	}
+	d, ok := l.net.ServerAt(host)
+	if !ok {
+		if l.net.Down(host) || l.opts.Outside == nil {
+			return nil
+		}
+		return l.opts.Outside(host)
+	}
+	return l.world(d)
+}
+
+// Worlds returns the worlds made so far, home first.
+func (l *Live) Worlds() []*sandbox.World {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := []*sandbox.World{l.home}
+	for _, d := range l.net.Domains {
+		if w, ok := l.worlds[d.Name]; ok && w != l.home {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// world returns domain d's world, made on first use.
+func (l *Live) world(d Domain) *sandbox.World {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w, ok := l.worlds[d.Name]; ok {
+		return w
+	}
+	if l.closed {
+		return nil
+	}
+	cfg := d.Config()
+	newWorld := l.opts.NewWorld
+	if newWorld == nil {
+		newWorld = sandbox.NewWorld
+	}
+	w := newWorld(cfg)
+	l.worlds[d.Name] = w
+	l.startRelay(w)
+	return w
+}
+
+// startRelay gives w a queue runner that routes through the network.
+func (l *Live) startRelay(w *sandbox.World) {
+	relay.Start(w, relay.Config{Hops: relay.ResolverFunc(l.NextHops), Servers: l, Addr: l.addr(w.Host)})
+}
+
+// addr is a host's address as the next server sees it: its A record.
+func (l *Live) addr(host string) string {
+	recs, err := l.resolver.A(host)
+	if err != nil || len(recs) == 0 {
+		return host
+	}
+	return recs[0].Addr.String()
+}
+
+// NextHops is the DNS's answer for a domain in the relay's terms: the MX
+// hosts in order, or the reason no mail can go there.
+func (l *Live) NextHops(domain string) ([]relay.Hop, error) {
+	hops, err := l.resolver.NextHops(domain)
+	switch {
+	case errors.Is(err, dns.ErrNXDomain):
+		return nil, relay.ErrNoSuchDomain
+	case errors.Is(err, dns.ErrNullMX):
+		return nil, relay.ErrNullMX
+	case errors.Is(err, dns.ErrNoAddress):
+		return nil, nil // no route: the relay gives up with 5.4.4
+	case err != nil:
+		return nil, err
+	}
+	out := make([]relay.Hop, 0, len(hops))
+	for _, h := range hops {
+		out = append(out, relay.Hop{Host: h.Host, Pref: int(h.Pref), Addr: addrString(h.Addr)})
+	}
+	return out, nil
+}
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// Close stops every queue runner; what is queued stays in the stores. The
+// worlds the Live made are the owner's to drop; home is left as it is,
+// but without its relay.
+func (l *Live) Close() {
+	l.mu.Lock()
+	l.closed = true
+	ws := make([]*sandbox.World, 0, len(l.worlds))
+	for _, w := range l.worlds {
+		ws = append(ws, w)
+	}
+	l.mu.Unlock()
+	for _, w := range ws {
+		w.Close()
+	}
+}
