@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"smtplab/sandbox"
+	"smtplab/sandbox/dns"
+	"smtplab/sandbox/network"
 )
 
 // Manager limits.
@@ -47,6 +49,9 @@ type Config struct {
 	// Taken reports domains the classroom must not use (the practice domain).
 	Taken func(domain string) bool
 	Clock func() time.Time
+	// Resolver, when set, learns each class's zone (its MX and server
+	// address), so dig and the relays of the sandbox find the class.
+	Resolver *dns.Resolver
 }
 
 // Manager holds the classes and their live worlds.
@@ -135,6 +140,9 @@ func (m *Manager) add(c Class, students []Student) *Room {
 		Store:   m.cfg.Mailboxes("class-" + c.ID),
 		Clock:   m.cfg.Clock,
 	})
+	if m.cfg.Resolver != nil {
+		m.cfg.Resolver.Add(network.ClassZone(c.Domain, r.World.Host)) // a zone already there is the same
+	}
 	m.rooms[c.ID] = r
 	m.byCode[c.Code] = r
 	m.byDomain[c.Domain] = r

@@ -25,6 +25,8 @@ import (
 	"smtplab/classroom"
 	"smtplab/lessons"
 	"smtplab/sandbox"
+	"smtplab/sandbox/dns"
+	"smtplab/sandbox/network"
 	"smtplab/web"
 )
 
@@ -85,6 +87,11 @@ type Config struct {
 	// Cert is the certificate the TLS services present; the browser
 	// terminal's openssl shows it (nil: the terminal makes one of its own).
 	Cert *x509.Certificate
+	// Network is the sandbox's network of mail domains each visitor's
+	// world is the home of (nil: the built-in one); Resolver its DNS,
+	// shared with the classes (nil: the network's own).
+	Network  *network.Network
+	Resolver *dns.Resolver
 }
 
 // Ports are the TCP ports of the services for real clients. The terminal
@@ -120,11 +127,18 @@ func New(cfg Config) *Server {
 	s.mail = &sandbox.Budget{Max: VisitorMailBudget}
 	s.logs = &sandbox.Budget{Max: TranscriptBudget}
 	s.sends = &sandbox.Budget{Max: SendBudget}
+	if s.cfg.Network == nil {
+		s.cfg.Network = network.Default()
+	}
+	if s.cfg.Resolver == nil {
+		s.cfg.Resolver = s.cfg.Network.Resolver()
+	}
 	if s.cfg.MaxWorlds <= 0 {
 		s.cfg.MaxWorlds = MaxWorlds
 	}
 	s.worlds = newRegistry(s.cfg.MaxWorlds, WorldIdle, s.practiceWorld)
 	s.worlds.logs = s.logs
+	s.worlds.network = s.startNetwork
 	s.live = newLiveHub(cfg.World)
 	go s.worlds.janitor(ctx, time.Minute)
 	s.handler = s.routes()
@@ -156,16 +170,22 @@ func (s *Server) newVisitorWorld(name string, store sandbox.Store) *sandbox.Worl
 		Name:   name,
 		Domain: s.cfg.World.Domain,
 		Host:   s.cfg.World.Host,
-		Limits: sandbox.Limits{
-			MaxMessageSize: VisitorMessageSize,
-			MaxStore:       VisitorStore,
-			MaxMailbox:     VisitorStore,
-			CommandTimeout: s.cfg.World.Limits.CommandTimeout,
-			DataTimeout:    s.cfg.World.Limits.DataTimeout,
-			Autologout:     s.cfg.World.Limits.Autologout,
-			AuthFailDelay:  s.cfg.World.Limits.AuthFailDelay,
-		},
+		Limits: s.visitorLimits(),
 	})
+}
+
+// visitorLimits are the sizes of a visitor's worlds, with the timeouts of
+// the shared one.
+func (s *Server) visitorLimits() sandbox.Limits {
+	return sandbox.Limits{
+		MaxMessageSize: VisitorMessageSize,
+		MaxStore:       VisitorStore,
+		MaxMailbox:     VisitorStore,
+		CommandTimeout: s.cfg.World.Limits.CommandTimeout,
+		DataTimeout:    s.cfg.World.Limits.DataTimeout,
+		Autologout:     s.cfg.World.Limits.Autologout,
+		AuthFailDelay:  s.cfg.World.Limits.AuthFailDelay,
+	}
 }
 
 func (s *Server) routes() http.Handler {

@@ -116,8 +116,30 @@ func (s *Server) resolve(v *visitor, name string) (shell.Host, bool) {
 	if hostOf(s.cfg.World, name) {
 		return shell.Host{Address: practiceAddress, Server: "", Services: all}, true
 	}
-	return shell.Host{}, false
+	return s.networkHost(v, name)
 }
+
+// networkHost is one of the other mail servers of the visitor's network
+// (mx.other.test…), at the address the DNS gives it. They are MTAs:
+// they listen on port 25 only.
+func (s *Server) networkHost(v *visitor, name string) (shell.Host, bool) {
+	if v.net == nil {
+		return shell.Host{}, false
+	}
+	host := strings.ToLower(strings.TrimSuffix(name, "."))
+	recs, err := v.net.Resolver().A(host)
+	if err != nil || len(recs) == 0 {
+		return shell.Host{}, false
+	}
+	h := shell.Host{Address: recs[0].Addr.String(), Server: networkServer + host}
+	if v.net.ServerByHost(host) != nil {
+		h.Services = []string{"smtp"}
+	}
+	return h, true // a host that is down has an address, and refuses
+}
+
+// networkServer starts the handle of a network host in a Dial.
+const networkServer = "host:"
 
 // hostOf reports whether name is one of w's server names: its host, its
 // domain, or smtp., pop. and pop3. before the domain.

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
 	"smtplab/classroom"
 	"smtplab/sandbox"
+	"smtplab/sandbox/network"
 )
 
 var (
@@ -28,6 +30,9 @@ type registry struct {
 	now      func() time.Time
 	watch    *watchHub
 	logs     *sandbox.Budget // the terminals' transcripts, all visitors together
+	// network brings a visitor's network to life around their world (nil:
+	// the world is alone); onWorld hears of each other server's world.
+	network func(home *sandbox.World, onWorld func(*sandbox.World)) *network.Live
 }
 
 func newRegistry(max int, idle time.Duration, newWorld func(string) *sandbox.World) *registry {
@@ -52,6 +57,9 @@ func (g *registry) connect(id, addr string) (*visitor, error) {
 		}
 		v = newVisitor(id, g.newWorld("visitor-"+id[:8]))
 		v.watch, v.addr, v.logs = g.watch, addr, g.logs
+		if g.network != nil {
+			v.net = g.network(v.world, v.watchWorld)
+		}
 		g.visitors[id] = v
 	}
 	if v.conns >= MaxConnsPerVisitor {
@@ -213,6 +221,21 @@ type visitor struct {
 	addr  string          // the client address that opened the world
 	watch *watchHub       // the teacher's pages watching this visitor
 	logs  *sandbox.Budget // shared by every terminal's transcript
+
+	// The visitor's network: the other servers their world reaches, each
+	// watched for the sessions the visitor's terminals open there.
+	net     *network.Live
+	netMu   sync.Mutex
+	unwatch []func()
+}
+
+// watchWorld routes the events of another server's world to the
+// visitor's terminals, as their own world's.
+func (v *visitor) watchWorld(w *sandbox.World) {
+	cancel := w.Subscribe(func(ev sandbox.Event) { v.route(w, ev) })
+	v.netMu.Lock()
+	v.unwatch = append(v.unwatch, cancel)
+	v.netMu.Unlock()
 }
 
 // watchers are the teacher's pages watching the visitor now.
@@ -271,6 +294,11 @@ func (v *visitor) studentOf() *studentClass {
 func (v *visitor) worldFor(name string) *sandbox.World {
 	if sc := v.studentOf(); sc != nil && name == "class" {
 		return sc.room.World
+	}
+	if host, ok := strings.CutPrefix(name, networkServer); ok && v.net != nil {
+		if w := v.net.ServerByHost(host); w != nil {
+			return w
+		}
 	}
 	return v.world
 }
@@ -388,6 +416,9 @@ func (v *visitor) reset() {
 		t.clear()
 	}
 	v.world.Reset()
+	if v.net != nil {
+		v.net.Reset()
+	}
 	v.mailboxesChanged()
 	for _, c := range pages {
 		c.sendJSON(map[string]string{"t": "reset"})
@@ -421,4 +452,13 @@ func (v *visitor) close() {
 		t.close()
 	}
 	v.world.Store.Clear() // its mail leaves the visitors' budget
+	if v.net != nil {
+		v.net.Close()
+	}
+	v.netMu.Lock()
+	for _, cancel := range v.unwatch {
+		cancel()
+	}
+	v.unwatch = nil
+	v.netMu.Unlock()
 }

@@ -37,6 +37,9 @@ type Options struct {
 	// Outside finds a server the network file does not describe (a
 	// class's, added at run time) by host name; nil when there is none.
 	Outside func(host string) *sandbox.World
+	// OnWorld is told of each world the Live makes, before anything runs
+	// in it: the owner watches its events there too.
+	OnWorld func(*sandbox.World)
 }
 
 // Start brings n to life around home, the world of the practice domain,
@@ -105,6 +108,9 @@ func (l *Live) world(d Domain) *sandbox.World {
 		newWorld = sandbox.NewWorld
 	}
 	w := newWorld(cfg)
+	if l.opts.OnWorld != nil {
+		l.opts.OnWorld(w) // under mu: no session can start in w before it
+	}
 	l.worlds[d.Name] = w
 	l.startRelay(w)
 	return w
@@ -152,6 +158,13 @@ func addrString(a netip.Addr) string {
 	return a.String()
 }
 
+// Reset empties the worlds the Live made, as a reset button does to home.
+func (l *Live) Reset() {
+	for _, w := range l.Worlds()[1:] {
+		w.Reset()
+	}
+}
+
 // Close stops every queue runner; what is queued stays in the stores. The
 // worlds the Live made are the owner's to drop; home is left as it is,
 // but without its relay.
@@ -165,5 +178,8 @@ func (l *Live) Close() {
 	l.mu.Unlock()
 	for _, w := range ws {
 		w.Close()
+		if w != l.home {
+			w.Store.Clear() // its mail leaves the owner's budget
+		}
 	}
 }
