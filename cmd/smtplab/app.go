@@ -19,6 +19,8 @@ import (
 	"smtplab/classroom"
 	"smtplab/lessons"
 	"smtplab/sandbox"
+	"smtplab/sandbox/dns"
+	"smtplab/sandbox/network"
 	"smtplab/sandbox/engine"
 	"smtplab/sandbox/tcp"
 	"smtplab/server"
@@ -41,6 +43,9 @@ type app struct {
 	data     storage.Storage
 	classes  *classroom.Manager
 	world    *sandbox.World
+	net      *network.Network
+	resolver *dns.Resolver
+	live     *network.Live // the shared world's network
 	tcp      []*tcp.Server
 	web      *server.Server
 	http     *http.Server
@@ -73,10 +78,18 @@ func (a *app) open() error {
 		DataTimeout: min(a.cfg.SMTPTimeout, sandbox.DefaultDataTimeout),
 		Autologout:  a.cfg.POP3Timeout,
 	}
+	if a.net, err = a.loadNetwork(); err != nil {
+		return err
+	}
+	a.resolver = a.net.Resolver()
 	domain := strings.ToLower(a.cfg.Domain)
 	a.classes, err = classroom.NewManager(classroom.Config{
 		Repo: a.data.Classroom(), Mailboxes: a.data.Mailboxes, Limits: limits,
-		Taken: func(d string) bool { return d == domain },
+		Taken: func(d string) bool {
+			_, inNetwork := a.net.Domain(d)
+			return d == domain || inNetwork
+		},
+		Resolver: a.resolver,
 	})
 	if err != nil {
 		return fmt.Errorf("cannot load the classes: %w", err)
@@ -85,6 +98,38 @@ func (a *app) open() error {
 		Name: "default", Domain: a.cfg.Domain, Limits: limits,
 		Store: a.data.Mailboxes("default"), Directory: a.classes.World,
 	})
+	// The other servers of the network keep their mail and queues in the
+	// data folder too: a message they acknowledged survives a restart.
+	a.live = a.net.Start(a.world, a.resolver, network.Options{
+		NewWorld: func(c sandbox.Config) *sandbox.World {
+			c.Name, c.Limits, c.Store = "net-"+c.Domain, limits, a.data.Mailboxes("net-"+c.Domain)
+			return sandbox.NewWorld(c)
+		},
+		Outside: a.classServer,
+	})
+	return nil
+}
+
+// loadNetwork reads the sandbox's network: the teacher's file, or the
+// built-in one.
+func (a *app) loadNetwork() (*network.Network, error) {
+	if !enabled(a.cfg.Network) {
+		return network.Default(), nil
+	}
+	n, err := network.Load(a.cfg.Network)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the network: %w", err)
+	}
+	return n, nil
+}
+
+// classServer is the world of the class whose server is host, if any.
+func (a *app) classServer(host string) *sandbox.World {
+	for _, r := range a.classes.Classes() {
+		if strings.EqualFold(r.World.Host, host) {
+			return r.World
+		}
+	}
 	return nil
 }
 
@@ -303,6 +348,8 @@ func (a *app) startWeb() error {
 		TeacherKey: a.teacherKey(),
 		Hostnames:  splitList(a.cfg.Hostnames),
 		MaxWorlds:  a.cfg.MaxWorlds,
+		Network:    a.net,
+		Resolver:   a.resolver,
 	})
 	a.http = &http.Server{
 		Handler:           a.web.Handler(),
@@ -396,6 +443,9 @@ func (a *app) stop(ctx context.Context) error {
 	}
 	for _, s := range a.tcp {
 		errs = append(errs, s.Shutdown(ctx))
+	}
+	if a.live != nil {
+		a.live.Close() // before the store closes: a run under way finishes
 	}
 	if a.data != nil {
 		errs = append(errs, a.data.Close())

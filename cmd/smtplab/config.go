@@ -26,6 +26,7 @@ type config struct {
 	POP3S                  string // POP3 from the first byte under TLS (RFC 8314)
 	TLSCert, TLSKey        string // the teacher's own certificate; "" makes one
 	Domain                 string
+	Network                string
 	Lessons                string
 	Data                   string // data folder, or "off"
 	TeacherKey             string // "" makes a random one at each start
@@ -60,6 +61,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.TLSCert, "tls-cert", env("tls-cert", ""), "PEM certificate file of the TLS services, with -tls-key (default: a self-signed one kept in the data folder)")
 	fs.StringVar(&c.TLSKey, "tls-key", env("tls-key", ""), "PEM private key file of -tls-cert")
 	fs.StringVar(&c.Domain, "domain", env("domain", sandbox.DefaultDomain), "mail domain of the sandbox (use a reserved name such as *.test)")
+	fs.StringVar(&c.Network, "network", env("network", ""), "file describing the sandbox's other mail domains, their servers, users and DNS records (default: the built-in network; see sandbox/network/README.md)")
 	fs.StringVar(&c.Lessons, "lessons", env("lessons", ""), "directory of extra lesson files, added to the built-in lessons")
 	fs.StringVar(&c.Data, "data", env("data", defaultDataDir(getenv)), "folder of the database that keeps classes and their mail across restarts, or off (memory only)")
 	fs.StringVar(&c.TeacherKey, "teacher-key", env("teacher-key", ""), "the teacher's key (default: a new random one at each start, printed in the teacher link)")
