@@ -92,6 +92,11 @@ type World struct {
 	Store  Store
 	// Directory: see Config.
 	Directory func(domain string) *World
+	// Maildrops finds the other worlds whose mailboxes this world's POP
+	// services also serve, by domain (the other servers of its network,
+	// whose mail still travels to them by relay); nil: none. Set before
+	// any session starts.
+	Maildrops func(domain string) *World
 
 	emu     sync.RWMutex // entries change while sessions run (a student joins)
 	entries map[string]Entry
@@ -235,6 +240,18 @@ func (w *World) Neighbor(domain string) *World {
 		return nil
 	}
 	return w.Directory(strings.ToLower(domain))
+}
+
+// Maildrop is the world that keeps domain's mailboxes for a POP login
+// name@domain: a neighbour, or one of Maildrops; nil for none.
+func (w *World) Maildrop(domain string) *World {
+	if n := w.Neighbor(domain); n != nil {
+		return n
+	}
+	if w.Maildrops == nil || w.IsLocalDomain(domain) {
+		return nil
+	}
+	return w.Maildrops(strings.ToLower(domain))
 }
 
 // Users lists the entries that have a mailbox.

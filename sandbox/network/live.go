@@ -49,7 +49,17 @@ func (n *Network) Start(home *sandbox.World, resolver *dns.Resolver, opts Option
 	l := &Live{net: n, resolver: resolver, home: home, opts: opts, worlds: map[string]*sandbox.World{}}
 	l.worlds[strings.ToLower(home.Domain)] = home
 	l.startRelay(home)
+	home.Maildrops = l.maildrop // bob@other.test reads his mail on the home POP service
 	return l
+}
+
+// maildrop is the world of domain's mail server, made if need be.
+func (l *Live) maildrop(domain string) *sandbox.World {
+	d, ok := l.net.Domain(domain)
+	if !ok || d.Host == "" {
+		return nil
+	}
+	return l.ServerByHost(d.Host)
 }
 
 // Home is the world of the practice domain.

@@ -77,6 +77,13 @@ func TestLiveRelaysToOtherDomain(t *testing.T) {
 	if n := len(l.Home().Store.Messages("bob")); n != 0 {
 		t.Errorf("bob@example.test got %d copies of a message for bob@other.test", n)
 	}
+	// Every domain's users read their mail on the same POP3 service.
+	pop := engine.New(l.Home(), sandbox.POP3, sandboxtest.Peer)
+	pop.Start()
+	got = string(sandbox.FeedAll(pop, []byte("USER bob@other.test\r\nPASS bob\r\nSTAT\r\nQUIT\r\n")).Bytes())
+	if !strings.Contains(got, "+OK 1 ") {
+		t.Errorf("bob@other.test does not find his message over POP3:\n%s", got)
+	}
 }
 
 // TestLiveRefusesStrangers: without logging in, other.test is someone

@@ -69,7 +69,7 @@ func (s *Session) cmdHelo(arg string) sandbox.Outcome {
 func (s *Session) lookup(login string) (*sandbox.World, sandbox.Entry, bool) {
 	w, local := s.World, login
 	if i := strings.LastIndexByte(login, '@'); i > 0 {
-		if n := s.World.Neighbor(login[i+1:]); n != nil {
+		if n := s.World.Maildrop(login[i+1:]); n != nil {
 			w, local = n, login[:i]
 		}
 	}

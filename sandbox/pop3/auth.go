@@ -104,7 +104,7 @@ type account struct {
 func (s *Session) lookup(login string) (account, bool) {
 	w, local := s.World, login
 	if i := strings.LastIndexByte(login, '@'); i > 0 {
-		if n := s.World.Neighbor(login[i+1:]); n != nil {
+		if n := s.World.Maildrop(login[i+1:]); n != nil {
 			w, local = n, login[:i]
 		}
 	}
