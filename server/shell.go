@@ -9,6 +9,7 @@ import (
 	"smtplab/certs"
 	"smtplab/sandbox"
 	"smtplab/sandbox/catalog"
+	"smtplab/sandbox/dns"
 	"smtplab/shell"
 )
 
@@ -72,7 +73,10 @@ type tapMsg struct {
 }
 
 // shellOf is the shell of visitor v's terminals: the servers it reaches
-// are the practice world's and, for a student, the class's.
+// are the practice world's, the other servers of the visitor's network
+// and, for a student, the class's. Its dig, host and nslookup ask the
+// network's DNS (a visitor without a network has none); its mailq lists
+// the practice world's queue.
 func (s *Server) shellOf(v *visitor) *shell.Shell {
 	sh := &shell.Shell{
 		Resolver:    shell.ResolverFunc(func(name string) (shell.Host, bool) { return s.resolve(v, name) }),
@@ -82,6 +86,18 @@ func (s *Server) shellOf(v *visitor) *shell.Shell {
 		// As OpenSSL 3: without -ign_eof or -quiet, a line starting with
 		// R, Q or k is openssl's own command; the lessons say so.
 		CommandLetters: true,
+		Queue:          v.world.Store.Queue,
+		Now:            v.world.Now,
+	}
+	if v.net != nil {
+		n := v.net.Network()
+		sh.DNS = &dns.Client{Resolver: v.net.Resolver(), Now: v.world.Now,
+			// The practice server and a class's answer, though the
+			// network's file may not name them.
+			Down: func(host string) bool {
+				host = strings.TrimSuffix(host, ".")
+				return n.Refuses(host) && !hostOf(v.world, host) && s.classServer(host) == nil
+			}}
 	}
 	for name, port := range map[string]int{
 		"smtp": s.cfg.Ports.SMTP, "pop3": s.cfg.Ports.POP3, "pop2": s.cfg.Ports.POP2,

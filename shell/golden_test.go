@@ -8,12 +8,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"smtplab/sandbox"
 	"smtplab/sandbox/catalog"
+	"smtplab/sandbox/dns"
 	"smtplab/sandbox/engine"
+	"smtplab/sandbox/network"
 	"smtplab/sandbox/sandboxtest"
 	"smtplab/shell"
 )
@@ -24,6 +28,8 @@ import (
 //	> telnet mail.example.test 25   a line typed (at the prompt, or in the open connection)
 //	! hangup                        Ctrl+]
 //	! timeout                       the open session times out
+//	! relay                         the practice server's relay has tried
+//	                                every message of its queue once
 //
 // and after each, the lines it produced: what the terminal printed
 // (prompt:, out:, err:, note: in English), the session's events (C: a
@@ -64,7 +70,9 @@ func testCertificate(t *testing.T) shell.Certificate {
 
 // testShell reaches two servers: the practice world as mail.example.test
 // (and localhost), which runs every service, and mail.other.test, which
-// only runs SMTP on port 25.
+// only runs SMTP on port 25; mx.down.test has an address, and no server.
+// Its DNS is the built-in network's, its mailq lists the practice world's
+// queue, which a relay through that network carries on.
 func testShell(t *testing.T) (*shell.Shell, []*sandbox.World) {
 	practice := sandboxtest.NewWorld(sandbox.Limits{})
 	other := sandbox.NewWorld(sandbox.Config{Name: "other", Domain: "other.test", Clock: practice.Now})
@@ -76,9 +84,19 @@ func testShell(t *testing.T) (*shell.Shell, []*sandbox.World) {
 			return shell.Host{Address: "127.0.0.1", Server: practice, Services: shell.AllServices()}, true
 		case "mail.other.test":
 			return shell.Host{Address: "192.0.2.80", Server: other, Services: []string{"smtp"}}, true
+		case "mx.down.test":
+			return shell.Host{Address: "203.0.113.50", Server: nil}, true
 		}
 		return shell.Host{}, false
 	}
+	n := network.Default()
+	resolver := n.Resolver()
+	live := n.Start(practice, resolver, network.Options{NewWorld: func(c sandbox.Config) *sandbox.World {
+		c.Clock = practice.Now
+		return sandbox.NewWorld(c)
+	}})
+	t.Cleanup(live.Close)
+	id := uint16(firstID)
 	sh := &shell.Shell{
 		Resolver:    shell.ResolverFunc(resolve),
 		Ports:       map[int]string{2525: "smtp", 2587: "submission", 2465: "submissions", 1100: "pop3", 1995: "pop3s", 1109: "pop2"},
@@ -86,8 +104,29 @@ func testShell(t *testing.T) (*shell.Shell, []*sandbox.World) {
 		Host:        "mail.example.test",
 		// The transcripts show OpenSSL 3 as it is, command letters included.
 		CommandLetters: true,
+		DNS: &dns.Client{Resolver: resolver, Now: practice.Now, Down: n.Refuses,
+			NewID: func() uint16 { id++; return id }},
+		Queue: practice.Store.Queue,
+		Now:   practice.Now,
 	}
 	return sh, []*sandbox.World{practice, other}
+}
+
+// firstID is one less than the first DNS message id of a transcript.
+const firstID = 4241
+
+// relayed waits until the relay of w has tried every message of its
+// queue: it runs as soon as a message is queued, in its own goroutine.
+func relayed(t *testing.T, w *sandbox.World) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if !slices.ContainsFunc(w.Store.Queue(), func(q sandbox.Queued) bool { return q.Attempts == 0 }) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the relay has not tried the queue: %+v", w.Store.Queue())
+		}
+	}
 }
 
 // transcript records what a terminal shows, as golden lines.
@@ -180,7 +219,7 @@ func runGolden(t *testing.T, file string) {
 			}
 			at = i + 1
 			rewritten.WriteString(line + "\n")
-			act(t, term, tr, line)
+			act(t, term, tr, worlds[0], line)
 		case line == "" || strings.HasPrefix(line, "#"):
 			if at > 0 {
 				flush(at)
@@ -205,7 +244,7 @@ func runGolden(t *testing.T, file string) {
 }
 
 // act does one input line of a transcript.
-func act(t *testing.T, term *shell.Terminal, tr *transcript, line string) {
+func act(t *testing.T, term *shell.Terminal, tr *transcript, practice *sandbox.World, line string) {
 	switch line {
 	case "! hangup":
 		term.Hangup()
@@ -215,6 +254,9 @@ func act(t *testing.T, term *shell.Terminal, tr *transcript, line string) {
 			t.Fatalf("! timeout without an open session")
 		}
 		term.Timeout()
+		return
+	case "! relay":
+		relayed(t, practice)
 		return
 	}
 	r := term.Type(strings.TrimPrefix(strings.TrimPrefix(line, ">"), " "))

@@ -30,6 +30,10 @@ func (sh *Shell) reach(p Program, t target, d *Dial) Result {
 	svc, ok := sh.serviceAt(h, port)
 	if !ok {
 		lines = append(lines, refused(p, t.host, port)...)
+		if len(h.Services) == 0 {
+			// An address where no server runs at all: a host that is down.
+			return Result{Lines: append(lines, note("shell.note.down", "host", t.host, "address", h.Address))}
+		}
 		return Result{Lines: append(lines, note("shell.note.refused", "host", t.host, "port", itoa(port), "services", offered(h)))}
 	}
 	d.Program, d.Host, d.Address, d.Server, d.Port, d.Service = p, strings.TrimSuffix(t.host, "."), h.Address, h.Server, port, svc

@@ -1,20 +1,24 @@
 // Package shell is the browser terminal's small shell: it reads one command
-// line typed at its prompt (help, clear, telnet, nc, openssl s_client) and
-// says what to print and which connection to open, then plays the client
-// program on that connection — telnet's messages, nc's silence, OpenSSL's
-// certificate and handshake report, its STARTTLS exchange and its command
-// letters — between the student's keyboard and the engine session.
+// line typed at its prompt (help, clear, telnet, nc, openssl s_client, dig,
+// host, nslookup, mailq) and says what to print and which connection to
+// open, then plays the client program on that connection — telnet's
+// messages, nc's silence, OpenSSL's certificate and handshake report, its
+// STARTTLS exchange and its command letters — between the student's
+// keyboard and the engine session.
 //
 // Like the engines, it never touches the network: host names go through a
-// Resolver the caller supplies, sessions through a Link, and what it prints
-// is Lines with catalog keys, rendered in the reader's language.
+// Resolver the caller supplies, DNS questions through its dns.Client, the
+// mail queue through a function, sessions through a Link; and what it
+// prints is Lines with catalog keys, rendered in the reader's language.
 package shell
 
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"smtplab/sandbox"
+	"smtplab/sandbox/dns"
 )
 
 // PromptText is what the shell shows before each command.
@@ -59,6 +63,15 @@ type Shell struct {
 	// update the keys) unless -ign_eof or -quiet; off, every line goes to
 	// the server.
 	CommandLetters bool
+	// DNS answers dig, host and nslookup: the sandbox's resolver. Nil,
+	// the machine has no DNS tools (as a Debian without bind9-dnsutils):
+	// the three commands are not found.
+	DNS *dns.Client
+	// Queue lists the outgoing queue of the server Host names, for mailq;
+	// Now is that server's clock (default time.Now). Nil Queue, the
+	// machine runs no mail system: mailq is not found.
+	Queue func() []sandbox.Queued
+	Now   func() time.Time
 }
 
 // Result is what one command line does: lines to print, and maybe a
@@ -127,7 +140,7 @@ func (sh *Shell) Run(line string) Result {
 	var more Result
 	switch cmd, argv := words[0], words[1:]; cmd {
 	case "help":
-		more.Lines = []Line{note("shell.help", "host", sh.Host, "ports", portList(Services))}
+		more.Lines = sh.help()
 	case "clear":
 		more.Clear = true
 	case "telnet":
@@ -136,12 +149,57 @@ func (sh *Shell) Run(line string) Result {
 		more = sh.netcat(argv)
 	case "openssl":
 		more = sh.openssl(argv)
+	case "dig", "host", "nslookup":
+		if sh.DNS == nil {
+			more = sh.notFound(cmd)
+			break
+		}
+		more = sh.lookup(words)
+	case "mailq":
+		if sh.Queue == nil {
+			more = sh.notFound(cmd)
+			break
+		}
+		more = sh.mailq(argv)
 	default:
-		more.Lines = []Line{fail("shell.notfound", "cmd", cmd), note("shell.note.notfound")}
+		more = sh.notFound(cmd)
 	}
 	r.Lines = append(r.Lines, more.Lines...)
 	r.Clear, r.Dial = more.Clear, more.Dial
 	return r
+}
+
+// help lists the commands this shell has.
+func (sh *Shell) help() []Line {
+	lines := []Line{note("shell.help", "host", sh.Host, "ports", portList(Services))}
+	if sh.DNS != nil {
+		lines = append(lines, note("shell.help.dns"))
+	}
+	if sh.Queue != nil {
+		lines = append(lines, note("shell.help.mailq", "host", sh.Host))
+	}
+	return lines
+}
+
+// notFound is what the shell says of a command it does not have, as bash
+// does, with the list of those it has.
+func (sh *Shell) notFound(cmd string) Result {
+	known := []string{"help", "clear", "telnet", "nc", "openssl s_client"}
+	if sh.DNS != nil {
+		known = append(known, dns.Programs...)
+	}
+	if sh.Queue != nil {
+		known = append(known, "mailq")
+	}
+	return Result{Lines: []Line{fail("shell.notfound", "cmd", cmd), note("shell.note.notfound", "commands", strings.Join(known, ", "))}}
+}
+
+// now is the clock of the server whose queue mailq lists.
+func (sh *Shell) now() time.Time {
+	if sh.Now == nil {
+		return time.Now()
+	}
+	return sh.Now()
 }
 
 // portList names each service with its port: "25 (smtp), 587 (submission)…".
