@@ -15,30 +15,32 @@ import (
 // a session, or a run of a transcript being replayed — each encoded as
 // JSON once, for every page that shows them: the terminal's own, the
 // teacher's watching it, the /live pages. A page receives each as an
-// "event" message, its explanation (sandbox/explain) written in the page's
-// language; the messages of one language are made once, by the first page
-// that needs them, and go out in one frame.
+// "event" message, {"t":"event","ev":EVENT,"x":EXPLANATION}, its
+// explanation (sandbox/explain) in the page's language: the explanations
+// of one language are looked up once, by the first page that needs them,
+// and every page's writer puts the messages together in its frame.
 type batch struct {
 	n    int   // events
 	cost int64 // about what the batch costs a page until written
 
 	mu   sync.Mutex
 	evs  []sandbox.Event // nil for a replay until a page needs them
-	json []byte          // the events' JSON, one after the other; nil until needed for a live replay
+	json []byte          // the events' JSON, each followed by a newline; nil until a live replay needs it
 	ends []int           // where each event's JSON ends in json
-	msgs [2]*messages    // by index in catalog.Locales
+	xs   [2][][]byte     // the explanations, by index in catalog.Locales; nil: none
 }
 
-// newBatch encodes the events of a step: the transcript keeps their JSON.
+// newBatch encodes the events of a step (the transcript keeps their
+// JSON). It keeps its own copy of evs: the caller may reuse the slice.
 func newBatch(evs []sandbox.Event) *batch {
-	b := &batch{n: len(evs), evs: evs}
+	b := &batch{n: len(evs), evs: slices.Clone(evs)}
 	b.encodeEvents()
 	b.cost = int64(2*len(b.json) + explainedSize*b.n)
 	return b
 }
 
 // lazyBatch is a batch whose events are encoded only when a page needs
-// them: /live's replay of every session it keeps.
+// them: /live's replay of every session it keeps. evs must not change.
 func lazyBatch(evs []sandbox.Event) *batch {
 	b := &batch{n: len(evs), evs: evs}
 	for _, ev := range evs {
@@ -74,8 +76,7 @@ const explainedSize = 256
 func (b *batch) len() int    { return b.n }
 func (b *batch) size() int64 { return b.cost }
 
-// event returns the JSON of the i-th event (json holds each followed by
-// a newline, as json.Encoder writes them).
+// event returns the JSON of the i-th event.
 func (b *batch) event(i int) []byte {
 	start := 0
 	if i > 0 {
@@ -84,83 +85,89 @@ func (b *batch) event(i int) []byte {
 	return b.json[start : b.ends[i]-1]
 }
 
-// encodeEvents writes the events' JSON, each followed by a newline.
-// Called before the batch is shared, or with mu held.
+// encoders pools what encodes events: the JSON is then copied once, to
+// its size.
+var encoders = sync.Pool{New: func() any {
+	e := &eventEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}}
+
+type eventEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// maxPooledEncoder bounds the buffer an encoder keeps for the next batch.
+const maxPooledEncoder = 64 << 10
+
+// encodeEvents writes the events' JSON, each followed by the newline
+// json.Encoder ends it with. Called before the batch is shared, or with
+// mu held.
 func (b *batch) encodeEvents() {
-	var buf bytes.Buffer
-	buf.Grow(len(b.evs) * eventJSONSize)
-	enc := json.NewEncoder(&buf)
+	e := encoders.Get().(*eventEncoder)
+	e.buf.Reset()
 	b.ends = make([]int, 0, len(b.evs))
 	for _, ev := range b.evs {
-		if enc.Encode(ev) != nil {
-			buf.WriteString("null\n")
+		if e.enc.Encode(ev) != nil {
+			e.buf.WriteString("null\n")
 		}
-		b.ends = append(b.ends, buf.Len())
+		b.ends = append(b.ends, e.buf.Len())
 	}
-	b.json = buf.Bytes()
-}
-
-// eventJSONSize is about what an event takes as JSON.
-const eventJSONSize = 256
-
-// messages are a batch's "event" messages in one language.
-type messages struct {
-	b    []byte
-	ends []int
-}
-
-func (m *messages) count() int { return len(m.ends) }
-
-// message returns the i-th message.
-func (m *messages) message(i int) []byte {
-	start := 0
-	if i > 0 {
-		start = m.ends[i-1]
+	b.json = bytes.Clone(e.buf.Bytes())
+	if e.buf.Cap() <= maxPooledEncoder {
+		encoders.Put(e)
 	}
-	return m.b[start:m.ends[i]]
 }
 
-// messages returns the batch's messages in locale l, making them if no
-// page of that language did.
-func (b *batch) messages(l catalog.Locale) *messages {
+// explanations returns the batch's explanations in locale l, looking
+// them up if no page of that language did.
+func (b *batch) explanations(l catalog.Locale) [][]byte {
 	i := slices.Index(catalog.Locales, l)
-	if i < 0 || i >= len(b.msgs) {
+	if i < 0 || i >= len(b.xs) {
 		i, l = 0, catalog.Locales[0]
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.msgs[i] == nil {
-		b.msgs[i] = b.encode(l)
+	if b.xs[i] == nil {
+		if b.json == nil {
+			b.encodeEvents()
+		}
+		if b.evs == nil {
+			b.evs = make([]sandbox.Event, b.n)
+			for i := range b.evs {
+				json.Unmarshal(b.event(i), &b.evs[i])
+			}
+		}
+		xs := make([][]byte, b.n)
+		for i, ev := range b.evs {
+			xs[i] = explain.JSON(ev, l)
+		}
+		b.xs[i] = xs
 	}
-	return b.msgs[i]
+	return b.xs[i]
 }
 
-// encode writes each event as the page receives it:
-// {"t":"event","ev":EVENT,"x":EXPLANATION}. Called with mu held.
-func (b *batch) encode(l catalog.Locale) *messages {
-	if b.json == nil {
-		b.encodeEvents()
+// appendMessage appends the i-th event as a page receives it, explained by x.
+func (b *batch) appendMessage(dst []byte, i int, x []byte) []byte {
+	dst = append(dst, `{"t":"event","ev":`...)
+	dst = append(dst, b.event(i)...)
+	if x != nil {
+		dst = append(append(dst, `,"x":`...), x...)
 	}
-	if b.evs == nil {
-		b.evs = make([]sandbox.Event, b.n)
-		for i := range b.evs {
-			json.Unmarshal(b.event(i), &b.evs[i])
-		}
+	return append(dst, '}')
+}
+
+// messageSize is the length of what appendMessage appends.
+func (b *batch) messageSize(i int, x []byte) int {
+	n := len(`{"t":"event","ev":}`) + b.ends[i] - 1
+	if i > 0 {
+		n -= b.ends[i-1]
 	}
-	m := &messages{b: make([]byte, 0, len(b.json)+b.n*(explainedSize+32)), ends: make([]int, 0, b.n)}
-	for i, ev := range b.evs {
-		m.b = append(m.b, `{"t":"event","ev":`...)
-		m.b = append(m.b, b.event(i)...)
-		n := len(m.b)
-		m.b = append(m.b, `,"x":`...)
-		var ok bool
-		if m.b, ok = explain.AppendJSON(m.b, ev, l); !ok {
-			m.b = m.b[:n]
-		}
-		m.b = append(m.b, '}')
-		m.ends = append(m.ends, len(m.b))
+	if x != nil {
+		n += len(`,"x":`) + len(x)
 	}
-	return m
+	return n
 }
 
 // touchesMailboxes reports whether events changed what a mailbox holds.

@@ -15,9 +15,9 @@ import (
 
 // socket is the WebSocket of one page, as a page sees it: messages in,
 // bounded in size and rate; messages out, queued in order, bounded in
-// number and octets, and written by one goroutine that sends whatever
-// queued up together in one frame. It knows nothing of what the messages
-// mean: wsConn does.
+// number and octets, and sent, whatever queued up together in one frame,
+// by the step that made them (flush) or else by the socket's write loop.
+// It knows nothing of what the messages mean: wsConn does.
 type socket struct {
 	ws      *websocket.Conn
 	locale  catalog.Locale
@@ -276,8 +276,10 @@ func (c *socket) write(items []outItem) bool {
 		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 		return c.ws.WriteMessage(websocket.TextMessage, out)
 	}
-	add := func(m []byte) error {
-		if n > 0 && (n >= MaxBatch || len(frame)+len(m) > MaxBatchBytes) {
+	// room makes room for a message of size octets: a new frame if this
+	// one is full.
+	room := func(size int) error {
+		if n > 0 && (n >= MaxBatch || len(frame)+size > MaxBatchBytes) {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -285,22 +287,23 @@ func (c *socket) write(items []outItem) bool {
 		if n > 0 {
 			frame = append(frame, ',')
 		}
-		frame = append(frame, m...)
 		n++
 		return nil
 	}
 	for _, it := range items {
 		if it.batch == nil {
-			if add(it.raw) != nil {
+			if room(len(it.raw)) != nil {
 				return false
 			}
+			frame = append(frame, it.raw...)
 			continue
 		}
-		msgs := it.batch.messages(c.locale)
-		for i := range msgs.count() {
-			if add(msgs.message(i)) != nil {
+		b := it.batch
+		for i, x := range b.explanations(c.locale) {
+			if room(b.messageSize(i, x)) != nil {
 				return false
 			}
+			frame = b.appendMessage(frame, i, x)
 		}
 	}
 	err := flush()

@@ -34,6 +34,7 @@ type terminal struct {
 	current string     // id of the session, for route
 	world   *sandbox.World
 	pending []sandbox.Event
+	spare   []sandbox.Event // the slice drain handed out last time
 }
 
 func newTerminal(v *visitor) *terminal {
@@ -64,24 +65,28 @@ func (t *terminal) host() string {
 // queue keeps an event until the running step hands it on.
 func (t *terminal) queue(ev sandbox.Event) {
 	t.qmu.Lock()
-	if t.pending == nil {
-		t.pending = make([]sandbox.Event, 0, stepEvents)
-	}
 	t.pending = append(t.pending, ev)
 	t.qmu.Unlock()
 }
 
-// stepEvents is the room a step's events start with: a command gives an
-// input, a command, a reply, and often a state and an envelope.
-const stepEvents = 8
-
+// drain returns the events queued by the step, in a slice the terminal
+// reuses for the next step: what keeps them copies them.
 func (t *terminal) drain() []sandbox.Event {
 	t.qmu.Lock()
 	defer t.qmu.Unlock()
 	evs := t.pending
-	t.pending = nil
+	if cap(evs) > maxKeptPending {
+		t.pending = nil
+	} else {
+		t.pending = t.spare[:0]
+		t.spare = evs
+	}
 	return evs
 }
+
+// maxKeptPending bounds the events whose room a terminal keeps between two
+// steps: a paste's step makes hundreds, a typed line a few.
+const maxKeptPending = 64
 
 // open starts a session in world w, unless one is already open.
 func (t *terminal) open(w *sandbox.World, newSession func() sandbox.Session) bool {

@@ -28,6 +28,9 @@ const (
 	blockBytes  = 32 << 10
 )
 
+// tailEventSize is about what an event takes as JSON.
+const tailEventSize = 256
+
 // transcript is what a terminal keeps of its events: their JSON, the
 // newest as they are, the older in compressed blocks. Its octets are
 // counted in a budget shared by every terminal. It is not safe for
@@ -51,7 +54,7 @@ type logBlock struct {
 }
 
 // add keeps one message's JSON (an event's, or a page message kept beside
-// them), which holds no newline: JSON never does outside its strings. When
+// them), which holds no newline: encoding/json escapes them. When
 // the budget is spent, the terminal forgets its own oldest events first,
 // and keeps nothing if that is not enough.
 func (t *transcript) add(j []byte) {
@@ -64,6 +67,9 @@ func (t *transcript) add(j []byte) {
 		default:
 			return
 		}
+	}
+	if t.tail == nil {
+		t.tail = make([]byte, 0, blockEvents*tailEventSize) // grown once, not doubling at each block
 	}
 	t.tail = append(append(t.tail, j...), '\n')
 	t.tailN++

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"smtplab/classroom"
@@ -214,6 +215,7 @@ type visitor struct {
 	terminals map[string]*terminal
 	order     []string // terminal ids, oldest first
 	pages     map[*wsConn]bool
+	redraw    atomic.Bool // mailChanged's goroutine is on its way
 	cancel    func()
 
 	// A student also works in their class's world.
@@ -275,7 +277,7 @@ func (v *visitor) joinClass(sc *studentClass) {
 		v.route(w, ev)
 		d, use := ev.Delivery, ev.Mailbox
 		if d != nil && d.Mailbox == sc.local || use != nil && use.Mailbox == sc.local && use.Action == "removed" {
-			go v.mailboxesChanged() // from a classmate's session, or a mail program: not under our locks
+			v.mailChanged() // from a classmate's session, or a mail program: not under our locks
 		}
 	})
 }
@@ -379,6 +381,19 @@ func (v *visitor) removePage(c *wsConn) {
 	v.mu.Lock()
 	delete(v.pages, c)
 	v.mu.Unlock()
+}
+
+// mailChanged has the visitor's pages redraw their mailboxes, for a
+// change made outside the visitor's own steps, in a goroutine of its own:
+// one, however many deliveries come while it runs (a list to the class).
+func (v *visitor) mailChanged() {
+	if v.redraw.Swap(true) {
+		return
+	}
+	go func() {
+		v.redraw.Store(false) // first: a change during the snapshot asks again
+		v.mailboxesChanged()
+	}()
 }
 
 // mailboxesChanged tells every open page of the visitor to redraw mailboxes.

@@ -84,18 +84,25 @@ func text(l catalog.Locale, key string, args map[string]string) string {
 }
 
 // AppendJSON appends the JSON of Of(ev, l) to b and reports whether there
-// was one; the explanations of replies, commands and states come from the
-// cache once written.
+// was one.
 func AppendJSON(b []byte, ev sandbox.Event, l catalog.Locale) ([]byte, bool) {
+	j := JSON(ev, l)
+	return append(b, j...), j != nil
+}
+
+// JSON returns the JSON of Of(ev, l), nil if there is none. The
+// explanations of replies, commands and states come from the cache once
+// written, shared: the slice must not be changed.
+func JSON(ev sandbox.Event, l catalog.Locale) []byte {
 	var room [256]byte
 	key, ok := appendKey(room[:0], ev, l)
 	if !ok {
 		x := Of(ev, l)
 		if x == nil {
-			return b, false
+			return nil
 		}
 		j, _ := json.Marshal(x)
-		return append(b, j...), true
+		return j
 	}
 	cache.mu.RLock()
 	j, hit := cache.m[string(key)]
@@ -104,7 +111,7 @@ func AppendJSON(b []byte, ev sandbox.Event, l catalog.Locale) ([]byte, bool) {
 		j, _ = json.Marshal(Of(ev, l))
 		put(string(key), j)
 	}
-	return append(b, j...), true
+	return j
 }
 
 // CacheEntries bounds the explanations kept: each is a few hundred octets,
