@@ -318,6 +318,13 @@ type Relay interface {
 	Close()
 }
 
+// Router is what a Relay may also tell: the servers its queue would hand
+// a domain's mail to, best first (the MX choice of RFC 5321 §5.1), so that
+// a reply can show them beside a source route the client asked for.
+type Router interface {
+	NextHosts(domain string) []string
+}
+
 // relayHook holds a world's relay, so that sessions read it without a lock.
 type relayHook struct{ r Relay }
 

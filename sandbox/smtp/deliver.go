@@ -321,10 +321,26 @@ func (s *Session) foreign(p Path, addr string) *sandbox.Reply {
 	s.env.To = append(s.env.To, p.Mailbox)
 	s.SetState(HaveRcpt)
 	s.envelopeChanged()
+	if _, ok := s.World.Relay().(sandbox.Router); ok && p.Route != "" {
+		return s.routed(p, addr)
+	}
 	if s.login == "" {
 		return reply(250, "2.1.5", "rcpt.ok.relay.mta", "addr", addr, "domain", p.Domain)
 	}
 	return reply(250, "2.1.5", "rcpt.ok.relay", "addr", addr, "domain", p.Domain, "user", s.login)
+}
+
+// routed answers a relayed recipient written with a source route: the
+// route is ignored (RFC 5321 Appendix C), and the reason shows the hops it
+// asked for beside those the MX records choose.
+func (s *Session) routed(p Path, addr string) *sandbox.Reply {
+	hops := strings.ReplaceAll(p.Route, ",", ", ")
+	mx := s.World.Relay().(sandbox.Router).NextHosts(p.Domain)
+	if len(mx) == 0 {
+		return reply(250, "2.1.5", "rcpt.ok.relay.route.none", "addr", addr, "domain", p.Domain, "route", hops)
+	}
+	return reply(250, "2.1.5", "rcpt.ok.relay.route", "addr", addr, "domain", p.Domain, "route", hops,
+		"mx", strings.Join(mx, ", "))
 }
 
 // enqueue puts the copy for the recipients of other servers in the queue,

@@ -1,0 +1,56 @@
+package network
+
+import (
+	"strings"
+	"testing"
+
+	"smtplab/sandbox"
+	"smtplab/sandbox/engine"
+	"smtplab/sandbox/sandboxtest"
+)
+
+// rcptReplies types a logged-in session on w's server and returns the
+// replies to its RCPT commands, as events carry them.
+func rcptReplies(t *testing.T, w *sandbox.World, rcpts ...string) []*sandbox.Reply {
+	t.Helper()
+	var got []*sandbox.Reply
+	cancel := w.Subscribe(func(ev sandbox.Event) {
+		if ev.Kind == sandbox.EventReply && strings.HasPrefix(ev.Reply.Reason, "smtp.rcpt.") {
+			got = append(got, ev.Reply)
+		}
+	})
+	defer cancel()
+	s := engine.New(w, sandbox.SMTP, sandboxtest.Peer)
+	s.Start()
+	lines := []string{"EHLO pc.example.test", "AUTH PLAIN AGFsaWNlAGFsaWNl", "MAIL FROM:<alice@example.test>"}
+	for _, r := range rcpts {
+		lines = append(lines, "RCPT TO:"+r)
+	}
+	sandbox.FeedAll(s, []byte(strings.Join(append(lines, "QUIT"), "\r\n")+"\r\n"))
+	return got
+}
+
+// TestSourceRouteBesideMX: a source route is ignored (RFC 5321 Appendix
+// C), and the explanation shows the hops it asked for beside those the MX
+// records choose: mx1 before its backup mx2 for univ.test.
+func TestSourceRouteBesideMX(t *testing.T) {
+	l := liveNet(t)
+	got := rcptReplies(t, l.Home(), "<@relay.one.test,@relay.two.test:ines@univ.test>", "<@a.test:paul@nomx.test>",
+		"<@a.test:someone@nullmx.test>", "<jules@univ.test>")
+	if len(got) != 4 {
+		t.Fatalf("%d RCPT replies, want 4", len(got))
+	}
+	want := []struct{ reason, route, mx string }{
+		{"smtp.rcpt.ok.relay.route", "@relay.one.test, @relay.two.test", "mx1.univ.test, mx2.univ.test"},
+		{"smtp.rcpt.ok.relay.route", "@a.test", "nomx.test"}, // no MX: the A record, RFC 5321 §5.1
+		{"smtp.rcpt.ok.relay.route.none", "@a.test", ""},     // null MX: no server at all
+		{"smtp.rcpt.ok.relay", "", ""},                       // no route: the usual reason
+	}
+	for i, w := range want {
+		r := got[i]
+		if r.Code != 250 || r.Reason != w.reason || r.Args["route"] != w.route || r.Args["mx"] != w.mx {
+			t.Errorf("RCPT %d: %d %s route=%q mx=%q; want 250 %s route=%q mx=%q",
+				i+1, r.Code, r.Reason, r.Args["route"], r.Args["mx"], w.reason, w.route, w.mx)
+		}
+	}
+}
