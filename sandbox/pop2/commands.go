@@ -253,14 +253,24 @@ func unknown(verb, line string) *sandbox.Reply {
 	return minus("unknown", "verb", echo(verb))
 }
 
+// carriesSecret reports whether a command line holds credentials: HELO
+// names the user and gives the password on one line (RFC 937). Its input
+// event is marked so that watchers other than the session's own terminal
+// hide it.
+func carriesSecret(line []byte) bool {
+	verb, _, _ := strings.Cut(string(line[:min(len(line), 5)]), " ")
+	return strings.EqualFold(verb, "HELO")
+}
+
 func commandParts(verb, arg string) []sandbox.Part {
 	parts := []sandbox.Part{{Kind: "verb", Text: verb}}
 	if verb == "HELO" {
 		user, pass, _ := strings.Cut(strings.TrimLeft(arg, " "), " ")
-		for _, p := range []string{user, pass} {
-			if p != "" {
-				parts = append(parts, sandbox.Part{Kind: "text", Text: p})
-			}
+		if user != "" {
+			parts = append(parts, sandbox.Part{Kind: "text", Text: user})
+		}
+		if pass != "" {
+			parts = append(parts, sandbox.Part{Kind: sandbox.PartSecret, Text: pass})
 		}
 		return parts
 	}

@@ -128,7 +128,12 @@ func (s *Session) mailboxEvent(action string, uids []string) {
 
 // commandLine reads one line as a command and answers it.
 func (s *Session) commandLine(l sandbox.Line) {
-	line := s.Received(l, false)
+	var line string
+	if carriesSecret(l.Text) {
+		line = s.ReceivedSecret(l)
+	} else {
+		line = s.Received(l, false)
+	}
 	switch {
 	case l.TooLong:
 		s.conclude(fail("line_too_long", "limit", strconv.Itoa(MaxLine)))

@@ -2,6 +2,7 @@ package pop2
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -218,4 +219,31 @@ func isParent(key string, reasons map[string]bool) bool {
 		}
 	}
 	return false
+}
+
+// TestHeloIsSecret: HELO carries the password (RFC 937), so its input
+// event is marked secret and the password part too, for every watcher but
+// the session's own terminal to hide; other lines are not.
+func TestHeloIsSecret(t *testing.T) {
+	w := sandboxtest.NewWorld(sandbox.Limits{AuthFailDelay: -1})
+	rec := sandboxtest.Record(w)
+	s := NewSession(w, sandboxtest.Peer)
+	s.Start()
+	sandbox.FeedAll(s, []byte("helo alice alice\r\nREAD\r\nQUIT\r\n"))
+	secret := map[string]bool{}
+	var parts []sandbox.Part
+	for _, e := range rec.Events() {
+		switch {
+		case e.Kind == sandbox.EventInput:
+			secret[e.Input.Text] = e.Input.Secret
+		case e.Kind == sandbox.EventCommand && e.Command.Verb == "HELO":
+			parts = e.Command.Parts
+		}
+	}
+	if want := map[string]bool{"helo alice alice": true, "READ": false, "QUIT": false}; !maps.Equal(secret, want) {
+		t.Errorf("secret inputs %v, want %v", secret, want)
+	}
+	if len(parts) != 3 || parts[1].Kind != "text" || parts[2].Kind != sandbox.PartSecret || parts[2].Text != "alice" {
+		t.Errorf("HELO parts %+v: the password is not the secret part", parts)
+	}
 }
