@@ -1,7 +1,8 @@
 // Package smtpclient is the sending side of SMTP (RFC 5321) as an engine:
 // it is given a message's envelope and text, writes the commands a relay
 // sends (EHLO, or HELO from a server that knows no ESMTP, then MAIL, RCPT,
-// DATA, the text, QUIT), reads the replies it is fed, and says what became
+// DATA, the text, QUIT; STARTTLS first where the server offers it and
+// the message asks for it), reads the replies it is fed, and says what became
 // of each recipient. Like the server engines it never touches the network:
 // whoever drives it moves the bytes, package relay in-process, tests with
 // replies of their own.
@@ -37,6 +38,7 @@ func (s Status) String() string {
 const (
 	StageGreeting = "greeting"
 	StageEHLO     = "EHLO"
+	StageStartTLS = "STARTTLS"
 	StageHELO     = "HELO"
 	StageMail     = "MAIL FROM"
 	StageRcpt     = "RCPT TO"
@@ -80,12 +82,20 @@ type Message struct {
 	To   []string // the forward-paths, in order
 	Text []byte   // the message, CRLF lines
 	Body string   // "8BITMIME" declares BODY=8BITMIME where the server offers it
+	// TLS is what the link becomes once a STARTTLS handshake is done: the
+	// client asks for it wherever the server offers STARTTLS, and goes on
+	// in clear if the server then refuses (opportunistic TLS, RFC 3207, as
+	// servers pass mail to each other today). Nil: never.
+	TLS *sandbox.TLS
 }
 
 // Output is what the client has to send after an input.
 type Output struct {
 	Send  []byte // commands or message text, CRLF lines
 	Close bool   // close the connection once Send is sent
+	// StartTLS: the server accepted STARTTLS; run the handshake, then call
+	// Secured, whose EHLO starts the session again (RFC 3207 §4.2).
+	StartTLS bool
 }
 
 // Timeouts for the server's replies (RFC 5321 §4.5.3.2, the minimums a
@@ -115,6 +125,7 @@ type state int
 const (
 	awaitGreeting state = iota
 	awaitEHLO
+	awaitStartTLS
 	awaitHELO
 	awaitMail
 	awaitRcpt
@@ -137,6 +148,8 @@ type Client struct {
 	taken   []int // recipients whose RCPT the server accepted
 	out     []byte
 	close   bool
+	tls     bool // the handshake is due (Output.StartTLS)
+	secured bool // the link is encrypted
 }
 
 // New starts a client for m. The server speaks first: feed it the banner.
@@ -284,6 +297,10 @@ func (c *Client) answer(r *Reply) {
 		switch {
 		case ok:
 			c.ext = extensions(r.Lines[1:])
+			if _, offered := c.ext["STARTTLS"]; offered && c.msg.TLS != nil && !c.secured {
+				c.send(awaitStartTLS, StageStartTLS, "STARTTLS")
+				return
+			}
 			c.mail()
 		case r.Code == 500 || r.Code == 502:
 			// A server from before ESMTP (RFC 5321 §3.2): say HELO instead.
@@ -291,6 +308,12 @@ func (c *Client) answer(r *Reply) {
 		default:
 			c.giveUp(r)
 		}
+	case awaitStartTLS:
+		if r.Code == 220 {
+			c.tls = true
+			return
+		}
+		c.mail() // refused (454): on in clear, as opportunistic TLS allows
 	case awaitHELO:
 		if !ok {
 			c.giveUp(r)
@@ -373,9 +396,25 @@ func (c *Client) finish() {
 }
 
 func (c *Client) flush() Output {
-	o := Output{Send: c.out, Close: c.close}
-	c.out, c.close = nil, false
+	o := Output{Send: c.out, Close: c.close, StartTLS: c.tls}
+	c.out, c.close, c.tls = nil, false, false
 	return o
+}
+
+// Secured is called once the handshake Output.StartTLS asked for is done:
+// the client forgets what it learnt in clear and says EHLO again.
+func (c *Client) Secured() Output {
+	c.secured, c.ext = true, nil
+	c.send(awaitEHLO, StageEHLO, "EHLO "+c.msg.Host)
+	return c.flush()
+}
+
+// TLS is the encryption of the link, nil while in clear.
+func (c *Client) TLS() *sandbox.TLS {
+	if !c.secured {
+		return nil
+	}
+	return c.msg.TLS
 }
 
 // status is what a reply means for the recipients it decides.

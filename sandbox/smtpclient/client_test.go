@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"smtplab/sandbox"
 )
 
 // script plays a server: each element is one reply, its lines joined by
@@ -306,5 +308,45 @@ func TestLongReplyLine(t *testing.T) {
 	r := c.Results()[0]
 	if r.Status != Failed || len(r.Reply.Lines[0]) > MaxReplyLine {
 		t.Errorf("long refusal kept as %d octets: %+v", len(r.Reply.Lines[0]), r.Status)
+	}
+}
+
+const ehloTLS = "250-mx.other.test Hello mail.example.test\n250-STARTTLS\n250 ENHANCEDSTATUSCODES"
+
+// TestStartTLS: where the server offers STARTTLS, a client that may
+// encrypt asks first, waits for the handshake, then says EHLO again; one
+// that may not, or a server that does not offer it, goes on in clear.
+func TestStartTLS(t *testing.T) {
+	m := message("bob@other.test")
+	m.TLS = &sandbox.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256"}
+	c := New(m)
+	sent, last := script(t, c, "220 mx.other.test ESMTP", ehloTLS, "220 2.0.0 Ready to start TLS")
+	if want := "EHLO mail.example.test\nSTARTTLS"; strings.Join(sent, "\n") != want || !last.StartTLS || len(last.Send) != 0 {
+		t.Fatalf("sent %q, last %+v; want %q then the handshake", sent, last, want)
+	}
+	if c.TLS() != nil {
+		t.Error("encrypted before the handshake")
+	}
+	if o := c.Secured(); string(o.Send) != "EHLO mail.example.test\r\n" || o.StartTLS {
+		t.Errorf("after the handshake the client sends %q, want EHLO again", o.Send)
+	}
+	if c.TLS() == nil || c.Extensions() != nil {
+		t.Errorf("after the handshake: TLS %v, extensions %v (the list read in clear must be forgotten)", c.TLS(), c.Extensions())
+	}
+	sent, _ = script(t, c, ehloTLS, "250 2.1.0 Ok")
+	if want := "MAIL FROM:<alice@example.test>\nRCPT TO:<bob@other.test>"; strings.Join(sent, "\n") != want {
+		t.Errorf("after the second EHLO the client sends %q, want %q (no second STARTTLS)", sent, want)
+	}
+
+	// Refused: on in clear.
+	c = New(m)
+	sent, last = script(t, c, "220 mx.other.test ESMTP", ehloTLS, "454 4.7.0 TLS not available")
+	if want := "EHLO mail.example.test\nSTARTTLS\nMAIL FROM:<alice@example.test>"; strings.Join(sent, "\n") != want || last.StartTLS {
+		t.Errorf("after 454 the client sends %q, want %q", sent, want)
+	}
+	// Not allowed to: STARTTLS is never asked for.
+	c = New(message("bob@other.test"))
+	if sent, _ = script(t, c, "220 mx.other.test ESMTP", ehloTLS); strings.Join(sent, "\n") != "EHLO mail.example.test\nMAIL FROM:<alice@example.test>" {
+		t.Errorf("without Message.TLS the client sends %q", sent)
 	}
 }

@@ -10,7 +10,8 @@ import (
 // the conversation ends: what one says is fed to the other, as a
 // connection would carry it. seen, if not nil, gets every line, 'C' for
 // the client's and 'S' for the server's. s is started here and hung up if
-// it is still open at the end.
+// it is still open at the end. A STARTTLS handshake is in-process too:
+// both sides are told it is done, with the client's Message.TLS.
 func Converse(c *Client, s sandbox.Session, seen func(from byte, line string)) {
 	out := s.Start()
 	for !c.Done() {
@@ -19,6 +20,10 @@ func Converse(c *Client, s sandbox.Session, seen func(from byte, line string)) {
 		var o Output
 		if len(in) > 0 {
 			o = c.Feed(in)
+			if o.StartTLS && out.StartTLS && !s.Closed() {
+				tell(seen, 'S', s.Secured(*c.msg.TLS).Bytes())
+				o = c.Secured()
+			}
 		} else if !out.Close && !s.Closed() {
 			// In one process a server that answered nothing has nothing
 			// more coming: the client's wait is over at once.

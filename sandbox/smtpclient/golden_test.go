@@ -25,6 +25,7 @@ import (
 //	from someone@elsewhere.test   the envelope sender; "from" alone is <>
 //	to bob@example.test           a recipient, one line each
 //	body 8BITMIME                 the body type to declare
+//	starttls                      the link can be encrypted, and the client asks
 //	received 3                    that many Received lines on top of the text
 //	text Subject: hi              a line of the message
 //
@@ -57,6 +58,7 @@ func golden(t *testing.T, file string) {
 		t.Fatalf("%s: no --- line", file)
 	}
 	m := smtpclient.Message{Host: "mx.elsewhere.test"}
+	peer := sandbox.Peer{Remote: "198.51.100.25", Transport: sandbox.TransportRelay}
 	opts := map[string]string{}
 	var text strings.Builder
 	for n, l := range strings.Split(strings.TrimSuffix(head, "\n"), "\n") {
@@ -74,6 +76,9 @@ func golden(t *testing.T, file string) {
 			m.To = append(m.To, val)
 		case "body":
 			m.Body = val
+		case "starttls":
+			m.TLS = &sandbox.TLS{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ServerName: "mail.example.test"}
+			peer.CanStartTLS = true
 		case "received":
 			count, _ := strconv.Atoi(val)
 			for i := range count {
@@ -89,7 +94,7 @@ func golden(t *testing.T, file string) {
 
 	w := sandboxtest.OptionWorld(t, opts)
 	c := smtpclient.New(m)
-	s := engine.New(w, sandbox.SMTP, sandbox.Peer{Remote: "198.51.100.25", Transport: sandbox.TransportRelay})
+	s := engine.New(w, sandbox.SMTP, peer)
 	var got strings.Builder
 	smtpclient.Converse(c, s, func(from byte, line string) {
 		fmt.Fprintf(&got, "%c: %s\n", from, line)
