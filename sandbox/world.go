@@ -55,6 +55,9 @@ type Config struct {
 	// world's clock, and returns what stops it, as time.AfterFunc does;
 	// the world's queue times its retries with it. Default time.AfterFunc.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// Greylist, when set, is how long a first-time sender must wait
+	// before its recipients are accepted (RFC 6647); zero: no greylisting.
+	Greylist time.Duration
 }
 
 // DefaultDomain is the reserved domain the sandbox uses when none is given.
@@ -105,6 +108,7 @@ type World struct {
 	newID   func() string
 	after   func(time.Duration, func()) func() bool
 	relay   atomic.Pointer[relayHook]
+	grey    *greylist // nil: no greylisting
 
 	seq      atomic.Uint64
 	sessions atomic.Uint64
@@ -153,6 +157,9 @@ func NewWorld(c Config) *World {
 	}
 	if w.after == nil {
 		w.after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
+	if c.Greylist > 0 {
+		w.grey = &greylist{delay: c.Greylist, first: map[greyTriple]time.Time{}}
 	}
 	entries := c.Entries
 	if entries == nil {

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"smtplab/sandbox"
 	"smtplab/sandbox/dns"
@@ -58,6 +59,9 @@ type Domain struct {
 	// host name; "" for the engine's own. sandbox.Config has no field for
 	// it: whoever builds the world passes it on.
 	Banner string
+	// Greylist is how long the server makes a first-time sender wait
+	// (RFC 6647); zero: it does not greylist.
+	Greylist time.Duration
 	// Builtin: the domain's users are sandbox.DefaultEntries.
 	Builtin bool
 	// Entries are the domain's users and aliases when not Builtin.
@@ -80,7 +84,7 @@ func (d Domain) Config() sandbox.Config {
 			entries[i] = e
 		}
 	}
-	return sandbox.Config{Name: d.Name, Domain: d.Name, Host: d.Host, Entries: entries}
+	return sandbox.Config{Name: d.Name, Domain: d.Name, Host: d.Host, Entries: entries, Greylist: d.Greylist}
 }
 
 // Zone returns the domain's DNS zone.

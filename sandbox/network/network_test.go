@@ -24,7 +24,7 @@ func TestDefault(t *testing.T) {
 	for _, d := range n.Domains {
 		names = append(names, d.Name)
 	}
-	want := []string{"example.test", "other.test", "univ.test", "corp.test", "down.test", "nullmx.test", "nomx.test", "noaddr.test"}
+	want := []string{"example.test", "other.test", "univ.test", "corp.test", "grey.test", "down.test", "nullmx.test", "nomx.test", "noaddr.test"}
 	if !slices.Equal(names, want) {
 		t.Errorf("domains %v, want %v", names, want)
 	}
@@ -62,7 +62,7 @@ func TestDefault(t *testing.T) {
 	for _, d := range n.Servers() {
 		servers = append(servers, d.Name)
 	}
-	if want := []string{"example.test", "other.test", "univ.test", "corp.test", "down.test", "nomx.test"}; !slices.Equal(servers, want) {
+	if want := []string{"example.test", "other.test", "univ.test", "corp.test", "grey.test", "down.test", "nomx.test"}; !slices.Equal(servers, want) {
 		t.Errorf("Servers() = %v, want %v", servers, want)
 	}
 }
@@ -227,6 +227,9 @@ func TestParseErrors(t *testing.T) {
 		{"users without server", head + "$USER bob\n", 2, "no $SERVER"},
 		{"banner unquoted", head + "$SERVER a.test\na.test. IN A 192.0.2.1\n$BANNER hello\n", 5, "double quotes"},
 		{"banner too long", head + "$SERVER a.test\na.test. IN A 192.0.2.1\n$BANNER \"" + strings.Repeat("x", network.MaxBanner+1) + "\"\n", 5, "at most"},
+		{"greylist not a delay", head + "$SERVER a.test\na.test. IN A 192.0.2.1\n$GREYLIST soon\n", 5, "from 1s to 5m0s"},
+		{"greylist too long", head + "$SERVER a.test\na.test. IN A 192.0.2.1\n$GREYLIST 1h\n", 5, "from 1s to 5m0s"},
+		{"greylist twice", head + "$SERVER a.test\na.test. IN A 192.0.2.1\n$GREYLIST 40s\n$GREYLIST 1m\n", 6, "given twice"},
 		{"quote not closed", head + "a.test. IN TXT \"v=spf1\n", 3, "not closed"},
 		{"AAAA", head + "a.test. IN AAAA 2001:db8::1\n", 3, `"AAAA" is not supported`},
 		{"TXT unquoted", head + "a.test. IN TXT v=spf1\n", 3, "double quotes"},

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"smtplab/sandbox"
 	"smtplab/sandbox/dns"
@@ -31,6 +32,9 @@ const (
 	// octets with its code and CRLF (RFC 5321 §4.5.3.1.5), and {host}
 	// still has to be replaced by a name of up to 253.
 	MaxBanner = 200
+	// MaxGreylist is the longest greylisting delay: longer, and a message
+	// would wait past the queue's lifetime (sandbox.Limits.QueueLifetime).
+	MaxGreylist = 5 * time.Minute
 )
 
 // DefaultTTL is the TTL of records before any $TTL line.
@@ -139,6 +143,7 @@ type domainState struct {
 	Domain
 	server    int // line of $SERVER
 	banner    int
+	greylist  int // line of $GREYLIST
 	usersLine int // line of $USERS builtin
 	firstUser int
 	aliases   []lined // $ALIAS lines, checked once every user is known
@@ -315,6 +320,21 @@ func (p *parser) directive(name string, args []field) {
 			return
 		}
 		d.Banner, d.banner = args[0].text, p.line
+	case "$GREYLIST":
+		d := needDomain()
+		if d == nil || !want(1, 1, "one delay, such as 40s or 2m") {
+			return
+		}
+		if d.greylist != 0 {
+			p.errorf(p.line, "$GREYLIST given twice for %s (first at line %d)", d.Name, d.greylist)
+			return
+		}
+		delay, err := time.ParseDuration(args[0].text)
+		if err != nil || delay < time.Second || delay > MaxGreylist {
+			p.errorf(p.line, "the greylisting delay must be a duration from 1s to %s, such as 40s", MaxGreylist)
+			return
+		}
+		d.Greylist, d.greylist = delay, p.line
 	case "$USERS":
 		d := needDomain()
 		if d == nil || !want(1, 1, "the word builtin") {
@@ -369,7 +389,7 @@ func (p *parser) directive(name string, args []field) {
 			p.downs = append(p.downs, lined{value: host, line: p.line})
 		}
 	default:
-		p.errorf(p.line, "unknown directive %s (known: $TTL $RESOLVER $DOMAIN $SERVER $BANNER $USERS $USER $ALIAS $DOWN)", name)
+		p.errorf(p.line, "unknown directive %s (known: $TTL $RESOLVER $DOMAIN $SERVER $BANNER $GREYLIST $USERS $USER $ALIAS $DOWN)", name)
 	}
 }
 

@@ -234,6 +234,9 @@ func (s *Session) recipient(p Path) *sandbox.Reply {
 	case sandbox.KindBroken:
 		return reply(451, "4.3.0", "rcpt.broken", "addr", addr)
 	}
+	if r := s.greylisted(home, p, addr); r != nil {
+		return r
+	}
 	return s.accept(p, home, e, addr)
 }
 
@@ -337,4 +340,19 @@ func (s *Session) cmdQuit(string) sandbox.Outcome {
 		key = "quit.open_transaction"
 	}
 	return sandbox.Outcome{Reply: reply(221, "2.0.0", key, "host", s.World.Host), Then: sandbox.Quit}
+}
+
+// greylisted defers a recipient of a greylisting world for a client it
+// has not seen with this sender yet (RFC 6647); nil lets it in. Mail a
+// user submits after logging in is never greylisted: the filter is for
+// strangers arriving on port 25.
+func (s *Session) greylisted(home *sandbox.World, p Path, addr string) *sandbox.Reply {
+	if s.login != "" || s.Peer.Service == sandbox.Submission || !home.Greylisting() {
+		return nil
+	}
+	wait, deferred := home.Greylisted(s.Peer.Remote, *s.env.From, p.Mailbox, s.Now())
+	if !deferred {
+		return nil
+	}
+	return reply(450, "4.7.1", "rcpt.greylisted", "addr", addr, "wait", sandbox.HumanDuration(wait))
 }
