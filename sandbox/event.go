@@ -53,6 +53,15 @@ type Open struct {
 	Transport string  `json:"transport"`      // "tcp", "websocket", "test"
 	Service   Service `json:"service,omitempty"`
 	TLS       *TLS    `json:"tls,omitempty"` // implicit TLS: encrypted from the start
+	Via       *Via    `json:"via,omitempty"` // a relay session: where the mail it carries comes from
+}
+
+// Via says where a relay session comes from: the server that opened it
+// and the message of its queue it carries. With it a watcher links the
+// session to the message a client submitted (Accepted.ID is the queue id).
+type Via struct {
+	Host  string `json:"host"`  // the sending server, e.g. "mail.example.test"
+	Queue string `json:"queue"` // the queue id of the message the session carries
 }
 
 // Input is one line the client sent, as received.
@@ -136,6 +145,9 @@ type Delivery struct {
 	Status    string            `json:"status"` // "delivered", "bounced", "dropped"
 	Reason    string            `json:"reason"` // catalog key
 	Args      map[string]string `json:"args,omitempty"`
+	// Original is, for a delivery status notification, the queue id of
+	// the message it reports on: what links a bounce to that message.
+	Original string `json:"original,omitempty"`
 }
 
 // Delivery statuses.
@@ -184,6 +196,9 @@ type QueueEvent struct {
 	Reply  *Reply            `json:"reply,omitempty"`
 	Reason string            `json:"reason"` // catalog key: why this action
 	Args   map[string]string `json:"args,omitempty"`
+	// Original is, for a delivery status notification put in the queue,
+	// the queue id of the message it reports on.
+	Original string `json:"original,omitempty"`
 }
 
 // Queue actions.

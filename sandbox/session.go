@@ -47,6 +47,9 @@ type Peer struct {
 	// CanStartTLS says the transport can upgrade the connection when the
 	// engine asks (Output.StartTLS); engines offer STARTTLS/STLS only then.
 	CanStartTLS bool
+	// Via is, for a session one server of the sandbox opens with another
+	// (TransportRelay), where the mail it carries comes from.
+	Via *Via
 }
 
 // Service is the role of the port a session came in on.
@@ -147,7 +150,7 @@ func (b *Base) Emit(ev Event) Event {
 func (b *Base) Opened(state string) {
 	b.Emit(Event{Kind: EventOpen, Open: &Open{
 		Host: b.World.Host, Remote: b.Peer.Remote, Transport: b.Peer.Transport,
-		Service: b.Peer.Service, TLS: b.Peer.TLS,
+		Service: b.Peer.Service, TLS: b.Peer.TLS, Via: b.Peer.Via,
 	}})
 	b.SetState(state)
 }

@@ -24,14 +24,15 @@ const (
 )
 
 // liveHub follows the shared world that real clients (telnet, swaks, mail
-// programs) talk to over TCP, keeps the recent sessions, and streams their
-// events to every /live page.
+// programs) talk to over TCP, and the other servers of its network, keeps
+// the recent sessions, and streams their events to every /live page.
 type liveHub struct {
 	mu       sync.Mutex
 	sessions map[string]*liveSession
 	order    []string
 	pages    map[*wsConn]bool
-	cancel   func()
+	cancels  []func()
+	closed   bool
 }
 
 // liveSession is what the hub keeps of one session.
@@ -43,8 +44,30 @@ type liveSession struct {
 
 func newLiveHub(w *sandbox.World) *liveHub {
 	h := &liveHub{sessions: map[string]*liveSession{}, pages: map[*wsConn]bool{}}
-	h.cancel = w.Subscribe(h.observe)
+	h.cancels = append(h.cancels, w.Subscribe(h.observe))
 	return h
+}
+
+// watchWorld follows another server of the shared world's network: the
+// relay sessions the queues open with it. Session ids are numbered per
+// world, so its sessions are shown under their server's name.
+func (h *liveHub) watchWorld(w *sandbox.World) {
+	// Subscribed without mu held: observe takes it inside w's Publish.
+	cancel := w.Subscribe(func(ev sandbox.Event) {
+		if ev.Session != "" {
+			ev.Session = pageSession(w.Host, ev.Session) // a copy: other observers keep the world's id
+			h.observe(ev)
+		}
+	})
+	h.mu.Lock()
+	closed := h.closed
+	if !closed {
+		h.cancels = append(h.cancels, cancel)
+	}
+	h.mu.Unlock()
+	if closed {
+		cancel()
+	}
 }
 
 // observe keeps ev for the pages that open later, within the limits of its
@@ -125,7 +148,15 @@ func (h *liveHub) leave(c *wsConn) {
 	h.mu.Unlock()
 }
 
-func (h *liveHub) close() { h.cancel() }
+func (h *liveHub) close() {
+	h.mu.Lock()
+	cancels := h.cancels
+	h.cancels, h.closed = nil, true
+	h.mu.Unlock()
+	for _, cancel := range cancels {
+		cancel()
+	}
+}
 
 // redact hides what a class must not read on the projector: the password
 // of a POP3 PASS or a POP2 HELO, a line the engine marked secret (an AUTH

@@ -1,10 +1,14 @@
 package server
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"smtplab/sandbox"
+	"smtplab/sandbox/engine"
+	"smtplab/sandbox/network"
 )
 
 // TestLiveKeepsSessionBeginnings: the live view keeps, for late pages, each
@@ -68,4 +72,56 @@ func texts(evs []sandbox.Event) []string {
 		out = append(out, ev.Input.Text)
 	}
 	return out
+}
+
+// TestLiveShowsRelaySessions: the live view follows the other servers of
+// the shared world's network too, those made before it started and
+// after: a relay session between mail.example.test and mx.other.test is
+// kept under its server's name, so that it cannot be taken for a session
+// of the shared world with the same id.
+func TestLiveShowsRelaySessions(t *testing.T) {
+	n := network.Default()
+	quick := func(c sandbox.Config) *sandbox.World {
+		c.Limits.AuthFailDelay = -1
+		return sandbox.NewWorld(c)
+	}
+	home := quick(sandbox.Config{Name: "default"})
+	l := n.Start(home, n.Resolver(), network.Options{NewWorld: quick})
+	defer l.Close()
+	before := l.ServerByHost("mx1.univ.test") // made before the live view
+	h := newLiveHub(home)
+	defer h.close()
+	l.Watch(h.watchWorld)
+
+	s := engine.New(home, sandbox.SMTP, sandbox.Peer{Remote: "192.0.2.7:40000", Transport: "test"})
+	s.Start()
+	sandbox.FeedAll(s, []byte(strings.Join([]string{"EHLO pc.example.test", "AUTH PLAIN AGFsaWNlAGFsaWNl",
+		"MAIL FROM:<alice@example.test>", "RCPT TO:<bob@other.test>", "RCPT TO:<ines@univ.test>", "DATA",
+		"Subject: across", "", "Hello.", ".", "QUIT", ""}, "\r\n")))
+
+	other := l.ServerByHost("mx.other.test")
+	for _, w := range []*sandbox.World{other, before} {
+		name := pageSession(w.Host, "smtp-1")
+		var kept []sandbox.Event
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			h.mu.Lock()
+			if ls := h.sessions[name]; ls != nil {
+				kept = slices.Clone(ls.events)
+			}
+			h.mu.Unlock()
+			if len(kept) > 0 && kept[len(kept)-1].Kind == sandbox.EventClose || time.Now().After(deadline) {
+				break
+			}
+		}
+		if len(kept) == 0 || kept[0].Open == nil || kept[0].Open.Transport != sandbox.TransportRelay ||
+			kept[0].Open.Via == nil || kept[0].Open.Via.Host != "mail.example.test" || kept[len(kept)-1].Kind != sandbox.EventClose {
+			t.Errorf("%s on the live view: %+v", name, kept)
+		}
+	}
+	h.mu.Lock()
+	own := h.sessions[s.ID()]
+	h.mu.Unlock()
+	if own == nil || own.events[0].Open.Transport != "test" {
+		t.Errorf("the shared world's own session %s is not kept as it is", s.ID())
+	}
 }

@@ -92,6 +92,10 @@ type Config struct {
 	// shared with the classes (nil: the network's own).
 	Network  *network.Network
 	Resolver *dns.Resolver
+	// WatchShared, when set, tells onWorld of each other server's world of
+	// World's network, those made so far and those made later
+	// (network.Live.Watch): /live shows the relay sessions between them.
+	WatchShared func(onWorld func(*sandbox.World))
 }
 
 // Ports are the TCP ports of the services for real clients. The terminal
@@ -140,6 +144,9 @@ func New(cfg Config) *Server {
 	s.worlds.logs = s.logs
 	s.worlds.network = s.startNetwork
 	s.live = newLiveHub(cfg.World)
+	if cfg.WatchShared != nil {
+		cfg.WatchShared(s.live.watchWorld)
+	}
 	go s.worlds.janitor(ctx, time.Minute)
 	s.handler = s.routes()
 	return s

@@ -35,21 +35,19 @@ type terminal struct {
 	world   *sandbox.World
 	pending []sandbox.Event
 	spare   []sandbox.Event // the slice drain handed out last time
+	// What the terminal follows beyond its session (follow.go): the
+	// messages and relay sessions, and their events waiting for a batch.
+	trail    trail
+	followed []sandbox.Event
+	flushing bool // a batch of followed events is on its way
+
+	fmu sync.Mutex // one batch of followed events at a time
 }
 
 func newTerminal(v *visitor) *terminal {
 	var b [8]byte
 	rand.Read(b[:])
 	return &terminal{id: hex.EncodeToString(b[:]), v: v, log: transcript{budget: v.logs}}
-}
-
-// owns reports whether the session id of world w is this terminal's. It
-// may be called while a step runs, so it uses qmu only. Session ids are
-// unique within a world, not across worlds.
-func (t *terminal) owns(w *sandbox.World, session string) bool {
-	t.qmu.Lock()
-	defer t.qmu.Unlock()
-	return t.current == session && t.world == w
 }
 
 // host is the name of the server the current session talks to.

@@ -305,23 +305,43 @@ func (v *visitor) worldFor(name string) *sandbox.World {
 	return v.world
 }
 
-// route hands each event of world w to the terminal whose session sent it.
+// route hands each event of world w to the terminal whose session sent
+// it, or that follows it (follow.go): the relay sessions its mail causes
+// and what the queues do with it. Session ids are unique within a world
+// only: a followed session's events get a name the page can tell apart.
 func (v *visitor) route(w *sandbox.World, ev sandbox.Event) {
-	if ev.Session == "" {
-		return
+	if ev.Session == "" && ev.Queue == nil && ev.Delivery == nil {
+		return // nothing of a session, a queue or a report: a reset
 	}
 	v.mu.Lock()
 	var target *terminal
+	var own bool
 	for _, t := range v.terminals {
-		if t.owns(w, ev.Session) {
-			target = t
+		if mine, followed := t.claim(w, ev); mine || followed {
+			target, own = t, mine
 			break
 		}
 	}
 	v.mu.Unlock()
-	if target != nil {
+	switch {
+	case target == nil:
+	case own:
 		target.queue(ev)
+	default:
+		target.queueFollowed(followedEvent(w, ev, v.serverName))
 	}
+}
+
+// serverName is the name of the world of the visitor's network that
+// answers at host (an MX name may be another name of it), host itself
+// when none does.
+func (v *visitor) serverName(host string) string {
+	if v.net != nil {
+		if w := v.net.ServerByHost(host); w != nil {
+			return w.Host
+		}
+	}
+	return host
 }
 
 // recorded passes a step's events to the class's records, for a student.

@@ -23,9 +23,10 @@ type Live struct {
 	home     *sandbox.World
 	opts     Options
 
-	mu     sync.Mutex
-	worlds map[string]*sandbox.World // by domain name, home included
-	closed bool
+	mu       sync.Mutex
+	worlds   map[string]*sandbox.World // by domain name, home included
+	watchers []func(*sandbox.World)    // see Watch
+	closed   bool
 }
 
 // Options are what the owner decides for the worlds a Live makes.
@@ -102,6 +103,21 @@ func (l *Live) Worlds() []*sandbox.World {
 	return out
 }
 
+// Watch tells f of every world the Live has made beside home, and of
+// each one it makes from now on, before anything runs there, as OnWorld
+// is: for an owner that comes after Start (the web side of the TCP
+// ports' network). Between the two, no world can be missed or told twice.
+func (l *Live) Watch(f func(*sandbox.World)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.watchers = append(l.watchers, f)
+	for _, d := range l.net.Domains {
+		if w, ok := l.worlds[d.Name]; ok && w != l.home {
+			f(w)
+		}
+	}
+}
+
 // world returns domain d's world, made on first use.
 func (l *Live) world(d Domain) *sandbox.World {
 	l.mu.Lock()
@@ -120,6 +136,9 @@ func (l *Live) world(d Domain) *sandbox.World {
 	w := newWorld(cfg)
 	if l.opts.OnWorld != nil {
 		l.opts.OnWorld(w) // under mu: no session can start in w before it
+	}
+	for _, f := range l.watchers {
+		f(w)
 	}
 	l.worlds[d.Name] = w
 	l.startRelay(w)

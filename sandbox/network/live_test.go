@@ -162,3 +162,21 @@ func TestLiveDefersWhenDown(t *testing.T) {
 		t.Errorf("alice got %d reports for a message still in the queue", n)
 	}
 }
+
+// TestLiveWatch: an owner that comes late hears of the worlds made so
+// far and of each one made later, once each, never of home.
+func TestLiveWatch(t *testing.T) {
+	l := liveNet(t)
+	univ := l.ServerByHost("mx1.univ.test")
+	var told []*sandbox.World
+	l.Watch(func(w *sandbox.World) { told = append(told, w) })
+	if len(told) != 1 || told[0] != univ {
+		t.Fatalf("told of %v, want univ.test's world", told)
+	}
+	other := l.ServerByHost("mx.other.test")
+	l.ServerByHost("mx.other.test")
+	l.ServerByHost("mail.example.test")
+	if len(told) != 2 || told[1] != other {
+		t.Errorf("told of %d worlds, want univ.test's then other.test's", len(told))
+	}
+}

@@ -4,11 +4,13 @@
 // server behind each host name, and runs a real SMTP session with it in
 // the same process: the sending side played by package smtpclient, the
 // receiving side by that server's own engine, whose events go to its
-// world like any session's. A temporary failure (4xx, no server, no
-// answer) keeps the message queued and retried on the world's schedule
-// (Limits.QueueRetry…); a permanent one (5xx, a domain that takes no
-// mail), or the queue's lifetime passed, sends a delivery status
-// notification to the envelope sender (package dsn).
+// world like any session's, its open event naming the sending server
+// and the queue id of the message it carries (sandbox.Via). A temporary
+// failure (4xx, no server, no answer) keeps the message queued and
+// retried on the world's schedule (Limits.QueueRetry…); a permanent one
+// (5xx, a domain that takes no mail), or the queue's lifetime passed,
+// sends a delivery status notification to the envelope sender (package
+// dsn), whose events name the message it reports on (Original).
 package relay
 
 import (
@@ -378,7 +380,8 @@ func same(rcpts []string, o *outcome) []*outcome {
 // for rcpts: this world's client against that world's engine, in-process.
 func (r *Runner) converse(target *sandbox.World, h Hop, q sandbox.Queued, rcpts []string) []*outcome {
 	c := smtpclient.New(smtpclient.Message{Host: r.w.Host, From: q.From, To: rcpts, Text: q.Raw, Body: q.Body})
-	s := r.open(target, sandbox.Peer{Remote: r.addr, Transport: sandbox.TransportRelay})
+	via := &sandbox.Via{Host: r.w.Host, Queue: q.ID} // the watchers of q's sender follow it there
+	s := r.open(target, sandbox.Peer{Remote: r.addr, Transport: sandbox.TransportRelay, Via: via})
 	smtpclient.Converse(c, s, nil)
 	at := r.w.Now()
 	var out []*outcome
@@ -468,7 +471,7 @@ func (r *Runner) bounce(q sandbox.Queued, failed []*outcome) {
 	case res.Stored != nil:
 		m := res.Stored
 		d := sandbox.Delivery{MessageID: m.ID, Recipient: q.From, Mailbox: m.Mailbox, UID: m.UID,
-			Status: sandbox.Delivered, Reason: "delivery.bounce"}
+			Status: sandbox.Delivered, Reason: "delivery.bounce", Original: q.ID}
 		r.w.Publish(sandbox.Event{Kind: sandbox.EventDelivery, Proto: sandbox.SMTP, Delivery: &d})
 		if res.Home != r.w {
 			there := d
@@ -477,7 +480,7 @@ func (r *Runner) bounce(q sandbox.Queued, failed []*outcome) {
 	case res.Queued != nil:
 		r.w.Publish(sandbox.Event{Kind: sandbox.EventQueue, Proto: sandbox.SMTP, Queue: &sandbox.QueueEvent{
 			ID: res.Queued.ID, Recipient: q.From, Action: sandbox.QueueQueued, NextTry: res.Queued.NextTry,
-			Reason: "queue.queued.report", Args: sandbox.Args("sender", "<>", "rcpt", q.From),
+			Reason: "queue.queued.report", Args: sandbox.Args("sender", "<>", "rcpt", q.From), Original: q.ID,
 		}})
 	}
 }

@@ -313,3 +313,60 @@ func countStored(w *sandbox.World) int {
 	n, _ := w.Store.Usage()
 	return n
 }
+
+// TestRelayNamesWhatItCarries: the relay session's open event says which
+// server opened it and which message of its queue it carries, and a
+// report, stored or queued, names the message it reports on: what lets a
+// page follow a message it submitted from server to server, and back.
+func TestRelayNamesWhatItCarries(t *testing.T) {
+	n, example, other := standard(t)
+	recA, recB := sandboxtest.Record(example), sandboxtest.Record(other)
+	submit(t, example, "alice", []string{"bob@other.test", "zoe@other.test"}, hello...)
+	q := example.Store.Queue()
+	if len(q) != 1 {
+		t.Fatalf("queue %+v", q)
+	}
+	id := q[0].ID
+	n.relays[example].RunDue()
+	var via *sandbox.Via
+	for _, e := range recB.Events() {
+		if e.Open != nil {
+			via = e.Open.Via
+		}
+	}
+	if via == nil || *via != (sandbox.Via{Host: "mail.example.test", Queue: id}) {
+		t.Errorf("the relay session's open event names %+v, want mail.example.test and %s", via, id)
+	}
+	var report *sandbox.Delivery
+	for _, e := range recA.Events() {
+		if d := e.Delivery; d != nil && d.Reason == "delivery.bounce" {
+			report = d
+		}
+		if d := e.Delivery; d != nil && d.Reason != "delivery.bounce" && d.Original != "" {
+			t.Errorf("a delivery that is no report names an original: %+v", d)
+		}
+	}
+	if report == nil || report.Original != id || report.MessageID == id || report.Recipient != "alice@example.test" {
+		t.Errorf("the report's delivery: %+v, want one naming %s", report, id)
+	}
+
+	// A report for a sender of another server waits in the queue, and
+	// names the message it is about too.
+	s := newRelaySession(example)
+	feed(s, "EHLO mx.other.test", "MAIL FROM:<dan@other.test>", "RCPT TO:<someone@nowhere.test>", "DATA",
+		"Subject: lost", "", "text", ".", "QUIT")
+	lost := example.Store.Queue()
+	if len(lost) != 1 {
+		t.Fatalf("queue %+v", lost)
+	}
+	n.relays[example].RunDue()
+	var queued *sandbox.QueueEvent
+	for _, e := range recA.Events() {
+		if qe := e.Queue; qe != nil && qe.Reason == "queue.queued.report" {
+			queued = qe
+		}
+	}
+	if queued == nil || queued.Original != lost[0].ID || queued.ID == lost[0].ID || queued.Recipient != "dan@other.test" {
+		t.Errorf("the queued report: %+v, want one naming %s", queued, lost[0].ID)
+	}
+}
