@@ -203,6 +203,15 @@ func TestBuiltinRightAnswers(t *testing.T) {
 		{"starttls", "ehlo-again", []string{"QUIT", "telnet mail.example.test 587", "EHLO client.example.test", "STARTTLS", "EHLO client.example.test"}},
 		{"starttls", "send", []string{"AUTH LOGIN", "YWxpY2U=", "YWxpY2U=", "MAIL FROM:<alice@example.test>", "RCPT TO:<bob@example.test>",
 			"DATA", "From: alice@example.test", "To: bob@example.test", "Subject: Hi", "", "Hello.", "."}},
+		// The other question, the other exchanger of equal preference, HELO.
+		{"mx", "ask", []string{"host -t mx univ.test", "telnet mx1.univ.test 25", "HELO mail.example.test"}},
+		{"mx", "shared", []string{"telnet mx-a.corp.test 25", "EHLO mail.example.test", "MAIL FROM:<alice@example.test>", "RCPT TO:<nina@corp.test>",
+			"DATA", "From: alice@example.test", "To: nina@corp.test", "Subject: Order", "", "Hello.", ".", "QUIT"}},
+		// Port 465, encrypted from the first byte, submits as well as 587.
+		{"two-servers", "submit", []string{"openssl s_client -connect mail.example.test:465 -crlf -ign_eof", "EHLO client.example.test", "AUTH PLAIN AGFsaWNlAGFsaWNl",
+			"MAIL FROM:<alice@example.test>", "RCPT TO:<bob@other.test>", "DATA", "From: alice@example.test", "To: bob@other.test", "Subject: Hi", "", "Hello.", ".", "QUIT"}},
+		{"bounces", "deferred", []string{"openssl s_client -connect mail.example.test:465 -crlf -ign_eof", "EHLO client.example.test", "AUTH PLAIN AGFsaWNlAGFsaWNl",
+			"MAIL FROM:<alice@example.test>", "RCPT TO:<zoe@down.test>", "DATA", "From: alice@example.test", "To: zoe@down.test", "Subject: Hi", "", "Hello.", ".", "QUIT"}},
 	} {
 		for _, loc := range []string{"fr", "en"} {
 			l := lib.bySlug[tc.slug][loc]

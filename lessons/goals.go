@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"cmp"
 	"regexp"
 	"slices"
 	"strconv"
@@ -11,13 +12,14 @@ import (
 
 // vocabulary lists each condition and the keys it accepts.
 var vocabulary = map[string][]string{
-	"session":  {"proto"},
+	"session":  {"proto", "host"},
 	"command":  {"verb", "proto", "count", "route"},
-	"reply":    {"verb", "code", "proto", "count", "scope", "route", "tls", "auth", "mech", "because"},
+	"reply":    {"verb", "code", "proto", "count", "scope", "route", "tls", "auth", "mech", "because", "host", "user"},
 	"envelope": {"rcpts"},
 	"message": {"rcpts", "listed", "hidden", "undelivered", "cc", "blind", "self", "bcc", "rcpt", "sender",
-		"warning", "without", "subject", "body", "size", "dots", "tls", "auth"},
-	"delivery": {"status", "user"},
+		"warning", "without", "subject", "body", "size", "dots", "tls", "auth", "host"},
+	"delivery": {"status", "user", "rcpt", "because"},
+	"queue":    {"action", "rcpt", "host", "because", "count"},
 	"mailbox":  {"user", "count", "subject"},
 	"state":    {"proto", "to"},
 	"input":    {"data", "prefix"},
@@ -50,7 +52,9 @@ var values = map[string]*regexp.Regexp{
 	"code":        regexp.MustCompile(`^([2-5][0-9][0-9]|[2-5]xx|\+OK|-ERR|[-+#=])$`),
 	"verb":        regexp.MustCompile(`^[A-Z]{3,8}(\|[A-Z]{3,8})*$`), // HELO|EHLO: either
 	"to":          regexp.MustCompile(`^[A-Z_]+$`),
-	"user":        regexp.MustCompile(`^[a-z0-9.-]+$`),
+	"user":        regexp.MustCompile(`^[a-z0-9.-]+(@[a-z0-9.-]+)?$`),                              // bob, or bob@other.test
+	"host":        regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)+(\|[a-z0-9-]+(\.[a-z0-9-]+)+)*$`), // a|b: either
+	"action":      regexp.MustCompile(`^(queued|deferred|relayed|failed)$`),
 	"subject":     regexp.MustCompile(`^\S+$`),
 	"body":        regexp.MustCompile(`^(7BIT|8BITMIME)$`),
 	"prefix":      regexp.MustCompile(`^\S+$`),
@@ -125,7 +129,7 @@ func (g Goal) Holds(f Facts) bool {
 func (c Condition) Holds(f Facts) bool {
 	switch c.Kind {
 	case "reply":
-		return c.replyHolds(f.Events)
+		return c.replyHolds(f.Events, f.World)
 	case "mailbox":
 		return c.mailboxHolds(f.World)
 	case "quiz":
@@ -133,10 +137,11 @@ func (c Condition) Holds(f Facts) bool {
 	}
 	n := 0
 	dots := map[string]bool{} // session → a dot-stuffed line in the text being sent
-	conns := newConns()       // for messages only: how their connection was encrypted
+	conns := newConns()       // what each session's connection is
 	for _, ev := range f.Events {
-		if c.Kind == "message" {
-			conns.see(ev)
+		conns.see(ev)
+		if conns.relay[ev.Session] && !c.aboutServers() {
+			continue
 		}
 		if ev.Input != nil {
 			switch {
@@ -147,7 +152,7 @@ func (c Condition) Holds(f Facts) bool {
 			}
 		}
 		if c.Kind == "message" {
-			if ev.Message != nil && c.messageMatches(ev.Message, f.World, dots[ev.Session], conns.tls[ev.Session]) {
+			if ev.Message != nil && c.messageMatches(ev.Message, f.World, dots[ev.Session], conns.tls[ev.Session], conns.host[ev.Session]) {
 				n++
 			}
 			if ev.Message != nil {
@@ -155,7 +160,7 @@ func (c Condition) Holds(f Facts) bool {
 			}
 			continue
 		}
-		if c.matches(ev) {
+		if c.matches(ev, conns, f.World) {
 			n++
 		}
 	}
@@ -188,11 +193,19 @@ func (c Condition) is(key, v string) bool {
 	return !ok || strings.EqualFold(want, v)
 }
 
-// matches reports whether one event satisfies a single-event condition.
-func (c Condition) matches(ev sandbox.Event) bool {
+// aboutServers reports whether the condition looks at what the servers
+// did with a message, relay sessions included; the others look at the
+// student's own sessions only (a relay session's commands are typed by a
+// server, not by the student).
+func (c Condition) aboutServers() bool { return c.Kind == "delivery" || c.Kind == "queue" }
+
+// matches reports whether one event satisfies a single-event condition;
+// cs is what the sessions are once it is seen, w the world the student
+// works in (for user=).
+func (c Condition) matches(ev sandbox.Event, cs conns, w *sandbox.World) bool {
 	switch c.Kind {
 	case "session":
-		return ev.Kind == sandbox.EventOpen && c.is("proto", string(ev.Proto))
+		return ev.Kind == sandbox.EventOpen && c.is("proto", string(ev.Proto)) && c.hostIs(cs.host[ev.Session])
 	case "command":
 		return ev.Command != nil && ev.Command.Known && c.verbIs(ev.Command.Verb) && c.is("proto", string(ev.Proto)) &&
 			c.is("route", yesNo(routed(ev.Command)))
@@ -206,16 +219,95 @@ func (c Condition) matches(ev sandbox.Event) bool {
 	case "envelope":
 		return ev.Envelope != nil && len(ev.Envelope.To) >= c.num("rcpts")
 	case "delivery":
-		return ev.Delivery != nil && c.is("status", ev.Delivery.Status) && c.is("user", ev.Delivery.Mailbox)
+		d := ev.Delivery
+		return d != nil && c.is("status", d.Status) && c.copyOf(d, w) && c.rcptIs(d.Recipient) && c.because(d.Reason)
+	case "queue":
+		q := ev.Queue
+		return q != nil && c.is("action", q.Action) && c.rcptIs(q.Recipient) && c.hostIs(q.Host) && c.because(q.Reason)
 	}
 	return false
 }
 
-// because compares an optional because= argument, the reason key of a
-// reply's explanation (smtp.rcpt.relay.auth) or several separated by |,
-// with a reply's. A step says with it why the reply came when the code
-// alone cannot: a 554 to RCPT is a refused relay for a stranger and for a
-// logged-in user alike.
+// hostIs compares an optional host= argument, one server name or several
+// separated by | (any of them), with the server a session talks to.
+func (c Condition) hostIs(host string) bool {
+	want, ok := c.Args["host"]
+	host = strings.TrimSuffix(host, ".")
+	return !ok || slices.ContainsFunc(strings.Split(want, "|"), func(w string) bool { return strings.EqualFold(w, host) })
+}
+
+// rcptIs compares an optional rcpt= argument with one recipient: a whole
+// address, or a local part of any domain.
+func (c Condition) rcptIs(rcpt string) bool {
+	want, ok := c.Args["rcpt"]
+	return !ok || hasRecipient([]string{rcpt}, want)
+}
+
+// copyOf compares an optional user= argument with the mailbox a delivery
+// went to. A local part (bob) is a mailbox of w, the world the student
+// works in; bob@other.test one of another server. A copy's domain is its
+// RCPT TO address's: a list's members and an alias's target share it.
+func (c Condition) copyOf(d *sandbox.Delivery, w *sandbox.World) bool {
+	want, ok := c.Args["user"]
+	if !ok {
+		return true
+	}
+	local, domain, _ := strings.Cut(want, "@")
+	got := "" // the copy's domain
+	if i := strings.LastIndexByte(d.Recipient, '@'); i >= 0 {
+		got = d.Recipient[i+1:]
+	}
+	if w != nil {
+		domain = cmp.Or(domain, w.Domain)
+		got = cmp.Or(got, w.Domain) // RCPT TO:<postmaster>, without a domain
+	}
+	return strings.EqualFold(d.Mailbox, local) && (domain == "" || strings.EqualFold(got, domain))
+}
+
+// loginIs compares an optional user= argument with who a session logged
+// in as; a name of w's own domain may be written with it or without.
+func (c Condition) loginIs(login string, w *sandbox.World) bool {
+	want, ok := c.Args["user"]
+	if !ok {
+		return true
+	}
+	if login == "" {
+		return false
+	}
+	return strings.EqualFold(localName(want, w), localName(login, w))
+}
+
+// localName is a user name without w's domain: bob@example.test is bob
+// in example.test's world.
+func localName(name string, w *sandbox.World) string {
+	if w != nil {
+		if local, domain, ok := strings.Cut(name, "@"); ok && strings.EqualFold(domain, w.Domain) {
+			return local
+		}
+	}
+	return name
+}
+
+// maildrop is the world that keeps user's mailbox and the mailbox's name
+// there: bob in w, bob@other.test in other.test's server, which w's POP
+// services serve too (World.Maildrop); nil when none does.
+func maildrop(w *sandbox.World, user string) (*sandbox.World, string) {
+	if w == nil {
+		return nil, ""
+	}
+	local, domain, ok := strings.Cut(user, "@")
+	if !ok || strings.EqualFold(domain, w.Domain) {
+		return w, local
+	}
+	return w.Maildrop(domain), local
+}
+
+// because compares an optional because= argument, the reason key of an
+// explanation (smtp.rcpt.relay.auth) or several separated by |, with a
+// reply's, a delivery's or a queue event's. A step says with it why the
+// reply came when the code alone cannot: a 554 to RCPT is a refused relay
+// for a stranger and for a logged-in user alike; a copy delivered to
+// alice may be a report (delivery.bounce).
 func (c Condition) because(reason string) bool {
 	want, ok := c.Args["because"]
 	return !ok || slices.Contains(strings.Split(want, "|"), reason)
@@ -236,23 +328,31 @@ func routed(cmd *sandbox.Command) bool {
 
 // messageMatches checks an accepted message; w is the world the student
 // writes to (for sender=), dots says a line of its text was dot-stuffed,
-// tls how its connection was encrypted (see conns).
-func (c Condition) messageMatches(m *sandbox.Accepted, w *sandbox.World, dots bool, tls string) bool {
-	return len(c.messageMisses(m, w, dots, tls)) == 0
+// tls how its connection was encrypted and host the server that took it
+// (see conns).
+func (c Condition) messageMatches(m *sandbox.Accepted, w *sandbox.World, dots bool, tls, host string) bool {
+	return len(c.messageMisses(m, w, dots, tls, host)) == 0
 }
 
 // conns follows what each session's connection is, event after event:
-// encrypted or not, and how (tls= keys), logged in or not (auth=), and the
-// verb and AUTH mechanism of its last command (for the replies).
+// which server it talks to (host=), whether one server opened it with
+// another (a relay session), encrypted or not, and how (tls=), logged in
+// or not (auth=) and as whom (user=), and the verb and AUTH mechanism of
+// its last command (for the replies).
 type conns struct {
-	tls  map[string]string // session → "starttls" or "implicit"; absent in clear
-	auth map[string]bool   // session → an AUTH got 235
-	last map[string]string // session → verb of its last command ("GREETING" at first)
-	mech map[string]string // session → mechanism of its last AUTH
+	host  map[string]string // session → the server it talks to
+	relay map[string]bool   // session → a relay session, between two servers
+	tls   map[string]string // session → "starttls" or "implicit"; absent in clear
+	auth  map[string]bool   // session → an AUTH got 235
+	login map[string]string // session → who it logged in as (SMTP AUTH, POP3 USER and PASS or APOP, POP2 HELO)
+	named map[string]string // session → the user its last POP login command named
+	last  map[string]string // session → verb of its last command ("GREETING" at first)
+	mech  map[string]string // session → mechanism of its last AUTH
 }
 
 func newConns() conns {
-	return conns{tls: map[string]string{}, auth: map[string]bool{}, last: map[string]string{}, mech: map[string]string{}}
+	return conns{host: map[string]string{}, relay: map[string]bool{}, tls: map[string]string{}, auth: map[string]bool{},
+		login: map[string]string{}, named: map[string]string{}, last: map[string]string{}, mech: map[string]string{}}
 }
 
 // see takes the next event. A reply is checked before see takes it: what
@@ -262,10 +362,17 @@ func (cs conns) see(ev sandbox.Event) {
 	switch {
 	case ev.Kind == sandbox.EventOpen:
 		cs.last[ev.Session] = "GREETING"
-		delete(cs.tls, ev.Session)
+		for _, m := range []map[string]string{cs.host, cs.tls, cs.mech, cs.login, cs.named} {
+			delete(m, ev.Session)
+		}
 		delete(cs.auth, ev.Session)
-		delete(cs.mech, ev.Session)
-		if ev.Open != nil && ev.Open.TLS != nil {
+		delete(cs.relay, ev.Session)
+		if ev.Open == nil {
+			break
+		}
+		cs.host[ev.Session] = strings.TrimSuffix(ev.Open.Host, ".")
+		cs.relay[ev.Session] = ev.Open.Transport == sandbox.TransportRelay
+		if ev.Open.TLS != nil {
 			cs.tls[ev.Session] = "implicit"
 		}
 	case ev.Command != nil:
@@ -277,13 +384,37 @@ func (cs conns) see(ev sandbox.Event) {
 			mech, _, _ := strings.Cut(strings.TrimSpace(ev.Command.Arg), " ")
 			cs.mech[ev.Session] = strings.ToUpper(mech)
 		}
+		if names, _ := popLogin(ev.Proto, ev.Command.Verb); names {
+			name, _, _ := strings.Cut(strings.TrimSpace(ev.Command.Arg), " ")
+			cs.named[ev.Session] = name
+		}
 	case ev.Reply != nil:
 		if cs.last[ev.Session] == "AUTH" && ev.Reply.Code == 235 {
 			cs.auth[ev.Session] = true
 		}
+		if _, logsIn := popLogin(ev.Proto, cs.last[ev.Session]); logsIn && ev.Reply.Positive() {
+			cs.login[ev.Session] = cs.named[ev.Session]
+		}
+	case ev.Envelope != nil && ev.Envelope.Auth != "":
+		cs.login[ev.Session] = ev.Envelope.Auth
 	case ev.TLS != nil:
 		cs.tls[ev.Session] = "starttls"
 	}
+}
+
+// popLogin says what a POP command does to a login: whether it names the
+// user (POP3 USER and APOP, POP2 HELO), and whether its positive reply
+// logs the session in (POP3 PASS and APOP, POP2 HELO).
+func popLogin(p sandbox.Proto, verb string) (names, logsIn bool) {
+	switch {
+	case p == sandbox.POP3 && verb == "USER":
+		return true, false
+	case p == sandbox.POP3 && verb == "PASS":
+		return false, true
+	case p == sandbox.POP3 && verb == "APOP", p == sandbox.POP2 && verb == "HELO":
+		return true, true
+	}
+	return false, false
 }
 
 // tlsIs compares an optional tls= with how a connection is encrypted: yes
@@ -302,10 +433,12 @@ func (c Condition) tlsIs(tls string) bool {
 }
 
 // connIs checks the connection keys of a reply condition (tls, auth,
-// mech) against the session of ev, as its command found it.
-func (c Condition) connIs(cs conns, session string) bool {
+// mech, host, user) against the session of ev, as its command found it;
+// w is the world the student works in.
+func (c Condition) connIs(cs conns, session string, w *sandbox.World) bool {
 	return c.tlsIs(cs.tls[session]) && c.is("auth", yesNo(cs.auth[session])) &&
-		(c.Args["mech"] == "" || cs.last[session] == "AUTH" && c.is("mech", cs.mech[session]))
+		(c.Args["mech"] == "" || cs.last[session] == "AUTH" && c.is("mech", cs.mech[session])) &&
+		c.hostIs(cs.host[session]) && c.loginIs(cs.login[session], w)
 }
 
 // senderKind says whose MAIL FROM a message had: null (<>), local (an
@@ -336,14 +469,17 @@ func hasRecipient(rcpts []string, want string) bool {
 }
 
 // replyHolds counts replies to the verb with the code, in the whole history
-// or, with scope=transaction, within one mail transaction.
-func (c Condition) replyHolds(evs []sandbox.Event) bool {
+// or, with scope=transaction, within one mail transaction; w is the world
+// the student works in. Only the student's own sessions count.
+func (c Condition) replyHolds(evs []sandbox.Event, w *sandbox.World) bool {
 	cs := newConns()
 	route := map[string]bool{} // session → its last command had a source route
 	perTx := map[string]int{}  // session → matching replies in the open transaction
 	total, best := 0, 0
 	for _, ev := range evs {
 		switch {
+		case cs.relay[ev.Session] && ev.Kind != sandbox.EventOpen:
+			// A relay session: the servers' conversation, not the student's.
 		case ev.Kind == sandbox.EventOpen:
 			perTx[ev.Session] = 0
 		case ev.Command != nil:
@@ -354,7 +490,7 @@ func (c Condition) replyHolds(evs []sandbox.Event) bool {
 				perTx[ev.Session] = 0
 			}
 			if c.verbIs(verb) && c.is("proto", string(ev.Proto)) && c.is("route", yesNo(route[ev.Session])) &&
-				codeMatches(c.Args["code"], ev.Reply) && c.because(ev.Reply.Reason) && c.connIs(cs, ev.Session) {
+				codeMatches(c.Args["code"], ev.Reply) && c.because(ev.Reply.Reason) && c.connIs(cs, ev.Session, w) {
 				total++
 				perTx[ev.Session]++
 				best = max(best, perTx[ev.Session])
@@ -392,11 +528,12 @@ func codeMatches(want string, r *sandbox.Reply) bool {
 }
 
 func (c Condition) mailboxHolds(w *sandbox.World) bool {
-	if w == nil {
+	drop, user := maildrop(w, c.Args["user"])
+	if drop == nil {
 		return false
 	}
 	n := 0
-	for _, m := range w.Store.Messages(c.Args["user"]) {
+	for _, m := range drop.Store.Messages(user) {
 		if c.subjectIn(m.Subject) {
 			n++
 		}

@@ -29,12 +29,12 @@ type Why struct {
 
 // whyKeys lists every key Why can give, true for those with plural forms.
 var whyKeys = map[string]bool{
-	"why.done": false, "why.session": false, "why.session.any": false,
+	"why.done": false, "why.session": false, "why.session.any": false, "why.host": false,
 	"why.command": false, "why.command.route": false, "why.command.count": true,
 	"why.reply.greeting": false, "why.reply.any": false, "why.reply.code": false,
 	"why.reply.count": true, "why.reply.transaction": true,
 	"why.reply.tls.yes": false, "why.reply.tls.no": false, "why.reply.tls.starttls": false, "why.reply.tls.implicit": false,
-	"why.reply.auth.yes": false, "why.reply.auth.no": false, "why.reply.mech": false, "why.reply.because": false,
+	"why.reply.auth.yes": false, "why.reply.auth.no": false, "why.reply.mech": false, "why.reply.because": false, "why.reply.user": false,
 	"why.message.tls.yes": false, "why.message.tls.no": false, "why.message.tls.starttls": false, "why.message.tls.implicit": false,
 	"why.message.auth.yes": false, "why.message.auth.no": false,
 	"why.envelope":     true,
@@ -52,6 +52,7 @@ var whyKeys = map[string]bool{
 	"why.message.subject": false, "why.message.subject.none": false,
 	"why.message.warning": false, "why.message.without": false,
 	"why.delivery.delivered": false, "why.delivery.bounced": false, "why.delivery.dropped": false,
+	"why.queue.queued": false, "why.queue.deferred": false, "why.queue.relayed": false, "why.queue.failed": false,
 	"why.mailbox": true, "why.mailbox.subject": true,
 	"why.state": false, "why.state.UPDATE": false, "why.state.NEXT": false, "why.state.MBOX": false, "why.state.IN_DATA": false,
 	"why.input": false, "why.input.data": false,
@@ -93,6 +94,9 @@ func (c *Checker) Why() (string, []Why) {
 func (c Condition) why(f Facts) []Why {
 	switch c.Kind {
 	case "session":
+		if _, ok := c.Args["host"]; ok && c.without("host").Holds(f) {
+			return []Why{c.hostWhy()}
+		}
 		if p := c.Args["proto"]; p != "" {
 			return []Why{{Key: "why.session", Args: sandbox.Args("proto", strings.ToUpper(p))}}
 		}
@@ -100,7 +104,7 @@ func (c Condition) why(f Facts) []Why {
 	case "command":
 		return []Why{c.commandWhy(f.Events)}
 	case "reply":
-		return []Why{c.replyWhy(f.Events)}
+		return []Why{c.replyWhy(f)}
 	case "envelope":
 		most := 0
 		for _, ev := range f.Events {
@@ -116,11 +120,21 @@ func (c Condition) why(f Facts) []Why {
 		if status == "" {
 			status = sandbox.Delivered
 		}
-		return []Why{{Key: "why.delivery." + status, Args: sandbox.Args("user", c.Args["user"])}}
+		who := c.Args["user"]
+		if who == "" {
+			who = c.Args["rcpt"]
+		}
+		return []Why{{Key: "why.delivery." + status, Args: sandbox.Args("user", who)}}
+	case "queue":
+		action := c.Args["action"]
+		if action == "" {
+			action = sandbox.QueueQueued
+		}
+		return []Why{{Key: "why.queue." + action, Args: sandbox.Args("rcpt", c.Args["rcpt"], "host", hosts(c))}}
 	case "mailbox":
 		n := 0
-		if f.World != nil {
-			for _, m := range f.World.Store.Messages(c.Args["user"]) {
+		if drop, user := maildrop(f.World, c.Args["user"]); drop != nil {
+			for _, m := range drop.Store.Messages(user) {
 				if c.subjectIn(m.Subject) {
 					n++
 				}
@@ -164,12 +178,20 @@ func plural(key string, n int, kv ...string) Why {
 // verbs is how a verb argument reads in a sentence: HELO|EHLO as HELO / EHLO.
 func verbs(c Condition) string { return strings.ReplaceAll(c.Args["verb"], "|", " / ") }
 
+// hosts is how a host argument reads in a sentence, as verbs.
+func hosts(c Condition) string { return strings.ReplaceAll(c.Args["host"], "|", " / ") }
+
+// hostWhy: what the step asks happened, but with another server.
+func (c Condition) hostWhy() Why { return Why{Key: "why.host", Args: sandbox.Args("host", hosts(c))} }
+
 func shownSubject(s string) string { return strings.ReplaceAll(s, "_", " ") }
 
 func (c Condition) commandWhy(evs []sandbox.Event) Why {
 	typed, routedToo := 0, false
+	cs := newConns()
 	for _, ev := range evs {
-		if ev.Command != nil && ev.Command.Known && c.verbIs(ev.Command.Verb) && c.is("proto", string(ev.Proto)) {
+		cs.see(ev)
+		if ev.Command != nil && !cs.relay[ev.Session] && ev.Command.Known && c.verbIs(ev.Command.Verb) && c.is("proto", string(ev.Proto)) {
 			typed++
 			routedToo = routedToo || routed(ev.Command)
 		}
@@ -184,11 +206,19 @@ func (c Condition) commandWhy(evs []sandbox.Event) Why {
 }
 
 // replyWhy compares the replies to the condition's verb with what it wants.
-func (c Condition) replyWhy(evs []sandbox.Event) Why {
+func (c Condition) replyWhy(f Facts) Why {
+	evs := f.Events
 	last := map[string]string{}
 	route := map[string]bool{}
+	relay := map[string]bool{}
 	answered, routedToo, got := 0, false, ""
 	for _, ev := range evs {
+		if ev.Kind == sandbox.EventOpen {
+			relay[ev.Session] = ev.Open != nil && ev.Open.Transport == sandbox.TransportRelay
+		}
+		if relay[ev.Session] {
+			continue // the servers' own conversation
+		}
 		switch {
 		case ev.Kind == sandbox.EventOpen:
 			last[ev.Session] = "GREETING"
@@ -223,9 +253,9 @@ func (c Condition) replyWhy(evs []sandbox.Event) Why {
 	case c.Args["route"] == "yes" && !routedToo:
 		return Why{Key: "why.command.route", Args: sandbox.Args("verb", verbs(c))}
 	}
-	n := c.matching(evs)
+	n := c.matching(f)
 	if n == 0 {
-		if w, ok := c.connWhy(evs); ok {
+		if w, ok := c.connWhy(f); ok {
 			return w
 		}
 		return Why{Key: "why.reply.code", Args: sandbox.Args("verb", verbs(c), "want", want, "got", got)}
@@ -238,17 +268,17 @@ func (c Condition) replyWhy(evs []sandbox.Event) Why {
 
 // connKeys are the keys of a reply condition about the connection its
 // command was sent on, and why the reply came, in the order Why tells them.
-var connKeys = []string{"mech", "tls", "auth", "because"}
+var connKeys = []string{"host", "user", "mech", "tls", "auth", "because"}
 
 // connWhy: when the replies the condition wants came, but not on the
-// connection it wants (in clear instead of under TLS, before AUTH…), it
-// says which of its connection keys was not met.
-func (c Condition) connWhy(evs []sandbox.Event) (Why, bool) {
+// connection it wants (in clear instead of under TLS, before AUTH, with
+// another server…), it says which of its connection keys was not met.
+func (c Condition) connWhy(f Facts) (Why, bool) {
 	if !slices.ContainsFunc(connKeys, func(k string) bool { _, ok := c.Args[k]; return ok }) {
 		return Why{}, false
 	}
 	loose := c.without(append([]string{"count"}, connKeys...)...)
-	if !loose.replyHolds(evs) {
+	if !loose.replyHolds(f.Events, f.World) {
 		return Why{}, false
 	}
 	for _, k := range connKeys {
@@ -258,12 +288,17 @@ func (c Condition) connWhy(evs []sandbox.Event) (Why, bool) {
 		}
 		probe := loose.without()
 		probe.Args[k] = v
-		if probe.replyHolds(evs) {
+		if probe.replyHolds(f.Events, f.World) {
 			loose = probe
 			continue
 		}
 		args := sandbox.Args("verb", verbs(c), "want", c.Args["code"])
 		switch k {
+		case "host":
+			return c.hostWhy(), true
+		case "user":
+			args["user"] = v
+			return Why{Key: "why.reply.user", Args: args}, true
 		case "mech":
 			args["mech"] = v
 			return Why{Key: "why.reply.mech", Args: args}, true
@@ -289,7 +324,7 @@ func (c Condition) without(keys ...string) Condition {
 
 // matching is how many replies match the condition: in all, or in the best
 // transaction with scope=transaction.
-func (c Condition) matching(evs []sandbox.Event) int {
+func (c Condition) matching(f Facts) int {
 	for n := 1; ; n++ {
 		probe := c
 		probe.Args = map[string]string{}
@@ -297,7 +332,7 @@ func (c Condition) matching(evs []sandbox.Event) int {
 			probe.Args[k] = v
 		}
 		probe.Args["count"] = strconv.Itoa(n)
-		if !probe.replyHolds(evs) {
+		if !probe.replyHolds(f.Events, f.World) {
 			return n - 1
 		}
 	}
@@ -312,6 +347,9 @@ func (c Condition) messageWhy(f Facts) []Why {
 	conns := newConns()
 	for _, ev := range f.Events {
 		conns.see(ev)
+		if conns.relay[ev.Session] {
+			continue
+		}
 		if ev.Input != nil {
 			switch {
 			case !ev.Input.Data:
@@ -323,7 +361,7 @@ func (c Condition) messageWhy(f Facts) []Why {
 		if ev.Message == nil {
 			continue
 		}
-		misses := c.messageMisses(ev.Message, f.World, dots[ev.Session], conns.tls[ev.Session])
+		misses := c.messageMisses(ev.Message, f.World, dots[ev.Session], conns.tls[ev.Session], conns.host[ev.Session])
 		delete(dots, ev.Session)
 		if !found || len(misses) <= len(best) {
 			best, found = misses, true
@@ -338,8 +376,8 @@ func (c Condition) messageWhy(f Facts) []Why {
 // messageMisses lists what keeps m from matching the condition; none when
 // it matches. w is the world the student writes to (for sender=), dots
 // says a line of its text was dot-stuffed, tls how its connection was
-// encrypted ("", "starttls" or "implicit").
-func (c Condition) messageMisses(m *sandbox.Accepted, w *sandbox.World, dots bool, tls string) []Why {
+// encrypted ("", "starttls" or "implicit"), host the server that took it.
+func (c Condition) messageMisses(m *sandbox.Accepted, w *sandbox.World, dots bool, tls, host string) []Why {
 	a := m.Analysis
 	var listed, hidden, undelivered, cc, blind []string
 	for _, v := range a.Verdicts {
@@ -373,6 +411,9 @@ func (c Condition) messageMisses(m *sandbox.Accepted, w *sandbox.World, dots boo
 		return nil
 	}
 	var out []Why
+	if !c.hostIs(host) {
+		out = append(out, c.hostWhy())
+	}
 	if r := c.Args["rcpt"]; r != "" && !hasRecipient(m.Envelope.To, r) {
 		out = append(out, Why{Key: "why.message.rcpt", Args: sandbox.Args("rcpt", r)})
 	}

@@ -243,6 +243,9 @@ func TestA11yPages(t *testing.T) {
 		typeLines(t, ctx, "RCPT TO:<x@example.test>", "VRFY nobody")
 		js[bool](t, ctx, `[...document.querySelectorAll('#term-out .reply .badge')].pop().click(), true`)
 		waitFor(t, ctx, "mailboxes", `document.querySelectorAll('#mailboxes .msg').length >= 3`)
+		// The Between-servers panel has drawn the session: its diagram, its
+		// list and the copies going into the mailboxes.
+		waitFor(t, ctx, "the Between-servers diagram", `document.querySelectorAll('#flow-list li').length > 10 && !!document.querySelector('#flow-scroll .fstep-deliver')`)
 		checkAxe(t, ctx, &tally, loc+" sandbox after a session")
 		js[bool](t, ctx, `document.querySelector('#mailboxes [data-user="bob"] .msg').click(), true`)
 		waitFor(t, ctx, "message dialog", `document.getElementById('msg-dialog').open`)

@@ -879,3 +879,228 @@ func TestBrowserShellTLS(t *testing.T) {
 		checkAxe(t, ctx, &tally, "sandbox after openssl, en")
 	}
 }
+
+// flowItem is how the Between-servers list of the French page writes a
+// step from one party to another: a prefix of its item.
+func flowItem(from, to, text string) string {
+	return strings.NewReplacer("{from}", from, "{to}", to, "{text}", text).Replace(web.T("fr", "js.flow.item"))
+}
+
+// inOrder reports the first of wants that items do not hold, each the
+// prefix of an item after the one before; "" when all are there.
+func inOrder(items, wants []string) string {
+	i := 0
+	for _, w := range wants {
+		for i < len(items) && !strings.HasPrefix(items[i], w) {
+			i++
+		}
+		if i == len(items) {
+			return w
+		}
+		i++
+	}
+	return ""
+}
+
+// TestBrowserBetweenServers: alice logs in on port 25 and writes to
+// bob@other.test; mail.example.test relays the message to mx.other.test.
+// The Between-servers panel lists, in its <ol>, the relay session's EHLO,
+// MAIL FROM, RCPT TO and DATA and mx.other.test's replies in order; its
+// diagram draws them as arrows to and from mx.other.test's lifeline, with
+// the queue's steps on mail.example.test's; the relay session's lines
+// are shown under a heading naming both servers; the terminal itself
+// prints none of them; the journey shows the next server. Then Bob
+// answers from mx.other.test, relayed back to alice: her copy's path, read
+// from its Received lines, is two hops, oldest first.
+func TestBrowserBetweenServers(t *testing.T) {
+	ts, _ := app(t)
+	ctx := browser(t)
+	open(t, ctx, ts.URL+"/sandbox")
+	typeLines(t, ctx, "telnet mail.example.test 25")
+	waitReply(t, ctx, "220 ")
+	typeLines(t, ctx, "EHLO client.example.test")
+	waitReply(t, ctx, "250-mail.example.test")
+	typeLines(t, ctx, "AUTH PLAIN AGFsaWNlAGFsaWNl")
+	waitReply(t, ctx, "235 ")
+	typeLines(t, ctx, "MAIL FROM:<alice@example.test>", "RCPT TO:<bob@other.test>", "DATA")
+	waitReply(t, ctx, "354 ")
+	typeLines(t, ctx, "From: alice@example.test", "To: bob@other.test", "Subject: Across", "", "Hello Bob.", ".")
+	waitReply(t, ctx, "250 2.0.0 Ok: queued as ")
+
+	const items = `[...document.querySelectorAll('#flow-list li')].map(li => li.textContent)`
+	out, back := flowItem("mail.example.test", "mx.other.test", ""), flowItem("mx.other.test", "mail.example.test", "")
+	waitFor(t, ctx, "the relay session's QUIT in the list", fmt.Sprintf(`%s.some(s => s.startsWith(%q))`, items, out+"QUIT"))
+	wants := []string{
+		back + "220 mx.other.test", out + "EHLO mail.example.test", back + "250 mx.other.test Hello mail.example.test",
+		out + "MAIL FROM:<alice@example.test>", back + "250 2.1.0", out + "RCPT TO:<bob@other.test>", back + "250 2.1.5",
+		out + "DATA", back + "354 ", out, back + "250 2.0.0 Ok: queued as ", out + "QUIT", back + "221 ",
+	}
+	list := js[[]string](t, ctx, items)
+	if missing := inOrder(list, wants); missing != "" {
+		t.Errorf("the list lacks %q, in its place:\n%s", missing, strings.Join(list, "\n"))
+	}
+	// The student's own session comes first, from the terminal.
+	if mine := flowItem(web.T("fr", "js.flow.client"), "mail.example.test", "RCPT TO:<bob@other.test>"); inOrder(list, []string{mine, out + "EHLO"}) != "" {
+		t.Errorf("the terminal's own RCPT TO is not listed before the relay:\n%s", strings.Join(list, "\n"))
+	}
+	if !js[bool](t, ctx, `document.querySelector('#flow-scroll .flow-top [data-lane="mx.other.test"]') !== null`) {
+		t.Error("the diagram has no lifeline for mx.other.test")
+	}
+	// Long labels are cut to the room between two lifelines; the verbs say
+	// which command each arrow is.
+	toNext := js[[]string](t, ctx, `[...document.querySelectorAll('#flow-scroll .flow-body .fstep[data-from="mail.example.test"][data-to="mx.other.test"]')].map(g => g.dataset.verb || g.querySelector('.label').textContent)`)
+	if inOrder(toNext, []string{"connexion", "EHLO", "MAIL", "RCPT", "DATA", "texte du message", "QUIT"}) != "" {
+		t.Errorf("the arrows to mx.other.test: %q", toNext)
+	}
+	if n := js[int](t, ctx, `document.querySelectorAll('#flow-scroll .flow-body .fstep-reply[data-from="mx.other.test"][data-code="250"]').length`); n < 4 {
+		t.Errorf("%d arrows of a 250 from mx.other.test, want EHLO's, MAIL's, RCPT's and the final dot's", n)
+	}
+	waitFor(t, ctx, "the queue's steps", `['q-queued', 'q-relayed'].every(c => document.querySelector('#flow-scroll .fstep-note.' + c + '[data-from="mail.example.test"]'))`)
+	if !js[bool](t, ctx, `!!document.querySelector('#flow-scroll .fstep-deliver[data-from="mx.other.test"][data-to="mailbox"]')`) {
+		t.Error("no arrow from mx.other.test into the mailbox")
+	}
+	if !js[bool](t, ctx, `document.querySelector('#flow-scroll svg').getAttribute('aria-hidden') === 'true'`) {
+		t.Error("the drawing is not hidden from screen readers, which read the list")
+	}
+
+	// The relay session's lines, annotated, under both servers' names.
+	relay := `document.querySelector('#flow-relay-list .flow-relay')`
+	if title := js[string](t, ctx, relay+`.querySelector('h4').textContent`); !strings.Contains(title, "mail.example.test → mx.other.test") {
+		t.Errorf("the relay session's heading: %q", title)
+	}
+	if !js[bool](t, ctx, relay+`.querySelector('.flow-out').textContent.includes('RCPT TO:<bob@other.test>')`) ||
+		js[int](t, ctx, relay+`.querySelectorAll('.reply .badge').length`) < 6 {
+		t.Errorf("the relay session's lines:\n%s", js[string](t, ctx, relay+`.innerText`))
+	}
+
+	// The terminal shows the student's own session only.
+	term := termText(ctx)
+	for _, leak := range []string{"EHLO mail.example.test", "mx.other.test Hello", "220 mx.other.test", "SIZE="} {
+		if strings.Contains(term, leak) {
+			t.Errorf("the terminal prints the relay session's %q:\n%s", leak, term)
+		}
+	}
+	if n := js[int](t, ctx, `document.querySelectorAll('#term-out .reply').length`); n != 7 {
+		t.Errorf("the terminal shows %d replies, want its own session's 7 (220, 250, 235, 250, 250, 354, 250)", n)
+	}
+	// The journey goes through the next server; the envelope panel sees bob served.
+	relayed := strings.NewReplacer("{from}", "mail.example.test", "{to}", "mx.other.test").Replace(web.T("fr", "js.journey.now.relayed"))
+	waitFor(t, ctx, "the journey's relay", fmt.Sprintf(`document.getElementById('journey').dataset.relay === 'on' && document.getElementById('hop-relay').classList.contains('lit') && document.getElementById('journey-now').textContent === %q`, relayed))
+	waitFor(t, ctx, "bob delivered", `(r => !!r && r.dataset.fate === 'delivered')(document.querySelector('#verdicts tr[data-address="bob@other.test"]'))`)
+	if axeSourceOK() {
+		checkAxe(t, ctx, &axeTally{}, "fr sandbox, between servers")
+	}
+	// The drawing keeps its text size, and grows with the projector's.
+	label := `document.querySelector('#flow-scroll .flow-body .label').getBoundingClientRect().height`
+	small := js[float64](t, ctx, label)
+	js[bool](t, ctx, `document.documentElement.dataset.projector = 'on', true`)
+	large := js[float64](t, ctx, label)
+	js[bool](t, ctx, `delete document.documentElement.dataset.projector, true`)
+	if small < 13 || large < small*1.4 {
+		t.Errorf("labels %.1f px high, %.1f px on a projector: not shrunk, and larger there", small, large)
+	}
+
+	// After a reload, the replay draws it all again.
+	open(t, ctx, ts.URL+"/sandbox")
+	waitFor(t, ctx, "the list replayed", fmt.Sprintf(`%s.some(s => s.startsWith(%q))`, items, out+"QUIT"))
+	if again := js[[]string](t, ctx, items); len(again) != len(list) {
+		t.Errorf("%d steps after a reload, %d before", len(again), len(list))
+	}
+	typeLines(t, ctx, "QUIT")
+
+	// Bob answers from his own server; it relays to mail.example.test.
+	waitFor(t, ctx, "the prompt", `document.getElementById('term').dataset.mode === 'shell'`)
+	typeLines(t, ctx, "telnet mx.other.test 25")
+	waitReply(t, ctx, "220 mx.other.test")
+	typeLines(t, ctx, "EHLO client.example.test")
+	waitReply(t, ctx, "250-mx.other.test")
+	typeLines(t, ctx, "AUTH PLAIN AGJvYgBib2I=")
+	waitReply(t, ctx, "235 ")
+	typeLines(t, ctx, "MAIL FROM:<bob@other.test>", "RCPT TO:<alice@example.test>", "DATA")
+	waitReply(t, ctx, "354 ")
+	typeLines(t, ctx, "From: bob@other.test", "To: alice@example.test", "Subject: Re: Across", "", "Got it.", ".")
+	waitReply(t, ctx, "250 2.0.0 Ok: queued as ")
+	back = flowItem("mx.other.test", "mail.example.test", "")
+	waitFor(t, ctx, "the relay back in the list", fmt.Sprintf(`%s.some(s => s.startsWith(%q))`, items, back+"RCPT TO:<alice@example.test>"))
+	waitFor(t, ctx, "alice's copy", `!!document.querySelector('#mailboxes [data-user="alice"] .msg')`)
+	js[bool](t, ctx, `document.querySelector('#mailboxes [data-user="alice"] .msg').click(), true`)
+	waitFor(t, ctx, "the message's path", `document.getElementById('msg-dialog').open && !document.getElementById('msg-path').hidden`)
+	hops := js[[]string](t, ctx, `[...document.querySelectorAll('#msg-path-list li')].map(li => li.textContent)`)
+	if len(hops) != 2 || !strings.HasPrefix(hops[0], "client.example.test") || !strings.Contains(hops[0], "→ mx.other.test") ||
+		!strings.Contains(hops[0], "ESMTPA") || !strings.HasPrefix(hops[1], "mx.other.test") ||
+		!strings.Contains(hops[1], "→ mail.example.test") || !strings.Contains(hops[1], "(ESMTP,") {
+		t.Errorf("the path, oldest hop first:\n%s", strings.Join(hops, "\n"))
+	}
+	if axeSourceOK() {
+		checkAxe(t, ctx, &axeTally{}, "fr sandbox, a relayed message's path")
+	}
+	js[bool](t, ctx, `document.getElementById('msg-dialog').close(), true`)
+
+	// Bounded: past MAX_STEPS, the oldest steps go, and the panel says so.
+	noops := strings.TrimSuffix(strings.Repeat("NOOP\n", 110), "\n")
+	js[bool](t, ctx, fmt.Sprintf(`(() => { const d = new DataTransfer(); d.setData('text', %q);
+		document.getElementById('term-input').dispatchEvent(new ClipboardEvent('paste', {clipboardData: d, bubbles: true, cancelable: true})); return true; })()`, noops))
+	waitFor(t, ctx, "the oldest steps dropped", `!document.getElementById('flow-dropped').hidden`)
+	waitFor(t, ctx, "the last NOOP's reply drawn", `(l => l.length === 200 && l[199].textContent.includes(' 250 '))([...document.querySelectorAll('#flow-list li')])`)
+	if n := js[int](t, ctx, `document.querySelectorAll('#flow-scroll .flow-body .fstep').length`); n != 200 {
+		t.Errorf("%d steps drawn, want the newest 200", n)
+	}
+	first := js[int](t, ctx, `document.querySelector('#flow-list li').value`)
+	dropped := js[string](t, ctx, `document.getElementById('flow-dropped').textContent`)
+	if first < 2 || !strings.HasPrefix(dropped, fmt.Sprint(first-1)+" ") {
+		t.Errorf("the list starts at step %d; the panel says %q", first, dropped)
+	}
+
+	// Cleared, it stays so after a reload.
+	js[bool](t, ctx, `document.getElementById('flow-clear').click(), true`)
+	if js[int](t, ctx, `document.querySelectorAll('#flow-list li').length`) != 0 || js[bool](t, ctx, `document.getElementById('flow-empty').hidden`) {
+		t.Error("the diagram is not cleared")
+	}
+	open(t, ctx, ts.URL+"/sandbox")
+	waitReply(t, ctx, "250 ")
+	if n := js[int](t, ctx, `document.querySelectorAll('#flow-list li').length`); n != 0 {
+		t.Errorf("after a reload, the cleared diagram shows %d steps again", n)
+	}
+}
+
+// TestBrowserBetweenServersBounce: a message for a user other.test does
+// not have is refused by mx.other.test at RCPT TO; mail.example.test gives
+// up and stores a non-delivery report in alice's mailbox. The diagram
+// draws the 550, the queue giving up, and the report coming back as an
+// arrow of its own; the journey and the envelope panel say so.
+func TestBrowserBetweenServersBounce(t *testing.T) {
+	ts, _ := app(t)
+	ctx := browser(t)
+	open(t, ctx, ts.URL+"/sandbox")
+	typeLines(t, ctx, "telnet mail.example.test 25", "EHLO client.example.test", "AUTH PLAIN AGFsaWNlAGFsaWNl")
+	waitReply(t, ctx, "235 ")
+	typeLines(t, ctx, "MAIL FROM:<alice@example.test>", "RCPT TO:<nobody@other.test>", "DATA")
+	waitReply(t, ctx, "354 ")
+	typeLines(t, ctx, "Subject: Lost", "", "Anyone?", ".")
+	waitReply(t, ctx, "250 2.0.0 Ok: queued as ")
+
+	waitFor(t, ctx, "the report's arrow", `!!document.querySelector('#flow-scroll .fstep-bounce[data-from="mail.example.test"][data-to="mailbox"]')`)
+	list := js[[]string](t, ctx, `[...document.querySelectorAll('#flow-list li')].map(li => li.textContent)`)
+	// The queue's step, with its explanation after it when there is one.
+	failed := strings.ReplaceAll(web.T("fr", "js.flow.svg.failed"), "{rcpt}", "nobody@other.test")
+	failedItem := strings.NewReplacer("{host}", "mail.example.test", "{what}", failed).Replace(web.T("fr", "js.flow.item.note"))
+	wants := []string{
+		flowItem("mail.example.test", "mx.other.test", "RCPT TO:<nobody@other.test>"),
+		flowItem("mx.other.test", "mail.example.test", "550 5.1.1"),
+		flowItem("mail.example.test", "mx.other.test", "QUIT"),
+		failedItem,
+		flowItem("mail.example.test", web.T("fr", "js.flow.mailbox"), strings.ReplaceAll(web.T("fr", "js.flow.svg.bounce"), "{mailbox}", "alice")),
+	}
+	if missing := inOrder(list, wants); missing != "" {
+		t.Errorf("the list lacks %q, in its place:\n%s", missing, strings.Join(list, "\n"))
+	}
+	if !js[bool](t, ctx, `!!document.querySelector('#flow-scroll .fstep-note.q-failed[data-from="mail.example.test"]')`) {
+		t.Error("the queue's giving up is not drawn on mail.example.test's lifeline")
+	}
+	bounce := strings.ReplaceAll(web.T("fr", "js.journey.now.bounce"), "{mailbox}", "alice")
+	waitFor(t, ctx, "the journey's last word", fmt.Sprintf(`document.getElementById('journey-now').textContent === %q`, bounce))
+	waitFor(t, ctx, "nobody bounced", `(r => !!r && r.dataset.fate === 'bounced')(document.querySelector('#verdicts tr[data-address="nobody@other.test"]'))`)
+	if n := js[int](t, ctx, `document.querySelectorAll('#env-notes li').length`); n != 1 {
+		t.Errorf("%d notes of a report sent back, want 1", n)
+	}
+}

@@ -85,6 +85,9 @@ type rawMsg struct {
 	Raw     string `json:"raw"`
 	Trace   int    `json:"trace"` // octets at the start of Raw added by the server
 	Bcc     string `json:"bcc,omitempty"`
+	// Path is the message's Received trace read as the way it came, the
+	// oldest hop first: the page draws it.
+	Path []sandbox.ReceivedHop `json:"path,omitempty"`
 }
 
 func (c *wsConn) sendRaw(mailbox, uid string) {
@@ -95,7 +98,8 @@ func (c *wsConn) sendRaw(mailbox, uid string) {
 	}
 	for _, m := range w.Store.Messages(local) {
 		if m.UID == uid {
-			msg := rawMsg{T: "raw", Mailbox: mailbox, UID: uid, Raw: string(m.Raw), Trace: m.Trace, Bcc: m.Bcc}
+			msg := rawMsg{T: "raw", Mailbox: mailbox, UID: uid, Raw: string(m.Raw), Trace: m.Trace, Bcc: m.Bcc,
+				Path: sandbox.ParseReceived(m.Raw)}
 			if w != c.visitor.world {
 				// In the class world the reader is a real person: the Bcc
 				// line the server removed is what they must not see.

@@ -31,6 +31,7 @@ type Explanation struct {
 	Verdicts []Verdict            `json:"verdicts,omitempty"`
 	Warnings []string             `json:"warnings,omitempty"`
 	Delivery string               `json:"delivery,omitempty"`
+	Queue    string               `json:"queue,omitempty"` // why the queue did what it did
 }
 
 // Verdict is one address's fate in a message, in words.
@@ -72,6 +73,8 @@ func Of(ev sandbox.Event, l catalog.Locale) *Explanation {
 			key = "delivery.dropped." + why
 		}
 		x.Delivery = text(l, key, ev.Delivery.Args)
+	case ev.Queue != nil:
+		x.Queue = text(l, ev.Queue.Reason, ev.Queue.Args)
 	default:
 		return nil
 	}

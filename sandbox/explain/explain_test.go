@@ -29,6 +29,21 @@ func events() []sandbox.Event {
 		}}},
 		{Kind: sandbox.EventDelivery, Proto: sandbox.SMTP, Delivery: &sandbox.Delivery{Recipient: "bob@example.test",
 			Mailbox: "bob", Status: sandbox.Delivered, Reason: "delivery.delivered", Args: map[string]string{"mailbox": "bob"}}},
+		{Kind: sandbox.EventQueue, Proto: sandbox.SMTP, Queue: &sandbox.QueueEvent{ID: "A1", Recipient: "bob@other.test",
+			Action: sandbox.QueueRelayed, Host: "mx.other.test", Reason: "queue.relayed",
+			Args: map[string]string{"host": "mx.other.test", "rcpt": "bob@other.test", "sender": "<alice@example.test>", "attempts": "1", "reply": "250 2.0.0 Ok"}}},
+	}
+}
+
+// TestQueueExplained: a queue event says why the queue did what it did,
+// with its arguments filled in, in each language.
+func TestQueueExplained(t *testing.T) {
+	ev := events()[len(events())-1]
+	for _, l := range catalog.Locales {
+		x := Of(ev, l)
+		if x == nil || x.Queue == "" || strings.Contains(x.Queue, "{") || !strings.Contains(x.Queue, "mx.other.test") {
+			t.Errorf("%s: queue event explained as %+v", l, x)
+		}
 	}
 }
 

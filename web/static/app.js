@@ -72,7 +72,7 @@ function startWorkbench() {
         case 'tap': terminal.tap(m, replaying); break;
         case 'mailboxes': panels.mailboxes(m.boxes); break;
         case 'raw': panels.raw(m); break;
-        case 'reset': terminal.reset(); panels.reset(); break;
+        case 'reset': terminal.reset(); panels.reset(true); break;
         case 'progress': if (lesson) lesson.progress(m); break;
         case 'quiz': if (lesson) lesson.quiz(m); break;
         case 'why': if (lesson) lesson.why(m); break;

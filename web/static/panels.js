@@ -1,8 +1,11 @@
 // The panels beside the terminal: envelope against headers, what an
-// eavesdropper sees, mailboxes, and the journey of a message. All of it is
-// drawn from engine events (and the server's taps).
+// eavesdropper sees, mailboxes, the journey of a message and its way
+// between servers. All of it is drawn from engine events (and the
+// server's taps): the terminal's own session's, and those of the relay
+// sessions and the queue its messages went through.
 import { t, tn, el } from './i18n.js';
 import { Tap } from './tap.js';
+import { Flow, ownSession } from './flow.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -14,10 +17,12 @@ const SETTLE_MS = 1500;
 export class Panels {
   constructor(socket) {
     this.socket = socket;
-    this.hops = ['mua-out', 'mta', 'mda', 'mailbox', 'pop', 'mua-in'];
+    this.hops = ['mua-out', 'mta', 'relay', 'mda', 'mailbox', 'pop', 'mua-in'];
     this.eavesdropper = $('tap-list') ? new Tap($('tap-list'), $('tap-empty')) : null;
+    this.flow = $('panel-flow') ? new Flow($('panel-flow')) : null;
     this.sealed = { smtp: false, pop: false }; // the legs encrypted (TLS)
     this.leg = null; // the leg of the session open
+    this.relayOf = new Map(); // relay session → the id of the message it carries
   }
 
   // tap shows what passed encrypted in the session's last step.
@@ -25,7 +30,13 @@ export class Panels {
     if (this.eavesdropper) this.eavesdropper.records(m.records);
   }
 
+  // event takes every event the page gets: the terminal's own session's
+  // fill the envelope and the eavesdropper's panels; the others (relay
+  // sessions, the queue) tell what became of its messages.
   event(ev, x) {
+    if (this.flow) this.flow.event(ev, x);
+    const own = ownSession(ev);
+    if (!own) return this.elsewhere(ev, x);
     if (this.eavesdropper) this.eavesdropper.event(ev);
     switch (ev.kind) {
       case 'envelope': this.envelope(ev.envelope); break;
@@ -33,6 +44,34 @@ export class Panels {
       case 'delivery': this.delivery(ev.delivery, x); break;
     }
     this.journey(ev);
+  }
+
+  // elsewhere takes an event of a relay session or of the queue.
+  elsewhere(ev, x) {
+    if (ev.kind === 'open' && ev.open && ev.open.via) {
+      this.relayOf.set(ev.session, ev.open.via.queue);
+      if (this.relayOf.size > 64) this.relayOf.delete(this.relayOf.keys().next().value);
+    }
+    if (ev.kind === 'queue') this.queued(ev.queue);
+    if (ev.kind === 'delivery') {
+      const d = ev.delivery;
+      const carried = ev.session && this.relayOf.get(ev.session);
+      // A copy stored by the next server is the last message's, delivered.
+      if (carried) this.delivery(Object.assign({}, d, { messageId: carried, mailbox: d.recipient }), x);
+      else this.delivery(d, x);
+    }
+    this.relayJourney(ev);
+  }
+
+  // queued is what the queue did with a recipient of the last message.
+  queued(q) {
+    const row = this.last && q.id === this.last.id && this.last.rows.get((q.recipient || '').toLowerCase());
+    if (!row || row.deliveries.length) return;
+    if (q.action === 'failed') return; // the relay_failed delivery that follows says it
+    row.transit = { action: q.action, host: q.host || '', time: q.nextTry ? new Date(q.nextTry).toLocaleTimeString(document.documentElement.lang) : '' };
+    row.fate = q.action;
+    this.drawRow(row);
+    this.legend();
   }
 
   envelope(env) {
@@ -118,12 +157,16 @@ export class Panels {
   delivery(d, x) {
     const last = this.last;
     if (d.reason === 'delivery.bounce') {
-      $('env-notes').append(el('li', null, t('env.note.bounce', { mailbox: d.mailbox })));
+      // The queue's report may be told by two servers: noted once.
+      const notes = $('env-notes');
+      if (!d.uid || !notes.querySelector(`[data-uid="${CSS.escape(d.uid)}"]`)) {
+        notes.append(el('li', null, t('env.note.bounce', { mailbox: d.mailbox }), d.uid ? { 'data-uid': d.uid } : undefined));
+      }
     }
     if (!last || d.messageId !== last.id) return;
     const row = last.rows.get((d.recipient || '').toLowerCase());
     if (!row) return;
-    row.deliveries.push({ status: d.status, mailbox: d.mailbox, why: (x && x.delivery) || '' });
+    row.deliveries.push({ status: d.status, mailbox: d.mailbox || d.recipient, why: (x && x.delivery) || '' });
     const ok = row.deliveries.filter((e) => e.status === 'delivered').length;
     if (ok === row.deliveries.length) row.fate = 'delivered';
     else if (ok > 0) row.fate = 'partly';
@@ -160,6 +203,9 @@ export class Panels {
       case 'dropped': label = t('env.v.dropped'); break;
       case 'partly': label = t('env.v.partly'); break;
       case 'shared': label = t('env.v.shared'); break;
+      case 'queued': label = t('env.v.queued'); break;
+      case 'deferred': label = t('env.v.deferred'); break;
+      case 'relayed': label = t('env.v.relayed'); break;
       case 'delivered': if (row.alone) label = t('env.v.only'); break;
     }
     const visible = row.alone ? t('env.only') : text.visible;
@@ -171,6 +217,8 @@ export class Panels {
       fates.append(li);
     }
     if (row.fate === 'shared') fates.append(el('li', 'muted', t('env.fate.shared')));
+    if (row.fate === 'relayed' && row.transit.host) fates.append(el('li', 'fate-relayed', t('env.fate.relayed', { host: row.transit.host })));
+    if (row.fate === 'deferred' && row.transit.time) fates.append(el('li', 'fate-deferred', t('env.fate.deferred', { time: row.transit.time })));
     if (fates.childElementCount) cell.append(fates);
     row.long = this.longFor(row);
     if (row.long) cell.title = row.long;
@@ -182,6 +230,9 @@ export class Panels {
     switch (row.fate) {
       case 'pending': return t('env.long.pending');
       case 'bounced': case 'dropped': case 'partly': case 'shared': return t('env.long.' + row.fate);
+      case 'queued': return t('env.long.queued');
+      case 'deferred': return t('env.long.deferred');
+      case 'relayed': return t('env.long.relayed');
       case 'delivered': return row.alone ? t('env.long.only') : row.text.long;
     }
     return row.text.long;
@@ -235,17 +286,51 @@ export class Panels {
     for (const line of lines(added)) pre.append(el('span', 'added', line + '\n', { title: t('msg.added') }));
     if (m.bcc) for (const line of lines(m.bcc)) pre.append(el('span', 'removed', line + '\n', { title: t('msg.bcc') }));
     pre.append(document.createTextNode(rest.replace(/\r\n/g, '\n')));
+    this.path(m.path || []);
     $('msg-title').textContent = t('msg.titleFor', { user: m.mailbox });
     const dialog = $('msg-dialog');
     if (!dialog.open) dialog.showModal();
   }
 
-  reset() {
+  // reset empties the panels for a replay, or (world) because the world
+  // was emptied.
+  // path shows the way a message came, read from its Received lines: the
+  // server sends them oldest first, the lowest line of the trace.
+  path(hops) {
+    const box = $('msg-path');
+    if (!box) return;
+    const list = $('msg-path-list');
+    list.replaceChildren();
+    for (const h of hops) {
+      const li = el('li', 'path-hop');
+      if (!h.from && !h.by) {
+        li.append(el('span', 'path-raw', t('msg.path.unread', { raw: h.raw || '' })));
+        list.append(li);
+        continue;
+      }
+      const from = el('span', 'path-from', h.from || t('msg.path.nofrom'), h.from ? { lang: 'en' } : undefined);
+      if (h.fromInfo) from.append(' ', el('span', 'path-info', '(' + h.fromInfo + ')'));
+      li.append(from, el('span', 'path-arrow', ' → '), el('strong', 'path-by', h.by || '?', { lang: 'en' }));
+      const said = [];
+      if (h.with) said.push(h.with);
+      if (h.id) said.push('id ' + h.id);
+      if (h.for) said.push(t('msg.path.for', { rcpt: h.for }));
+      if (h.dateText) said.push(h.dateText);
+      if (said.length) li.append(' ', el('span', 'path-said', '(' + said.join(', ') + ')'));
+      list.append(li);
+    }
+    box.hidden = hops.length === 0;
+  }
+
+  reset(world) {
+    if (this.flow) this.flow.reset(world);
     this.envelope({ from: null, to: [] });
     $('env-last').hidden = true;
     this.last = null;
     clearTimeout(this.settleTimer);
     this.light([]);
+    this.showRelay(false);
+    this.relayOf.clear();
     $('journey-now').textContent = '';
     if (this.eavesdropper) this.eavesdropper.reset();
     this.sealed = { smtp: false, pop: false };
@@ -287,6 +372,71 @@ export class Panels {
     const leg = hops && hops.includes('pop') ? 'pop' : 'smtp';
     if (ev.kind === 'tls' ? this.sealed[this.leg] : this.sealed[leg]) text += ' ' + t('journey.sealed');
     $('journey-now').textContent = text;
+  }
+
+  // relayJourney lights the hop to the next server: a relay session
+  // opened, the queue passed the message on, kept it, or gave up; the
+  // next server stored it, or a report came back.
+  relayJourney(ev) {
+    let hops = null;
+    let text = '';
+    if (ev.kind === 'open' && ev.open && ev.open.transport === 'relay') {
+      const from = (ev.open.via && ev.open.via.host) || document.body.dataset.host || '';
+      hops = ['mua-out', 'mta', 'relay'];
+      text = t('journey.now.relaying', { from, to: ev.open.host || '' });
+    }
+    if (ev.kind === 'queue') {
+      const q = ev.queue;
+      const host = this.holder(ev);
+      switch (q.action) {
+        case 'queued': hops = ['mua-out', 'mta']; text = t('journey.now.queued', { host }); break;
+        case 'relayed':
+          // The next server tells its 250 after storing the copy: what it
+          // lit stays lit.
+          hops = ['mua-out', 'mta', 'relay', ...this.hops.filter((h) => document.getElementById('hop-' + h)?.classList.contains('lit'))];
+          text = t('journey.now.relayed', { from: host, to: q.host || '' });
+          break;
+        case 'deferred':
+          hops = ['mua-out', 'mta'];
+          text = t('journey.now.deferred', { host, time: q.nextTry ? new Date(q.nextTry).toLocaleTimeString(document.documentElement.lang) : '?' });
+          break;
+        case 'failed': hops = ['mua-out', 'mta']; text = t('journey.now.failed', { host }); break;
+      }
+    }
+    if (ev.kind === 'delivery') {
+      const d = ev.delivery;
+      if (d.reason === 'delivery.bounce') {
+        hops = ['mda', 'mailbox'];
+        text = t('journey.now.bounce', { mailbox: d.mailbox || '' });
+      } else if (ev.session && d.status === 'delivered') {
+        hops = ['mua-out', 'mta', 'relay', 'mda', 'mailbox'];
+        text = t('journey.now.delivered', { mailbox: d.recipient || d.mailbox || '' });
+      } else if (ev.session) {
+        hops = ['mua-out', 'mta', 'relay', 'mda'];
+        text = t('journey.now.' + (d.status === 'dropped' ? 'dropped' : 'bounced'), { mailbox: d.recipient || d.mailbox || '' });
+      }
+    }
+    if (!hops) return;
+    if (hops.includes('relay')) this.showRelay(true);
+    this.light(hops);
+    $('journey-now').textContent = text;
+  }
+
+  // holder is the server whose queue a queue event is about.
+  holder(ev) {
+    return (this.flow && this.flow.queueHosts.get(ev.queue.id)) || document.body.dataset.host || '';
+  }
+
+  // showRelay adds the next server to the journey, between the MTA and
+  // the MDA, once mail has gone through one; false takes it away.
+  showRelay(on) {
+    const svg = $('journey');
+    if (!svg || (svg.dataset.relay === 'on') === on) return;
+    if (on) svg.dataset.relay = 'on';
+    else delete svg.dataset.relay;
+    svg.setAttribute('viewBox', on ? '0 0 700 120' : '0 0 600 120');
+    const after = $('journey-after');
+    if (after) after.setAttribute('transform', on ? 'translate(100 0)' : 'translate(0 0)');
   }
 
   light(hops) {

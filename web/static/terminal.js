@@ -5,6 +5,7 @@
 import { t, tn, el, announce } from './i18n.js';
 import { Transcript } from './transcript.js';
 import { family, label } from './explain.js';
+import { ownSession } from './flow.js';
 
 const SHELL_PROMPT = 'student@smtplab:~$';
 const FONT_KEY = 'smtplab.fontSize';
@@ -87,8 +88,14 @@ export class Terminal {
     this.say(tn('term.say.multi', lines.length, { code }), shown.join(' ; ') + (lines.length > 12 ? ' …' : ''));
   }
 
-  // Engine events addressed to this terminal.
+  // Engine events addressed to this terminal. Only its own session's are
+  // printed; the relay sessions and the queue its messages went through
+  // are the panels' (Between servers), and leave the session's state be.
   event(ev, x, replaying) {
+    if (!ownSession(ev)) {
+      this.onEvent(ev, x, replaying);
+      return;
+    }
     switch (ev.kind) {
       case 'open':
         this.transcript.sealed = !!(ev.open && ev.open.tls);

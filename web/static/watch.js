@@ -5,6 +5,7 @@ import { t } from './i18n.js';
 import { Socket, linkStatus } from './socket.js';
 import { Transcript } from './transcript.js';
 import { drawEvent, sessionMode } from './terminal.js';
+import { ownSession } from './flow.js';
 import { refresher } from './refresh.js';
 
 const root = document.querySelector('.watch[data-student]');
@@ -24,7 +25,9 @@ function start() {
     term.dataset.mode = state === 'IN_DATA' ? 'data' : proto ? 'session' : 'shell';
   };
 
+  // The student's terminal shows its own session only, as theirs does.
   const event = (ev, x) => {
+    if (!ownSession(ev)) return;
     const waiting = out.querySelector('.watch-empty');
     if (waiting) waiting.remove();
     drawEvent(transcript, ev, x, host);
