@@ -215,7 +215,7 @@ func (p *playNet) resolve(name string) (shell.Host, bool) {
 	}
 	h := shell.Host{Address: recs[0].Addr.String()}
 	if w := p.live.ServerByHost(name); w != nil {
-		h.Server, h.Services = w, []string{"smtp"} // an MTA: port 25 only
+		h.Server, h.Services, h.Name = w, []string{"smtp"}, name // an MTA: port 25 only
 	}
 	return h, true
 }

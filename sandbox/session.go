@@ -50,6 +50,10 @@ type Peer struct {
 	// Via is, for a session one server of the sandbox opens with another
 	// (TransportRelay), where the mail it carries comes from.
 	Via *Via
+	// Host is the server's name the client connected to, when the world
+	// answers to several (a backup MX run by the same mail system): the
+	// session introduces itself by it. "": the world's own Host.
+	Host string
 }
 
 // Service is the role of the port a session came in on.
@@ -146,10 +150,18 @@ func (b *Base) Emit(ev Event) Event {
 	return b.World.Publish(ev)
 }
 
+// Host is the name the server answers by in this session.
+func (b *Base) Host() string {
+	if b.Peer.Host != "" {
+		return b.Peer.Host
+	}
+	return b.World.Host
+}
+
 // Opened emits the open event and enters the first state.
 func (b *Base) Opened(state string) {
 	b.Emit(Event{Kind: EventOpen, Open: &Open{
-		Host: b.World.Host, Remote: b.Peer.Remote, Transport: b.Peer.Transport,
+		Host: b.Host(), Remote: b.Peer.Remote, Transport: b.Peer.Transport,
 		Service: b.Peer.Service, TLS: b.Peer.TLS, Via: b.Peer.Via,
 	}})
 	b.SetState(state)

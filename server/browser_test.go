@@ -932,6 +932,7 @@ func TestBrowserBetweenServers(t *testing.T) {
 	waitFor(t, ctx, "the relay session's QUIT in the list", fmt.Sprintf(`%s.some(s => s.startsWith(%q))`, items, out+"QUIT"))
 	wants := []string{
 		back + "220 mx.other.test", out + "EHLO mail.example.test", back + "250 mx.other.test Hello mail.example.test",
+		out + "STARTTLS", back + "220 2.0.0", out + "EHLO mail.example.test", // encrypted from here on
 		out + "MAIL FROM:<alice@example.test>", back + "250 2.1.0", out + "RCPT TO:<bob@other.test>", back + "250 2.1.5",
 		out + "DATA", back + "354 ", out, back + "250 2.0.0 Ok: queued as ", out + "QUIT", back + "221 ",
 	}

@@ -93,6 +93,28 @@ func TestNetworkTelnetMX(t *testing.T) {
 	hangUpAfterQuit(t, c)
 }
 
+// TestNetworkTelnetBackupMX: mx1 and mx2 of univ.test are one mail
+// system, but each answers by its own name: the banner, the open event
+// (what lessons check) and the Received line say which one was reached.
+func TestNetworkTelnetBackupMX(t *testing.T) {
+	ts, _ := app(t)
+	c := connect(t, ts, newVisitor(ts), "en")
+	c.hello(nil)
+	_, before := command(t, c, "telnet MX2.univ.test. 25")
+	if open := firstEvent(before, sandbox.EventOpen); open == nil || open.Open.Host != "mx2.univ.test" {
+		t.Errorf("open event %+v, want host mx2.univ.test", open)
+	}
+	if banner := firstEvent(before, sandbox.EventReply); banner == nil || !strings.HasPrefix(banner.Reply.Lines[0], "220 mx2.univ.test ") {
+		t.Errorf("no banner naming mx2.univ.test:\n%s", dump(before))
+	}
+	hangUpAfterQuit(t, c)
+	_, before = command(t, c, "telnet mx1.univ.test 25")
+	if banner := firstEvent(before, sandbox.EventReply); banner == nil || !strings.HasPrefix(banner.Reply.Lines[0], "220 mx1.univ.test ") {
+		t.Errorf("no banner naming mx1.univ.test:\n%s", dump(before))
+	}
+	hangUpAfterQuit(t, c)
+}
+
 // TestNetworkTelnetDown: a host that is down has an address and refuses
 // the connection, as telnet says.
 func TestNetworkTelnetDown(t *testing.T) {
@@ -285,8 +307,8 @@ func TestNetworkFollowsRelay(t *testing.T) {
 			delivered = ev.Delivery.Recipient == "bob@other.test" && ev.Delivery.Status == sandbox.Delivered
 		}
 	}
-	if !slices.Equal(verbs, []string{"EHLO", "MAIL", "RCPT", "DATA", "QUIT"}) ||
-		!slices.Equal(codes, []int{220, 250, 250, 250, 354, 250, 221}) || !delivered {
+	if !slices.Equal(verbs, []string{"EHLO", "STARTTLS", "EHLO", "MAIL", "RCPT", "DATA", "QUIT"}) ||
+		!slices.Equal(codes, []int{220, 250, 220, 250, 250, 250, 354, 250, 221}) || !delivered {
 		t.Errorf("relay session: verbs %v, codes %v, delivered to bob %v", verbs, codes, delivered)
 	}
 	for _, m := range during {

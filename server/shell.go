@@ -149,7 +149,7 @@ func (s *Server) networkHost(v *visitor, name string) (shell.Host, bool) {
 	}
 	h := shell.Host{Address: recs[0].Addr.String(), Server: networkServer + host}
 	if v.net.ServerByHost(host) != nil {
-		h.Services = []string{"smtp"}
+		h.Services, h.Name = []string{"smtp"}, host
 	}
 	return h, true // a host that is down has an address, and refuses
 }

@@ -37,6 +37,7 @@ func (sh *Shell) reach(p Program, t target, d *Dial) Result {
 		return Result{Lines: append(lines, note("shell.note.refused", "host", t.host, "port", itoa(port), "services", offered(h)))}
 	}
 	d.Program, d.Host, d.Address, d.Server, d.Port, d.Service = p, strings.TrimSuffix(t.host, "."), h.Address, h.Server, port, svc
+	d.Name = h.Name
 	return Result{Lines: lines, Dial: d}
 }
 

@@ -44,6 +44,10 @@ type Host struct {
 	Address  string   // the address a program says it tries, e.g. 192.0.2.25
 	Server   any      // the caller's handle on the server, given back in Dial
 	Services []string // the names of the Services it runs
+	// Name is the name the server answers by when reached by this one,
+	// for a server known by several (mx1 and mx2 of one mail system);
+	// "": its own.
+	Name string
 }
 
 // Shell runs command lines. Its fields are what it knows of the sandbox
@@ -96,7 +100,8 @@ type Dial struct {
 	Program Program
 	Host    string // as typed
 	Address string
-	Server  any // the Resolver's handle on the server
+	Server  any    // the Resolver's handle on the server
+	Name    string // the name the server answers by (Host.Name)
 	Port    int
 	Service Service // what answers on that port
 	// TLS is what the client does: NoTLS, ImplicitTLS (a handshake first),
@@ -116,7 +121,7 @@ type Dial struct {
 
 // Peer is what the session opened for d knows of its client's connection.
 func (d *Dial) Peer() sandbox.Peer {
-	p := sandbox.Peer{Service: d.Service.Role}
+	p := sandbox.Peer{Service: d.Service.Role, Host: d.Name}
 	switch {
 	case d.TLS == ImplicitTLS && d.Service.TLS == ImplicitTLS:
 		t := d.tls()

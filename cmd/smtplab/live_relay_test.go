@@ -91,7 +91,7 @@ func TestLiveShowsRelay(t *testing.T) {
 			break
 		}
 	}
-	if got := strings.Join(verbs, " "); got != "EHLO MAIL RCPT DATA QUIT" {
+	if got := strings.Join(verbs, " "); got != "EHLO STARTTLS EHLO MAIL RCPT DATA QUIT" {
 		t.Errorf("the relay session's commands on /live: %s", got)
 	}
 }

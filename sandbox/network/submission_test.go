@@ -50,7 +50,7 @@ func TestSubmissionToOtherDomain(t *testing.T) {
 		t.Fatalf("%d Received lines, want 2:\n%s", len(received), header)
 	}
 	for i, want := range []struct{ from, by, with string }{
-		{"mail.example.test", "by mx.other.test", "with ESMTP "},
+		{"mail.example.test", "by mx.other.test", "with ESMTPS "}, // STARTTLS, no AUTH: servers pass mail encrypted
 		{"pc.example.test", "by mail.example.test", "with ESMTPSA"},
 	} {
 		r := received[i]
@@ -73,7 +73,7 @@ func TestSubmissionToOtherDomain(t *testing.T) {
 			verbs = append(verbs, ev.Command.Verb)
 		}
 	}
-	if want := []string{"EHLO", "MAIL", "RCPT", "DATA", "QUIT"}; !slices.Equal(verbs, want) {
+	if want := []string{"EHLO", "STARTTLS", "EHLO", "MAIL", "RCPT", "DATA", "QUIT"}; !slices.Equal(verbs, want) {
 		t.Errorf("relay session commands %v, want %v", verbs, want)
 	}
 

@@ -217,7 +217,7 @@ func (s *Session) cmdQuit(arg string) sandbox.Outcome {
 		removed = s.expunge()
 		key = "quit.update"
 	}
-	return sandbox.Outcome{Reply: plus(key, "host", s.World.Host, "removed", strconv.Itoa(removed)), Then: sandbox.Quit}
+	return sandbox.Outcome{Reply: plus(key, "host", s.Host(), "removed", strconv.Itoa(removed)), Then: sandbox.Quit}
 }
 
 // noArgs refuses an argument to a command that takes none.

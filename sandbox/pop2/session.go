@@ -55,7 +55,7 @@ func NewSession(w *sandbox.World, peer sandbox.Peer) *Session {
 // between "+" and "POP2": some old clients check (ipop2d says so).
 func (s *Session) Start() sandbox.Output {
 	s.Opened(Auth)
-	s.Send(plus("greeting", "host", s.World.Host))
+	s.Send(plus("greeting", "host", s.Host()))
 	return s.Flush()
 }
 
@@ -85,7 +85,7 @@ func (s *Session) Timeout() sandbox.Output {
 // Shutdown closes the session because the server stops; nothing is deleted.
 func (s *Session) Shutdown() sandbox.Output {
 	if !s.Closed() {
-		s.finish(minus("shutdown", "host", s.World.Host), "shutdown")
+		s.finish(minus("shutdown", "host", s.Host()), "shutdown")
 	}
 	return s.Flush()
 }

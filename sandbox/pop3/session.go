@@ -45,7 +45,7 @@ func NewSession(w *sandbox.World, peer sandbox.Peer) *Session {
 func (s *Session) Start() sandbox.Output {
 	s.Opened(Authorization)
 	s.stamp = timestamp(s.World, s.ID())
-	s.Send(ok("greeting", "host", s.World.Host, "stamp", s.stamp))
+	s.Send(ok("greeting", "host", s.Host(), "stamp", s.stamp))
 	return s.Flush()
 }
 
@@ -100,7 +100,7 @@ func (s *Session) Timeout() sandbox.Output {
 // Shutdown closes the session because the server stops; nothing is deleted.
 func (s *Session) Shutdown() sandbox.Output {
 	if !s.Closed() {
-		s.finish(fail("shutdown", "host", s.World.Host), "shutdown")
+		s.finish(fail("shutdown", "host", s.Host()), "shutdown")
 	}
 	return s.Flush()
 }

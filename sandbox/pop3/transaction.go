@@ -180,7 +180,7 @@ func (s *Session) cmdQuit(arg string) sandbox.Outcome {
 		return sandbox.Answer(r)
 	}
 	if s.drop == nil {
-		return sandbox.Outcome{Reply: ok("quit", "host", s.World.Host), Then: sandbox.Quit}
+		return sandbox.Outcome{Reply: ok("quit", "host", s.Host()), Then: sandbox.Quit}
 	}
 	s.SetState(Update)
 	uids := s.drop.marked()
@@ -190,7 +190,7 @@ func (s *Session) cmdQuit(arg string) sandbox.Outcome {
 		s.mailboxEvent("removed", uids)
 	}
 	left := len(s.drop.store.Messages(s.drop.name))
-	args := []string{"host", s.World.Host, "removed", strconv.Itoa(removed), "left", strconv.Itoa(left)}
+	args := []string{"host", s.Host(), "removed", strconv.Itoa(removed), "left", strconv.Itoa(left)}
 	var r *sandbox.Reply
 	switch {
 	case removed < len(uids):

@@ -379,9 +379,10 @@ func same(rcpts []string, o *outcome) []*outcome {
 // converse runs one SMTP session with the server of target, on hop h,
 // for rcpts: this world's client against that world's engine, in-process.
 func (r *Runner) converse(target *sandbox.World, h Hop, q sandbox.Queued, rcpts []string) []*outcome {
-	c := smtpclient.New(smtpclient.Message{Host: r.w.Host, From: q.From, To: rcpts, Text: q.Raw, Body: q.Body})
+	link := linkTLS(h.Host)
+	c := smtpclient.New(smtpclient.Message{Host: r.w.Host, From: q.From, To: rcpts, Text: q.Raw, Body: q.Body, TLS: &link})
 	via := &sandbox.Via{Host: r.w.Host, Queue: q.ID} // the watchers of q's sender follow it there
-	s := r.open(target, sandbox.Peer{Remote: r.addr, Transport: sandbox.TransportRelay, Via: via})
+	s := r.open(target, sandbox.Peer{Remote: r.addr, Transport: sandbox.TransportRelay, Via: via, CanStartTLS: true, Host: h.Host})
 	smtpclient.Converse(c, s, nil)
 	at := r.w.Now()
 	var out []*outcome

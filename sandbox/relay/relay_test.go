@@ -44,7 +44,7 @@ func TestRelayedToOtherServer(t *testing.T) {
 	raw := string(msgs[0].Raw)
 	wantTrace := "Return-Path: <alice@example.test>\r\n" +
 		"Received: from mail.example.test ([198.51.100.10])\r\n" +
-		"\tby mx.other.test (smtplab) with ESMTP id 200000000001\r\n" +
+		"\tby mx.other.test (smtplab) with ESMTPS id 200000000001\r\n" +
 		"\tfor <bob@other.test>; Fri, 02 Jan 2026 03:04:05 +0000\r\n" +
 		"Received: from laptop.example.test ([192.0.2.7])\r\n" +
 		"\tby mail.example.test (smtplab) with ESMTPSA id 100000000001\r\n" +
@@ -69,7 +69,7 @@ func TestRelayedToOtherServer(t *testing.T) {
 	if open == nil || open.Transport != sandbox.TransportRelay || open.Remote != "198.51.100.10" || open.Host != "mx.other.test" {
 		t.Fatalf("relay session's open event: %+v", open)
 	}
-	if got := strings.Join(lines, " "); got != "EHLO MAIL RCPT DATA QUIT" {
+	if got := strings.Join(lines, " "); got != "EHLO STARTTLS EHLO MAIL RCPT DATA QUIT" {
 		t.Errorf("relay session's commands: %s", got)
 	}
 	if got := strings.Join(queueEvents(recA), "; "); got != "queued bob@other.test queue.queued; relayed bob@other.test queue.relayed" {

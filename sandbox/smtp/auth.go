@@ -164,7 +164,7 @@ func (s *Session) refuse(key string, kv ...string) sandbox.Outcome {
 	s.authFailures++
 	if s.authFailures >= sandbox.MaxAuthFailures {
 		return sandbox.Outcome{
-			Reply: reply(421, "4.7.0", "auth.too_many", "host", s.World.Host, "limit", strconv.Itoa(sandbox.MaxAuthFailures)),
+			Reply: reply(421, "4.7.0", "auth.too_many", "host", s.Host(), "limit", strconv.Itoa(sandbox.MaxAuthFailures)),
 			Then:  sandbox.Abort,
 		}
 	}

@@ -58,7 +58,7 @@ func (s *Session) heloKey(key, name string) string {
 }
 
 func (s *Session) greetArgs(name string) []string {
-	return []string{"host", s.World.Host, "name", echo(name), "ip", s.clientIP()}
+	return []string{"host", s.Host(), "name", echo(name), "ip", s.clientIP()}
 }
 
 func (s *Session) clientIP() string {
@@ -339,7 +339,7 @@ func (s *Session) cmdQuit(string) sandbox.Outcome {
 	if s.env.From != nil {
 		key = "quit.open_transaction"
 	}
-	return sandbox.Outcome{Reply: reply(221, "2.0.0", key, "host", s.World.Host), Then: sandbox.Quit}
+	return sandbox.Outcome{Reply: reply(221, "2.0.0", key, "host", s.Host()), Then: sandbox.Quit}
 }
 
 // greylisted defers a recipient of a greylisting world for a client it

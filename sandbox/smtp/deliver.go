@@ -246,7 +246,7 @@ func (s *Session) report(w *sandbox.World, d *sandbox.Delivery) {
 // for a message that came from the null sender itself.
 func (s *Session) bounce(id string, env sandbox.Envelope, failed []*letter, now time.Time) {
 	from := *env.From
-	r := &dsn.Report{Host: s.World.Host, Original: id, Sender: from, Arrived: now, Headers: headerOf(failed[0].msg)}
+	r := &dsn.Report{Host: s.Host(), Original: id, Sender: from, Arrived: now, Headers: headerOf(failed[0].msg)}
 	whys := make([]string, len(failed))
 	for i, l := range failed {
 		status := "5.3.1" // RFC 3463: mail system full
@@ -361,7 +361,7 @@ func (s *Session) enqueue(id string, env sandbox.Envelope, body []byte, now time
 	if len(rcpts) == 1 {
 		forRcpt = rcpts[0].Addr
 	}
-	raw := s.appendReceived(make([]byte, 0, traceRoom+len(body)), s.World.Host, id, forRcpt, now)
+	raw := s.appendReceived(make([]byte, 0, traceRoom+len(body)), s.Host(), id, forRcpt, now)
 	q := &sandbox.Queued{ID: id, From: *env.From, Rcpts: rcpts, Raw: append(raw, body...),
 		Body: env.Body, Arrived: now, NextTry: now}
 	switch err := s.World.Store.Enqueue(q, s.World.Limits.MaxQueue); {

@@ -18,7 +18,7 @@ func (s *Session) cmdHelp(arg string) *sandbox.Reply {
 				offered = append(offered, v)
 			}
 		}
-		return reply(214, "2.0.0", "help", "host", s.World.Host,
+		return reply(214, "2.0.0", "help", "host", s.Host(),
 			"commands", strings.Join(offered, " "), "retired", strings.Join(retiredVerbs, " "))
 	case topic == "STATUS":
 		return s.status()
@@ -39,7 +39,7 @@ func (s *Session) status() *sandbox.Reply {
 		users = append(users, u.Local)
 	}
 	return reply(211, "2.0.0", "status",
-		"host", s.World.Host, "domain", s.World.Domain, "users", strings.Join(users, " "),
+		"host", s.Host(), "domain", s.World.Domain, "users", strings.Join(users, " "),
 		"messages", strconv.Itoa(count), "octets", strconv.FormatInt(octets, 10), "state", s.State())
 }
 

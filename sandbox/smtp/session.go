@@ -60,14 +60,14 @@ func NewSession(w *sandbox.World, peer sandbox.Peer) *Session {
 // Start sends the 220 banner.
 func (s *Session) Start() sandbox.Output {
 	s.Opened(Greeted)
-	s.Send(reply(220, "", "greeting", "host", s.World.Host))
+	s.Send(reply(220, "", "greeting", "host", s.Host()))
 	return s.Flush()
 }
 
 // Refuse turns the client away because the server is full.
 func (s *Session) Refuse() sandbox.Output {
 	s.Opened(Greeted)
-	s.finish(reply(421, "4.3.2", "too_many_sessions", "host", s.World.Host), "full")
+	s.finish(reply(421, "4.3.2", "too_many_sessions", "host", s.Host()), "full")
 	return s.Flush()
 }
 
@@ -99,14 +99,14 @@ func (s *Session) Timeout() sandbox.Output {
 	if s.State() == InData {
 		key = "timeout.data"
 	}
-	s.finish(reply(421, "4.4.2", key, "host", s.World.Host, "idle", sandbox.HumanDuration(s.Idle())), "timeout")
+	s.finish(reply(421, "4.4.2", key, "host", s.Host(), "idle", sandbox.HumanDuration(s.Idle())), "timeout")
 	return s.Flush()
 }
 
 // Shutdown closes the session because the server is stopping.
 func (s *Session) Shutdown() sandbox.Output {
 	if !s.Closed() {
-		s.finish(reply(421, "4.3.2", "shutdown", "host", s.World.Host), "shutdown")
+		s.finish(reply(421, "4.3.2", "shutdown", "host", s.Host()), "shutdown")
 	}
 	return s.Flush()
 }
