@@ -1029,7 +1029,7 @@ func TestBrowserBetweenServers(t *testing.T) {
 	hops := js[[]string](t, ctx, `[...document.querySelectorAll('#msg-path-list li')].map(li => li.textContent)`)
 	if len(hops) != 2 || !strings.HasPrefix(hops[0], "client.example.test") || !strings.Contains(hops[0], "→ mx.other.test") ||
 		!strings.Contains(hops[0], "ESMTPA") || !strings.HasPrefix(hops[1], "mx.other.test") ||
-		!strings.Contains(hops[1], "→ mail.example.test") || !strings.Contains(hops[1], "(ESMTP,") {
+		!strings.Contains(hops[1], "→ mail.example.test") || !strings.Contains(hops[1], "(ESMTPS,") { // STARTTLS between the servers
 		t.Errorf("the path, oldest hop first:\n%s", strings.Join(hops, "\n"))
 	}
 	if axeSourceOK() {
