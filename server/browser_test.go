@@ -146,6 +146,21 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	writeShot(t, name, png)
+}
+
+// shotOf is shot of one element of the page, such as a panel.
+func shotOf(t *testing.T, ctx context.Context, sel, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeShot(t, name, png)
+}
+
+func writeShot(t *testing.T, name string, png []byte) {
+	t.Helper()
 	dir := t.TempDir()
 	if *screenshots {
 		dir = filepath.Join("..", "web", "screenshots")
@@ -937,6 +952,7 @@ func TestBrowserBetweenServers(t *testing.T) {
 		out + "DATA", back + "354 ", out, back + "250 2.0.0 Ok: queued as ", out + "QUIT", back + "221 ",
 	}
 	list := js[[]string](t, ctx, items)
+	shotOf(t, ctx, "#panel-flow", "between-servers-fr.png")
 	if missing := inOrder(list, wants); missing != "" {
 		t.Errorf("the list lacks %q, in its place:\n%s", missing, strings.Join(list, "\n"))
 	}
