@@ -784,6 +784,13 @@ func TestBrowserLive(t *testing.T) {
 		t.Errorf("after the old session went: %s, want 2,3", got)
 	}
 	viewShot(t, ctx, "live-projector.png")
+
+	// A server of the sandbox relaying a message: the card says who
+	// hands it to whom, and which queue entry it carries.
+	relay := engine.New(w, sandbox.SMTP, sandbox.Peer{Remote: "198.51.100.25", Transport: sandbox.TransportRelay,
+		Via: &sandbox.Via{Host: "mx.other.test", Queue: "5C01D2E3F4A5"}})
+	relay.Start()
+	waitFor(t, ctx, "the relay session", cards+`.some(c => c.innerText.includes('relais de mx.other.test vers mail.example.test, identifiant de file 5C01D2E3F4A5'))`)
 }
 
 // TestBrowserEnvelopeFates: the envelope panel says "delivered" only once

@@ -69,7 +69,13 @@ export class Live {
     const s = this.card(ev);
     switch (ev.kind) {
       case 'open':
-        s.meta.textContent = t('live.from', { remote: ev.open.remote, time: new Date(ev.time).toLocaleTimeString(document.documentElement.lang) });
+        {
+          const time = new Date(ev.time).toLocaleTimeString(document.documentElement.lang);
+          const via = ev.open.transport === 'relay' && ev.open.via;
+          s.meta.textContent = via
+            ? t('live.relay', { from: via.host, to: ev.open.host, queue: via.queue, time })
+            : t('live.from', { remote: ev.open.remote, time });
+        }
         break;
       case 'state':
         s.state.textContent = ev.state.to;
