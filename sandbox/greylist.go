@@ -32,10 +32,10 @@ type greyTriple struct{ client, from, to string }
 // it has not seen yet.
 func (w *World) Greylisting() bool { return w.grey != nil }
 
-// Greylisted reports whether a recipient must wait: the first attempt of
-// the triple, or one that comes back before the world's delay has passed.
-// wait is what the client still has to wait.
-func (w *World) Greylisted(remote, from, to string, now time.Time) (wait time.Duration, deferred bool) {
+// Greylisted reports how long a recipient must still wait: the whole
+// delay on the first attempt of the triple (first), what is left of it on
+// one that comes back too soon; zero lets it in.
+func (w *World) Greylisted(remote, from, to string, now time.Time) (wait time.Duration, first bool) {
 	g := w.grey
 	if g == nil {
 		return 0, false
@@ -53,10 +53,7 @@ func (w *World) Greylisted(remote, from, to string, now time.Time) (wait time.Du
 		g.order = append(g.order, k)
 		return g.delay, true
 	}
-	if left := seen.Add(g.delay).Sub(now); left > 0 {
-		return left, true
-	}
-	return 0, false
+	return max(seen.Add(g.delay).Sub(now), 0), false
 }
 
 // clientNet is the part of a client's address a greylist keys on: the

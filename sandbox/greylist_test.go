@@ -17,22 +17,22 @@ func TestGreylist(t *testing.T) {
 		remote, from, to string
 		at               time.Duration
 		wait             time.Duration
-		deferred         bool
+		first            bool
 	}{
 		{"198.51.100.25:4000", "alice@example.test", "lucie@grey.test", 0, 40 * time.Second, true},
-		{"198.51.100.25:4001", "alice@example.test", "lucie@grey.test", 30 * time.Second, 10 * time.Second, true},
+		{"198.51.100.25:4001", "alice@example.test", "lucie@grey.test", 30 * time.Second, 10 * time.Second, false},
 		{"198.51.100.25:4002", "ALICE@example.test", "Lucie@grey.test", 40 * time.Second, 0, false},
 		{"198.51.100.25:4003", "alice@example.test", "marc@grey.test", 40 * time.Second, 40 * time.Second, true},
 		{"198.51.100.26:4000", "alice@example.test", "lucie@grey.test", 41 * time.Second, 40 * time.Second, true},
 		{"198.51.100.25:4004", "alice@example.test", "lucie@grey.test", time.Hour, 0, false},
 	}
 	for i, s := range steps {
-		wait, deferred := w.Greylisted(s.remote, s.from, s.to, t0.Add(s.at))
-		if wait != s.wait || deferred != s.deferred {
-			t.Errorf("step %d: wait %v deferred %v; want %v %v", i+1, wait, deferred, s.wait, s.deferred)
+		wait, first := w.Greylisted(s.remote, s.from, s.to, t0.Add(s.at))
+		if wait != s.wait || first != s.first {
+			t.Errorf("step %d: wait %v first %v; want %v %v", i+1, wait, first, s.wait, s.first)
 		}
 	}
-	if _, deferred := NewWorld(Config{}).Greylisted("198.51.100.25", "a@b.test", "c@d.test", t0); deferred {
+	if wait, _ := NewWorld(Config{}).Greylisted("198.51.100.25", "a@b.test", "c@d.test", t0); wait != 0 {
 		t.Error("a world without greylisting deferred a recipient")
 	}
 }
@@ -49,10 +49,10 @@ func TestGreylistBound(t *testing.T) {
 		t.Errorf("%d triples kept, want %d", n, MaxGreylisted)
 	}
 	later := t0.Add(time.Minute)
-	if _, deferred := w.Greylisted("198.51.100.25", "s0@a.test", "lucie@grey.test", later); !deferred {
+	if _, first := w.Greylisted("198.51.100.25", "s0@a.test", "lucie@grey.test", later); !first {
 		t.Error("the oldest triple was not forgotten")
 	}
-	if _, deferred := w.Greylisted("198.51.100.25", "s5@a.test", "lucie@grey.test", later); deferred {
+	if wait, _ := w.Greylisted("198.51.100.25", "s5@a.test", "lucie@grey.test", later); wait != 0 {
 		t.Error("a remembered triple was deferred after the delay")
 	}
 }

@@ -779,7 +779,7 @@ func TestBrowserLive(t *testing.T) {
 	// Ended long ago (as if the class had moved on), it goes when the next comes.
 	js[bool](t, ctx, cards+`[0].dataset.closedAt = String(Date.now() - 3600 * 1000), true`)
 	start(3)
-	waitFor(t, ctx, "the old session gone", cards+`.length === 2`)
+	waitFor(t, ctx, "the old session gone", cards+`.length === 2 && `+cards+`.some(c => c.innerText.includes('c3.example.test'))`)
 	if got := order(); got != "2,3" {
 		t.Errorf("after the old session went: %s, want 2,3", got)
 	}
@@ -790,7 +790,7 @@ func TestBrowserLive(t *testing.T) {
 	relay := engine.New(w, sandbox.SMTP, sandbox.Peer{Remote: "198.51.100.25", Transport: sandbox.TransportRelay,
 		Via: &sandbox.Via{Host: "mx.other.test", Queue: "5C01D2E3F4A5"}})
 	relay.Start()
-	waitFor(t, ctx, "the relay session", cards+`.some(c => c.innerText.includes('relais de mx.other.test vers mail.example.test, identifiant de file 5C01D2E3F4A5'))`)
+	waitFor(t, ctx, "the relay session", cards+`.some(c => c.innerText.includes('relayé par mx.other.test vers mail.example.test, identifiant de file 5C01D2E3F4A5'))`)
 }
 
 // TestBrowserEnvelopeFates: the envelope panel says "delivered" only once

@@ -183,6 +183,10 @@ func (t *terminal) claim(w *sandbox.World, ev sandbox.Event) (own, followed bool
 // and sets that batch on its way if it is not already.
 func (t *terminal) queueFollowed(ev sandbox.Event) {
 	t.qmu.Lock()
+	if t.gone {
+		t.qmu.Unlock()
+		return
+	}
 	if n := len(t.followed); n < MaxFollowedPending || n < 2*MaxFollowedPending && (ev.Input == nil || !ev.Input.Data) {
 		t.followed = append(t.followed, ev)
 	}
@@ -205,12 +209,24 @@ func (t *terminal) flushFollowed() {
 	t.qmu.Lock()
 	evs := t.followed
 	t.followed, t.flushing = nil, false
+	gone := t.gone
 	t.qmu.Unlock()
-	if len(evs) == 0 {
+	if len(evs) == 0 || gone {
 		return
 	}
 	t.publish(evs)
 	if touchesMailboxes(evs) {
 		t.v.mailboxesChanged() // a report came back to a mailbox of the visitor's
 	}
+}
+
+// forgetFollowed drops what t follows and the events waiting for their
+// batch, once a batch under way has gone: the world was reset, or the
+// terminal closed.
+func (t *terminal) forgetFollowed() {
+	t.fmu.Lock()
+	defer t.fmu.Unlock()
+	t.qmu.Lock()
+	t.followed, t.trail = nil, trail{}
+	t.qmu.Unlock()
 }

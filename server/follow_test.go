@@ -93,3 +93,23 @@ func TestFollowedPendingBounded(t *testing.T) {
 		t.Errorf("%d lines of text and %d replies wait", texts, replies)
 	}
 }
+
+// TestForgetFollowed: a world reset drops what the terminal follows and
+// what waits for its batch; a closed terminal keeps nothing more, so a
+// relay that goes on reserves no transcript room for a page long gone.
+func TestForgetFollowed(t *testing.T) {
+	w := sandbox.NewWorld(sandbox.Config{})
+	tm := &terminal{flushing: true}
+	tm.trail.follow(mailKey{"mail.example.test", "A1"})
+	reply := sandbox.Event{Kind: sandbox.EventReply, Reply: &sandbox.Reply{Code: 250}}
+	tm.queueFollowed(reply)
+	tm.forgetFollowed()
+	if len(tm.followed) != 0 || tm.trail.match(w, relayOpen("smtp-1", "mail.example.test", "A1")) {
+		t.Errorf("after a reset: %d events wait, and the old message is still followed", len(tm.followed))
+	}
+	tm.gone = true
+	tm.queueFollowed(reply)
+	if len(tm.followed) != 0 {
+		t.Errorf("a closed terminal keeps %d followed events", len(tm.followed))
+	}
+}

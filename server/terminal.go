@@ -40,6 +40,7 @@ type terminal struct {
 	trail    trail
 	followed []sandbox.Event
 	flushing bool // a batch of followed events is on its way
+	gone     bool // closed: nothing followed is kept or published any more
 
 	fmu sync.Mutex // one batch of followed events at a time
 }
@@ -299,6 +300,10 @@ func (t *terminal) clear() {
 // transcript: the terminal is gone.
 func (t *terminal) close() {
 	t.hangup()
+	t.qmu.Lock()
+	t.gone = true // a batch of followed events on its way finds no one
+	t.qmu.Unlock()
+	t.forgetFollowed()
 	t.mu.Lock()
 	t.sink = nil
 	t.log.reset()

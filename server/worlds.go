@@ -337,7 +337,7 @@ func (v *visitor) route(w *sandbox.World, ev sandbox.Event) {
 // when none does.
 func (v *visitor) serverName(host string) string {
 	if v.net != nil {
-		if w := v.net.ServerByHost(host); w != nil {
+		if w := v.net.Made(host); w != nil {
 			return w.Host
 		}
 	}
@@ -448,6 +448,7 @@ func (v *visitor) reset() {
 	v.mu.Unlock()
 	for _, t := range ts {
 		t.hangup()
+		t.forgetFollowed() // what a relay still sends of the old world is not shown after the reset
 		t.clear()
 	}
 	v.world.Reset()

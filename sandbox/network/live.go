@@ -90,6 +90,25 @@ func (l *Live) ServerByHost(host string) *sandbox.World {
 	return l.world(d)
 }
 
+// Made is ServerByHost for a lookup that must not start a server: the
+// world answering at host if it exists already, nil otherwise.
+func (l *Live) Made(host string) *sandbox.World {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if strings.EqualFold(host, l.home.Host) {
+		return l.home
+	}
+	d, ok := l.net.ServerAt(host)
+	if !ok {
+		if l.net.Down(host) || l.opts.Outside == nil {
+			return nil
+		}
+		return l.opts.Outside(host) // a class's world: made with the class
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.worlds[d.Name]
+}
+
 // Worlds returns the worlds made so far, home first.
 func (l *Live) Worlds() []*sandbox.World {
 	l.mu.Lock()

@@ -54,3 +54,48 @@ func TestSourceRouteBesideMX(t *testing.T) {
 		}
 	}
 }
+
+// TestGreylistedByHand: grey.test's server defers a stranger's first
+// attempt with 450 4.7.1, and says so differently when the same three
+// come back too soon.
+func TestGreylistedByHand(t *testing.T) {
+	l := liveNet(t)
+	grey := l.ServerByHost("mx.grey.test")
+	if grey == nil || !grey.Greylisting() {
+		t.Fatalf("mx.grey.test: %v, greylisting", grey)
+	}
+	var reasons []string
+	cancel := grey.Subscribe(func(ev sandbox.Event) {
+		if ev.Kind == sandbox.EventReply && strings.HasPrefix(ev.Reply.Reason, "smtp.rcpt.") {
+			reasons = append(reasons, ev.Reply.Lines[0][:9]+" "+ev.Reply.Reason)
+		}
+	})
+	defer cancel()
+	s := engine.New(grey, sandbox.SMTP, sandboxtest.Peer)
+	s.Start()
+	sandbox.FeedAll(s, []byte("EHLO mail.example.test\r\nMAIL FROM:<alice@example.test>\r\n"+
+		"RCPT TO:<lucie@grey.test>\r\nRCPT TO:<lucie@grey.test>\r\nQUIT\r\n"))
+	want := []string{"450 4.7.1 smtp.rcpt.greylisted", "450 4.7.1 smtp.rcpt.greylisted.early"}
+	if strings.Join(reasons, "; ") != strings.Join(want, "; ") {
+		t.Errorf("RCPT replies %q, want %q", reasons, want)
+	}
+}
+
+// TestAnswersByTheNameDialled: mx1 and mx2 of univ.test are one mail
+// system; reached as mx2, it greets and writes its Received line as mx2.
+func TestAnswersByTheNameDialled(t *testing.T) {
+	l := liveNet(t)
+	univ := l.ServerByHost("mx2.univ.test")
+	peer := sandboxtest.Peer
+	peer.Host = "mx2.univ.test"
+	s := engine.New(univ, sandbox.SMTP, peer)
+	got := string(s.Start().Bytes())
+	sandbox.FeedAll(s, []byte(strings.Join(append(append([]string{"HELO mail.example.test"}, message("alice@example.test", "ines@univ.test", "Backup")...), "QUIT"), "\r\n")+"\r\n"))
+	if !strings.HasPrefix(got, "220 mx2.univ.test ") {
+		t.Errorf("banner %q", got)
+	}
+	msgs := univ.Store.Messages("ines")
+	if len(msgs) != 1 || !strings.Contains(string(msgs[0].Raw[:msgs[0].Trace]), "by mx2.univ.test ") {
+		t.Fatalf("ines's copy does not say mx2 took it: %d messages", len(msgs))
+	}
+}

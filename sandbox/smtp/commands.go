@@ -350,9 +350,12 @@ func (s *Session) greylisted(home *sandbox.World, p Path, addr string) *sandbox.
 	if s.login != "" || s.Peer.Service == sandbox.Submission || !home.Greylisting() {
 		return nil
 	}
-	wait, deferred := home.Greylisted(s.Peer.Remote, *s.env.From, p.Mailbox, s.Now())
-	if !deferred {
+	wait, first := home.Greylisted(s.Peer.Remote, *s.env.From, p.Mailbox, s.Now())
+	switch {
+	case wait <= 0:
 		return nil
+	case first:
+		return reply(450, "4.7.1", "rcpt.greylisted", "addr", addr, "wait", sandbox.HumanDuration(wait))
 	}
-	return reply(450, "4.7.1", "rcpt.greylisted", "addr", addr, "wait", sandbox.HumanDuration(wait))
+	return reply(450, "4.7.1", "rcpt.greylisted.early", "addr", addr, "wait", sandbox.HumanDuration(wait))
 }

@@ -168,7 +168,11 @@ func (s *Session) letters(id string, env sandbox.Envelope, a sandbox.Analysis, c
 		}
 		var buf [traceRoom]byte
 		trace := appendReturnPath(buf[:0], *env.From)
-		trace = s.appendReceived(trace, rt.world.Host, id, rt.rcpt, now)
+		by := rt.world.Host // a neighbour world's server writes its own name
+		if rt.world == s.World {
+			by = s.Host() // the name this session was reached by (mx2 of mx1's system)
+		}
+		trace = s.appendReceived(trace, by, id, rt.rcpt, now)
 		l.msg.Trace = len(trace)
 		if head := cut.head; i == 0 && len(trace) <= len(head) {
 			// The body stays where it is; only the trace is written, just
@@ -321,8 +325,8 @@ func (s *Session) foreign(p Path, addr string) *sandbox.Reply {
 	s.env.To = append(s.env.To, p.Mailbox)
 	s.SetState(HaveRcpt)
 	s.envelopeChanged()
-	if _, ok := s.World.Relay().(sandbox.Router); ok && p.Route != "" {
-		return s.routed(p, addr)
+	if r, ok := s.World.Relay().(sandbox.Router); ok && p.Route != "" {
+		return routed(r, p, addr)
 	}
 	if s.login == "" {
 		return reply(250, "2.1.5", "rcpt.ok.relay.mta", "addr", addr, "domain", p.Domain)
@@ -331,11 +335,11 @@ func (s *Session) foreign(p Path, addr string) *sandbox.Reply {
 }
 
 // routed answers a relayed recipient written with a source route: the
-// route is ignored (RFC 5321 Appendix C), and the reason shows the hops it
+// route is ignored (RFC 5321 §3.3), and the reason shows the hops it
 // asked for beside those the MX records choose.
-func (s *Session) routed(p Path, addr string) *sandbox.Reply {
+func routed(r sandbox.Router, p Path, addr string) *sandbox.Reply {
 	hops := strings.ReplaceAll(p.Route, ",", ", ")
-	mx := s.World.Relay().(sandbox.Router).NextHosts(p.Domain)
+	mx := r.NextHosts(p.Domain)
 	if len(mx) == 0 {
 		return reply(250, "2.1.5", "rcpt.ok.relay.route.none", "addr", addr, "domain", p.Domain, "route", hops)
 	}

@@ -20,9 +20,14 @@ func Converse(c *Client, s sandbox.Session, seen func(from byte, line string)) {
 		var o Output
 		if len(in) > 0 {
 			o = c.Feed(in)
-			if o.StartTLS && out.StartTLS && !s.Closed() {
+			switch {
+			case o.StartTLS && out.StartTLS && !s.Closed():
 				tell(seen, 'S', s.Secured(*c.msg.TLS).Bytes())
 				o = c.Secured()
+			case o.StartTLS:
+				// A 220 the server did not mean as the go-ahead for a
+				// handshake: nothing sensible follows on this link.
+				c.Hangup()
 			}
 		} else if !out.Close && !s.Closed() {
 			// In one process a server that answered nothing has nothing

@@ -15,6 +15,10 @@ import { family, label } from './explain.js';
 export const MAX_STEPS = 200;
 // MAX_RELAYS bounds the relay sessions whose lines are kept.
 export const MAX_RELAYS = 8;
+// MAX_SESSIONS bounds the sessions known at once: one whose close never
+// came (the server drops a flood's events, a close among them) is
+// forgotten, oldest first.
+const MAX_SESSIONS = 64;
 // MAX_QUEUE_IDS bounds the message ids remembered with their server.
 const MAX_QUEUE_IDS = 256;
 const CLEARED_KEY = 'smtplab.flow.cleared';
@@ -158,6 +162,7 @@ export class Flow {
     let client = 'client';
     if (relay) client = ((open.via && open.via.host) || this.otherHost(server) || this.home).toLowerCase();
     s = { id: ev.session, client, server, relay, transcript: null, data: null, input: null };
+    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value);
     this.sessions.set(ev.session, s);
     this.lane(client);
     this.lane(server);

@@ -292,8 +292,6 @@ export class Panels {
     if (!dialog.open) dialog.showModal();
   }
 
-  // reset empties the panels for a replay, or (world) because the world
-  // was emptied.
   // path shows the way a message came, read from its Received lines: the
   // server sends them oldest first, the lowest line of the trace.
   path(hops) {
@@ -322,6 +320,8 @@ export class Panels {
     box.hidden = hops.length === 0;
   }
 
+  // reset empties the panels for a replay, or (world) because the world
+  // was emptied.
   reset(world) {
     if (this.flow) this.flow.reset(world);
     this.envelope({ from: null, to: [] });
