@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/pem"
-	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -36,21 +34,7 @@ import (
 // line received, S: a line answered, = open, = tls, = close) and what the
 // shell decided (= dial, = clear, = aside when a program's own exchange
 // starts and ends). -update rewrites them.
-func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no golden transcripts in testdata")
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { runGolden(t, f) })
-	}
-}
-
-// updating reports whether -update was given (sandboxtest defines it).
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+func TestGolden(t *testing.T) { sandboxtest.EachFile(t, "testdata/*.txt", runGolden) }
 
 // testCertificate is the sandbox's certificate of the transcripts, made
 // once with package certs for mail.example.test.
@@ -205,7 +189,7 @@ func runGolden(t *testing.T, file string) {
 		for _, l := range got {
 			rewritten.WriteString(l + "\n")
 		}
-		if !updating() && strings.Join(got, "\n") != strings.Join(want, "\n") {
+		if !sandboxtest.Updating() && strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s:%d: the terminal shows\n%s\n--- want\n%s", file, at, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 		want = nil
@@ -236,7 +220,7 @@ func runGolden(t *testing.T, file string) {
 	if at > 0 {
 		flush(at)
 	}
-	if updating() {
+	if sandboxtest.Updating() {
 		if err := os.WriteFile(file, rewritten.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package dns_test
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,9 +13,8 @@ import (
 
 	"smtplab/sandbox/dns"
 	"smtplab/sandbox/network"
+	"smtplab/sandbox/sandboxtest"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected output of the golden files under sandbox/testdata/dns")
 
 // A golden file holds commands and what they print:
 //
@@ -49,15 +47,7 @@ const firstID = 4241
 // clock is the time of golden files, the one sandboxtest's worlds use.
 var clock = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func TestGolden(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(goldenDir, "*.txt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files in %s: %v", goldenDir, err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { golden(t, f) })
-	}
-}
+func TestGolden(t *testing.T) { sandboxtest.EachFile(t, filepath.Join(goldenDir, "*.txt"), golden) }
 
 func golden(t *testing.T, path string) {
 	c := goldenClient()
@@ -69,7 +59,7 @@ func golden(t *testing.T, path string) {
 			return
 		}
 		got := render(t, c, cmd)
-		if !*update && !equal(got, want) {
+		if !sandboxtest.Updating() && !equal(got, want) {
 			t.Errorf("%s: $ %s\n--- want\n%s\n--- got\n%s", filepath.Base(path), cmd,
 				strings.Join(want, "\n"), strings.Join(got, "\n"))
 		}
@@ -93,7 +83,7 @@ func golden(t *testing.T, path string) {
 		}
 	}
 	flush()
-	if *update {
+	if sandboxtest.Updating() {
 		if err := os.WriteFile(path, []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}

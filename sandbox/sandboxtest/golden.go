@@ -31,6 +31,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,7 +41,24 @@ import (
 	"smtplab/sandbox"
 )
 
-var update = flag.Bool("update", false, "rewrite the S: lines of golden transcripts with the actual output")
+var update = flag.Bool("update", false, "rewrite the expected part of golden files with the actual output")
+
+// Updating reports whether -update was given: a golden test writes what
+// it got instead of comparing it.
+func Updating() bool { return *update }
+
+// EachFile runs golden as a subtest for every file that pattern matches,
+// named after the file without its extension; no file at all fails.
+func EachFile(t *testing.T, pattern string, golden func(t *testing.T, file string)) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden files match %s (%v)", pattern, err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), filepath.Ext(f)), func(t *testing.T) { golden(t, f) })
+	}
+}
 
 // Clock is the fixed time of test worlds.
 var Clock = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

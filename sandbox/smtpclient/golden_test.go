@@ -1,10 +1,8 @@
 package smtpclient_test
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,21 +30,7 @@ import (
 // then "---" and what happened, which -update rewrites (review the diff):
 // the dialogue (C: client, S: server), each recipient's result (=), and
 // the trace lines of each copy the server stored (T:).
-func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/smtpclient/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no transcripts")
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { golden(t, f) })
-	}
-}
-
-// updating reports whether -update was given; sandboxtest defines it.
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+func TestGolden(t *testing.T) { sandboxtest.EachFile(t, "../testdata/smtpclient/*.txt", golden) }
 
 func golden(t *testing.T, file string) {
 	src, err := os.ReadFile(file)
@@ -113,7 +97,7 @@ func golden(t *testing.T, file string) {
 	if !s.Closed() {
 		t.Errorf("%s: the server's session is still open", file)
 	}
-	if updating() {
+	if sandboxtest.Updating() {
 		if err := os.WriteFile(file, []byte(head+"---\n"+got.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
