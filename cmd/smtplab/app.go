@@ -24,6 +24,7 @@ import (
 	"smtplab/sandbox/network"
 	"smtplab/sandbox/tcp"
 	"smtplab/server"
+	"smtplab/shell"
 	"smtplab/storage"
 	"smtplab/web"
 )
@@ -139,30 +140,27 @@ type service struct {
 	addr string
 	new  func(*sandbox.World, sandbox.Peer) sandbox.Session
 	role sandbox.Service
-	tls  tlsMode
+	tls  shell.TLSMode
 }
 
-// tlsMode is how a service offers encryption.
-type tlsMode string
-
-const (
-	noTLS       tlsMode = "none"
-	startTLS    tlsMode = "starttls" // on the client's request: STARTTLS, STLS
-	implicitTLS tlsMode = "implicit" // from the first byte (RFC 8314)
-)
-
-// services are the TCP services, in the order they start. The teaching
-// ports offer STARTTLS too, so that a student can watch it in clear first.
+// services are the TCP services, in the order they start: the sandbox's
+// services as the shell knows them (shell.Services: protocol, role,
+// encryption), each at the address its flag gives. The teaching ports
+// offer STARTTLS too, so that a student can watch it in clear first.
 func (a *app) services() []service {
-	smtp, pop3 := forProto(sandbox.SMTP), forProto(sandbox.POP3)
-	return []service{
-		{"smtp", a.cfg.SMTP, smtp, sandbox.Teaching, startTLS},
-		{"submission", a.cfg.Submission, smtp, sandbox.Submission, startTLS},
-		{"submissions", a.cfg.Submissions, smtp, sandbox.Submission, implicitTLS},
-		{"pop3", a.cfg.POP3, pop3, sandbox.Teaching, startTLS},
-		{"pop3s", a.cfg.POP3S, pop3, sandbox.Teaching, implicitTLS},
-		{"pop2", a.cfg.POP2, forProto(sandbox.POP2), sandbox.Teaching, noTLS},
+	addrs := map[string]string{
+		"smtp": a.cfg.SMTP, "submission": a.cfg.Submission, "submissions": a.cfg.Submissions,
+		"pop3": a.cfg.POP3, "pop3s": a.cfg.POP3S, "pop2": a.cfg.POP2,
 	}
+	out := make([]service, len(shell.Services))
+	for i, s := range shell.Services {
+		addr, ok := addrs[s.Name]
+		if !ok {
+			addr = Off // a service of the shell's without a flag: not served over TCP
+		}
+		out[i] = service{name: s.Name, addr: addr, new: forProto(s.Proto), role: s.Role, tls: s.TLS}
+	}
+	return out
 }
 
 // forProto starts sessions of protocol p, for a TCP service.
@@ -190,10 +188,10 @@ func (a *app) start() error {
 			MaxSessions: a.cfg.MaxSessions,
 			Logger:      a.log,
 			Service:     svc.role,
-			Implicit:    svc.tls == implicitTLS,
+			Implicit:    svc.tls == shell.ImplicitTLS,
 			NewSession:  func(p sandbox.Peer) sandbox.Session { return newSession(a.world, p) },
 		}
-		if svc.tls != noTLS {
+		if svc.tls != shell.NoTLS {
 			s.TLS = a.cert.Config()
 		}
 		if err := s.Listen(svc.addr); err != nil {
@@ -230,7 +228,7 @@ func (a *app) start() error {
 func tryCommand(svc service, addr net.Addr) string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	switch {
-	case svc.tls == implicitTLS:
+	case svc.tls == shell.ImplicitTLS:
 		return "openssl s_client -connect " + net.JoinHostPort(host, port) + " -crlf -ign_eof"
 	case svc.role == sandbox.Submission:
 		return "openssl s_client -starttls smtp -connect " + net.JoinHostPort(host, port) + " -crlf -ign_eof"
@@ -278,7 +276,7 @@ func (a *app) logCert() {
 // offersTLS reports whether any service that speaks TLS is on.
 func (a *app) offersTLS() bool {
 	for _, svc := range a.services() {
-		if svc.tls != noTLS && enabled(svc.addr) {
+		if svc.tls != shell.NoTLS && enabled(svc.addr) {
 			return true
 		}
 	}
@@ -292,7 +290,7 @@ func (a *app) certNames() []string {
 	names := []string{a.world.Host, "localhost", "127.0.0.1", "::1"}
 	names = append(names, splitList(a.cfg.Hostnames)...)
 	for _, svc := range a.services() {
-		if host, _, err := net.SplitHostPort(svc.addr); err == nil && svc.tls != noTLS && enabled(svc.addr) {
+		if host, _, err := net.SplitHostPort(svc.addr); err == nil && svc.tls != shell.NoTLS && enabled(svc.addr) {
 			if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
 				names = append(names, ip.String())
 			}
