@@ -15,6 +15,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"smtplab/lessons"
+	"smtplab/sandbox"
+	"smtplab/sandbox/engine"
 )
 
 // axe-core is found at $AXE_CORE_JS, or in a node_modules folder in the
@@ -155,10 +157,17 @@ func setLang(t *testing.T, ctx context.Context, base, loc, next string) {
 // replies explained and a message opened.
 func TestA11yPages(t *testing.T) {
 	axeSource(t)
-	ts, _ := app(t)
+	ts, w := app(t)
 	ctx := browser(t)
 	var tally axeTally
 	defer tally.log(t)
+	// A server of the network relays a message to the shared world: /live
+	// draws it in its Between-servers panel.
+	relay := engine.New(w, sandbox.SMTP, sandbox.Peer{Remote: "198.51.100.25", Transport: sandbox.TransportRelay,
+		Via: &sandbox.Via{Host: "mx.other.test", Queue: "5C01D2E3F4A5"}})
+	relay.Start()
+	sandbox.FeedAll(relay, []byte("EHLO mx.other.test\r\nMAIL FROM:<bob@other.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n"+
+		"Subject: Back\r\n\r\nGot it.\r\n.\r\nQUIT\r\n"))
 	first := lessonByNumber(t, 1)
 	quiz := lessonByNumber(t, 15)
 	var replayLesson string
@@ -262,7 +271,7 @@ func TestA11yPages(t *testing.T) {
 		js[bool](t, ctx, `document.getElementById('msg-dialog').close(), true`)
 
 		open(t, ctx, ts.URL+"/live")
-		time.Sleep(300 * time.Millisecond)
+		waitFor(t, ctx, "the relay drawn on /live", `!!document.querySelector('#flow-scroll .fstep-deliver') && document.querySelectorAll('#flow-list li').length > 10`)
 		checkAxe(t, ctx, &tally, loc+" live")
 	}
 }
@@ -324,6 +333,10 @@ func TestA11yClassroom(t *testing.T) {
 	typeLines(t, student, "Subject: Fete", "", "Samedi.")
 	sendLine(t, student, ".", "250")
 	sendLine(t, student, "QUIT", "221")
+	// Then a message relayed to mx.other.test: the watch page draws it
+	// between servers.
+	sendToBob(t, student)
+	sendLine(t, student, "QUIT", "221")
 	waitFor(t, teacher, "Léa on the dashboard", `document.querySelectorAll('#grid-body tr[data-student]').length === 1`)
 	studentID := js[string](t, teacher, `document.querySelector('#grid-body tr[data-student]').dataset.student`)
 
@@ -336,7 +349,7 @@ func TestA11yClassroom(t *testing.T) {
 		do(t, teacher, chromedp.Navigate(ts.URL+"/teacher/classes/"+classID+"/projector"), chromedp.WaitReady(chromedp.CSS(".projector")))
 		checkAxe(t, teacher, &tally, loc+" projector")
 		do(t, teacher, chromedp.Navigate(ts.URL+"/teacher/classes/"+classID+"/students/"+studentID), chromedp.WaitReady(chromedp.CSS(".watch")))
-		time.Sleep(500 * time.Millisecond)
+		waitFor(t, teacher, "the watch page's Between-servers diagram", `!!document.querySelector('#flow-scroll .fstep-deliver[data-from="mx.other.test"]') && !!document.querySelector('#flow-relay-list .flow-relay')`)
 		checkAxe(t, teacher, &tally, loc+" watch")
 
 		setLang(t, student, ts.URL, loc, "/class")

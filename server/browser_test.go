@@ -18,6 +18,7 @@ import (
 	"smtplab/lessons"
 	"smtplab/sandbox"
 	"smtplab/sandbox/engine"
+	"smtplab/sandbox/network"
 	"smtplab/server"
 	"smtplab/web"
 )
@@ -791,6 +792,14 @@ func TestBrowserLive(t *testing.T) {
 		Via: &sandbox.Via{Host: "mx.other.test", Queue: "5C01D2E3F4A5"}})
 	relay.Start()
 	waitFor(t, ctx, "the relay session", cards+`.some(c => c.innerText.includes('relayé par mx.other.test vers mail.example.test, identifiant de file 5C01D2E3F4A5'))`)
+	// The Between-servers panel draws it, from mx.other.test's lifeline to
+	// mail.example.test's, and none of the clients' sessions: their
+	// messages went to no other server.
+	waitFor(t, ctx, "the relay in the diagram", `!!document.querySelector('#flow-scroll .fstep-connect[data-from="mx.other.test"][data-to="mail.example.test"]') &&
+		!!document.querySelector('#flow-scroll .fstep-reply[data-from="mail.example.test"][data-to="mx.other.test"][data-code="220"]')`)
+	if js[bool](t, ctx, `!!document.querySelector('#flow-scroll [data-lane^="client"]')`) {
+		t.Errorf("the diagram draws a client's session: %q", js[string](t, ctx, `document.getElementById('flow-list').innerText`))
+	}
 }
 
 // TestBrowserEnvelopeFates: the envelope panel says "delivered" only once
@@ -1126,5 +1135,221 @@ func TestBrowserBetweenServersBounce(t *testing.T) {
 	waitFor(t, ctx, "nobody bounced", `(r => !!r && r.dataset.fate === 'bounced')(document.querySelector('#verdicts tr[data-address="nobody@other.test"]'))`)
 	if n := js[int](t, ctx, `document.querySelectorAll('#env-notes li').length`); n != 1 {
 		t.Errorf("%d notes of a report sent back, want 1", n)
+	}
+}
+
+// classWithStudent has the teacher create a class and one student join
+// it; it returns the student's id, from the teacher's dashboard.
+func classWithStudent(t *testing.T, teacher, student context.Context, base, name string) string {
+	t.Helper()
+	do(t, teacher, chromedp.Navigate(base+"/teacher?key="+teacherKey), chromedp.WaitVisible(chromedp.CSS("#class-name")))
+	do(t, teacher,
+		chromedp.SendKeys(chromedp.CSS("#class-name"), "2nde B"),
+		chromedp.SetValue(chromedp.CSS("#class-locale"), "fr"),
+		chromedp.Click(chromedp.CSS("#pick-bcc")),
+		chromedp.Click(chromedp.CSS(".create-class button[type=submit]")),
+		chromedp.WaitReady(chromedp.CSS(`.dashboard[data-class]`)), chromedp.WaitReady(chromedp.CSS(`body[data-ws="open"]`)))
+	code := strings.TrimSpace(js[string](t, teacher, `document.querySelector('.big-code').textContent`))
+	do(t, student, chromedp.Navigate(base+"/join"), chromedp.WaitVisible(chromedp.CSS("#join-code")))
+	do(t, student,
+		chromedp.SendKeys(chromedp.CSS("#join-code"), code),
+		chromedp.SendKeys(chromedp.CSS("#join-name"), name),
+		chromedp.Click(chromedp.CSS(".join-form button[type=submit]")),
+		chromedp.WaitReady(chromedp.CSS(".class-home .addr-big")))
+	waitFor(t, teacher, name+" on the dashboard", `document.querySelectorAll('#grid-body tr[data-student]').length === 1`)
+	return js[string](t, teacher, `document.querySelector('#grid-body tr[data-student]').dataset.student`)
+}
+
+// relayToBob is a session, typed line by line, that logs in on
+// mail.example.test as alice and writes to bob@other.test.
+var relayToBob = [][2]string{
+	{"EHLO client.example.test", "250"},
+	{"AUTH PLAIN AGFsaWNlAGFsaWNl", "235"},
+	{"MAIL FROM:<alice@example.test>", "250"},
+	{"RCPT TO:<bob@other.test>", "250"},
+	{"DATA", "354"},
+}
+
+// sendToBob types relayToBob and its message in a student's terminal.
+func sendToBob(t *testing.T, ctx context.Context) {
+	t.Helper()
+	telnet(t, ctx, "mail.example.test")
+	for _, c := range relayToBob {
+		sendLine(t, ctx, c[0], c[1])
+	}
+	typeLines(t, ctx, "From: alice@example.test", "To: bob@other.test", "Subject: Across", "", "Hello Bob.")
+	sendLine(t, ctx, ".", "250")
+}
+
+// TestBrowserWatchBetweenServers: a teacher watches Léa, who logs in on
+// mail.example.test and writes to bob@other.test. The watch page's
+// Between-servers panel lists, in its <ol>, her own commands from the
+// student's terminal, then the relay session mail.example.test opens with
+// mx.other.test, each command and reply in order, and the queue handing
+// the message on; the relay session's lines are shown under the diagram;
+// the watched terminal still prints her session only. A reload of the
+// teacher's page draws it all again; axe-core finds nothing.
+func TestBrowserWatchBetweenServers(t *testing.T) {
+	ts, _ := classApp(t)
+	ctxs := classBrowsers(t, 2, 150*time.Second)
+	teacher, student := ctxs[0], ctxs[1]
+	studentID := classWithStudent(t, teacher, student, ts.URL, "Léa")
+	open(t, student, ts.URL+"/sandbox")
+	watch := ts.URL + "/teacher/classes/" + js[string](t, teacher, `document.querySelector('.dashboard').dataset.class`) + "/students/" + studentID
+	open(t, teacher, watch)
+	if !js[bool](t, teacher, `!document.getElementById('flow-empty').hidden && document.getElementById('flow-diagram').hidden`) {
+		t.Error("the watch page's Between-servers panel is not empty before the student does anything")
+	}
+	sendToBob(t, student)
+
+	const items = `[...document.querySelectorAll('#panel-flow #flow-list li')].map(li => li.textContent)`
+	out, back := flowItem("mail.example.test", "mx.other.test", ""), flowItem("mx.other.test", "mail.example.test", "")
+	waitFor(t, teacher, "the relay session's QUIT on the watch page", fmt.Sprintf(`%s.some(s => s.startsWith(%q))`, items, out+"QUIT"))
+	mine := web.T("fr", "js.flow.watch.client")
+	wants := []string{
+		flowItem(mine, "mail.example.test", "EHLO client.example.test"),
+		flowItem(mine, "mail.example.test", "RCPT TO:<bob@other.test>"),
+		flowItem("mail.example.test", mine, "354 "),
+		back + "220 mx.other.test", out + "EHLO mail.example.test",
+		out + "MAIL FROM:<alice@example.test>", back + "250 2.1.0", out + "RCPT TO:<bob@other.test>", back + "250 2.1.5",
+		out + "DATA", back + "354 ", out, back + "250 2.0.0 Ok: queued as ", out + "QUIT", back + "221 ",
+	}
+	list := js[[]string](t, teacher, items)
+	if missing := inOrder(list, wants); missing != "" {
+		t.Errorf("the watch page's list lacks %q, in its place:\n%s", missing, strings.Join(list, "\n"))
+	}
+	for _, leak := range []string{"AGFsaWNl"} {
+		if strings.Contains(strings.Join(list, "\n"), leak) {
+			t.Errorf("the watch page's list shows the credentials %q", leak)
+		}
+	}
+	if !js[bool](t, teacher, `!!document.querySelector('#flow-scroll .flow-top [data-lane="mx.other.test"]') && !!document.querySelector('#flow-scroll .flow-top .lane-client[data-lane="client"]')`) {
+		t.Error("the watch page's diagram lacks the student's or mx.other.test's lifeline")
+	}
+	waitFor(t, teacher, "the queue handing the message on", `!!document.querySelector('#flow-scroll .fstep-note.q-relayed[data-from="mail.example.test"]')`)
+	waitFor(t, teacher, "bob's copy stored", `!!document.querySelector('#flow-scroll .fstep-deliver[data-from="mx.other.test"][data-to="mailbox"]')`)
+	relay := `document.querySelector('#flow-relay-list .flow-relay')`
+	if title := js[string](t, teacher, relay+`.querySelector('h4').textContent`); !strings.Contains(title, "mail.example.test → mx.other.test") {
+		t.Errorf("the relay session's heading on the watch page: %q", title)
+	}
+	watched := js[string](t, teacher, `document.getElementById('watch-out').innerText`)
+	if !strings.Contains(watched, "RCPT TO:<bob@other.test>") || strings.Contains(watched, "220 mx.other.test") || strings.Contains(watched, "EHLO mail.example.test") {
+		t.Errorf("the watched terminal shows the relay session, or not the student's own:\n%s", watched)
+	}
+	if axeSourceOK() {
+		checkAxe(t, teacher, &axeTally{}, "fr watch, between servers")
+	}
+
+	open(t, teacher, watch)
+	waitFor(t, teacher, "the list replayed", fmt.Sprintf(`%s.some(s => s.startsWith(%q))`, items, out+"QUIT"))
+	waitFor(t, teacher, "the replay's last step", fmt.Sprintf(`%s.length === %d`, items, len(list)))
+}
+
+// liveNetApp is app with the shared world in a network, as the
+// command wires it: its queue relays to mx.other.test, and /live follows
+// that server's sessions.
+func liveNetApp(t *testing.T) (*httptest.Server, *sandbox.World) {
+	t.Helper()
+	lib, err := lessons.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := network.Default()
+	w := sandbox.NewWorld(sandbox.Config{Name: "default"})
+	l := n.Start(w, n.Resolver(), network.Options{NewWorld: func(c sandbox.Config) *sandbox.World {
+		c.Name = "net-" + c.Domain
+		return sandbox.NewWorld(c)
+	}})
+	s := server.New(server.Config{
+		World: w, Lessons: lib,
+		Ports:      server.Ports{SMTP: 2525, POP3: 1100, POP2: 1109},
+		NewSession: engine.New, Network: n, Resolver: n.Resolver(), WatchShared: l.Watch,
+	})
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); s.Close(); l.Close() })
+	return ts, w
+}
+
+// TestBrowserLiveBetweenServers: on /live, projected, a real client logs
+// in on the shared world and writes to bob@other.test, and mail.example.test
+// relays it to mx.other.test. The Between-servers panel draws the client's
+// session on a lifeline named by its address, then the relay session and
+// the queue handing the message on; another client, whose message stays
+// on mail.example.test, is not drawn (it has its card); the credentials
+// are masked; the labels are projector-sized; axe-core finds nothing; a
+// reload draws it again, the queue's news included.
+func TestBrowserLiveBetweenServers(t *testing.T) {
+	ts, w := liveNetApp(t)
+	ctx := sized(t, screens[1], ts.URL)
+	open(t, ctx, ts.URL+"/live")
+	if !js[bool](t, ctx, `!document.getElementById('flow-empty').hidden && !document.getElementById('flow-relays')`) {
+		t.Error("the live page's Between-servers panel: not empty at first, or with a place for relay lines")
+	}
+	feed := func(remote string, lines ...string) {
+		sess := engine.New(w, sandbox.SMTP, sandbox.Peer{Remote: remote, Transport: "tcp"})
+		sess.Start()
+		sandbox.FeedAll(sess, []byte(strings.Join(lines, "\r\n")+"\r\n"))
+	}
+	feed("192.0.2.8:40001", "EHLO local.example.test", "MAIL FROM:<bob@example.test>", "RCPT TO:<alice@example.test>", "DATA",
+		"Subject: Here", "", "Stays here.", ".", "QUIT")
+	cards := `document.querySelectorAll('#live-sessions .live-session')`
+	waitFor(t, ctx, "the local client's card", cards+`.length === 1 && `+cards+`[0].classList.contains('closed')`)
+	if n := js[int](t, ctx, `document.querySelectorAll('#flow-list li').length`); n != 0 {
+		t.Errorf("a session whose message stayed on mail.example.test drew %d steps", n)
+	}
+	feed("192.0.2.7:40312", "EHLO pc.example.test", "AUTH PLAIN AGFsaWNlAGFsaWNl", "MAIL FROM:<alice@example.test>",
+		"RCPT TO:<bob@other.test>", "DATA", "From: alice@example.test", "To: bob@other.test", "Subject: Across", "", "Seen on the projector.", ".", "QUIT")
+
+	const items = `[...document.querySelectorAll('#flow-list li')].map(li => li.textContent)`
+	out, back := flowItem("mail.example.test", "mx.other.test", ""), flowItem("mx.other.test", "mail.example.test", "")
+	waitFor(t, ctx, "the relay session's QUIT in the list", fmt.Sprintf(`%s.some(s => s.startsWith(%q))`, items, out+"QUIT"))
+	waitFor(t, ctx, "the queue handing the message on", `!!document.querySelector('#flow-scroll .fstep-note.q-relayed[data-from="mail.example.test"]')`)
+	client := flowItem("192.0.2.7", "mail.example.test", "")
+	wants := []string{
+		client + "EHLO pc.example.test", client + "AUTH PLAIN ••••", client + "RCPT TO:<bob@other.test>",
+		flowItem("mail.example.test", "192.0.2.7", "250 2.0.0 Ok: queued as "),
+		back + "220 mx.other.test", out + "EHLO mail.example.test", out + "RCPT TO:<bob@other.test>", back + "250 2.1.5",
+		out + "DATA", back + "354 ", back + "250 2.0.0 Ok: queued as ", out + "QUIT",
+	}
+	list := js[[]string](t, ctx, items)
+	if missing := inOrder(list, wants); missing != "" {
+		t.Errorf("the live page's list lacks %q, in its place:\n%s", missing, strings.Join(list, "\n"))
+	}
+	all := strings.Join(list, "\n")
+	if strings.Contains(all, "AGFsaWNl") || strings.Contains(all, "192.0.2.8") || strings.Contains(all, "local.example.test") {
+		t.Errorf("the live page's list shows the credentials or the local client's session:\n%s", all)
+	}
+	lanes := js[[]string](t, ctx, `[...document.querySelectorAll('#flow-scroll .flow-top [data-lane]')].map(g => g.dataset.lane)`)
+	if strings.Join(lanes, " ") != "client:192.0.2.7 mail.example.test mx.other.test mailbox" {
+		t.Errorf("the lifelines: %q, want the client's, both servers', the mailbox's", lanes)
+	}
+	if name := js[string](t, ctx, `document.querySelector('#flow-scroll .flow-top [data-lane="client:192.0.2.7"] .lane-name').textContent`); name != "192.0.2.7" {
+		t.Errorf("the client's lifeline is named %q", name)
+	}
+	if !js[bool](t, ctx, `!!document.querySelector('#flow-scroll .fstep-deliver[data-from="mx.other.test"][data-to="mailbox"]')`) {
+		t.Error("no arrow from mx.other.test into the mailbox")
+	}
+	// Projected, the drawing's text is as large as the page's.
+	if h := js[float64](t, ctx, `document.querySelector('#flow-scroll .flow-body .label').getBoundingClientRect().height`); h < 19 {
+		t.Errorf("projector mode: the diagram's labels are %.1f px high", h)
+	}
+	if fs := js[float64](t, ctx, `parseFloat(getComputedStyle(document.querySelector('#flow-title')).fontSize)`); fs < 24 {
+		t.Errorf("projector mode: the panel's title is %.0f px", fs)
+	}
+	if axeSourceOK() {
+		checkAxe(t, ctx, &axeTally{}, "fr live, between servers, projector")
+	}
+	shotOf(t, ctx, "#panel-flow", "live-between-servers-fr.png")
+
+	// After a reload, the kept sessions and the queue's news draw it again.
+	open(t, ctx, ts.URL+"/live")
+	waitFor(t, ctx, "the replay", fmt.Sprintf(`%s.length === %d`, items, len(list)))
+	again := js[[]string](t, ctx, items)
+	relayed := strings.NewReplacer("{host}", "mail.example.test", "{what}", strings.ReplaceAll(web.T("fr", "js.flow.svg.relayed"), "{host}", "mx.other.test")).Replace(web.T("fr", "js.flow.item.note"))
+	if missing := inOrder(again, append(wants, relayed)); missing != "" {
+		t.Errorf("after a reload, the list lacks %q, in its place:\n%s", missing, strings.Join(again, "\n"))
+	}
+	if !js[bool](t, ctx, `!!document.querySelector('#flow-scroll .fstep-note.q-relayed[data-from="mail.example.test"]')`) {
+		t.Error("after a reload, the queue's handing on is not drawn")
 	}
 }

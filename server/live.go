@@ -21,6 +21,10 @@ const (
 	// MaxLivePagesPerAddress bounds the /live pages one client address may
 	// open; the teacher (with the key) is never turned away.
 	MaxLivePagesPerAddress = 10
+	// LiveQueueNews bounds the queue's news kept (the queue events without
+	// a session: a message handed on, deferred, given up on), for the
+	// Between servers diagram of a page that opens later.
+	LiveQueueNews = 200
 )
 
 // liveHub follows the shared world that real clients (telnet, swaks, mail
@@ -30,6 +34,8 @@ type liveHub struct {
 	mu       sync.Mutex
 	sessions map[string]*liveSession
 	order    []string
+	started  int        // sessions kept so far, ever
+	news     []liveNews // the queue's news kept, oldest first
 	pages    map[*wsConn]bool
 	cancels  []func()
 	closed   bool
@@ -37,9 +43,18 @@ type liveHub struct {
 
 // liveSession is what the hub keeps of one session.
 type liveSession struct {
+	start  int // its rank among the sessions kept, from 1
 	events []sandbox.Event
 	size   int  // approximate octets kept
 	full   bool // no event fits any more: later ones are only streamed
+}
+
+// liveNews is a queue event without a session, and how many sessions had
+// started when it came: a page that opens later gets it after those
+// sessions' events (after the relay session it tells the end of).
+type liveNews struct {
+	ev    sandbox.Event
+	after int
 }
 
 func newLiveHub(w *sandbox.World) *liveHub {
@@ -56,8 +71,8 @@ func (h *liveHub) watchWorld(w *sandbox.World) {
 	cancel := w.Subscribe(func(ev sandbox.Event) {
 		if ev.Session != "" {
 			ev.Session = pageSession(w.Host, ev.Session) // a copy: other observers keep the world's id
-			h.observe(ev)
 		}
+		h.observe(ev)
 	})
 	h.mu.Lock()
 	closed := h.closed
@@ -72,25 +87,29 @@ func (h *liveHub) watchWorld(w *sandbox.World) {
 
 // observe keeps ev for the pages that open later, within the limits of its
 // session, and streams it to the pages open now. Once a session is full,
-// its events cost one lookup while no page watches.
+// its events cost one lookup while no page watches. The queue's news (a
+// queue event without a session) is for the pages' Between servers
+// diagram: kept apart, up to LiveQueueNews, it takes no session's place;
+// the relay session it names gets the name the pages know it by. Other
+// events without a session are not shown.
 func (h *liveHub) observe(ev sandbox.Event) {
-	if ev.Session == "" {
+	if ev.Session == "" && ev.Queue == nil {
 		return
 	}
 	ev = redact(ev)
+	if q := ev.Queue; q != nil && q.Session != "" {
+		c := *q // shared with the world's other observers
+		c.Session = pageSession(q.Host, q.Session)
+		ev.Queue = &c
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s := h.sessions[ev.Session]
-	if s == nil {
-		if len(h.order) >= LiveSessions {
-			delete(h.sessions, h.order[0])
-			h.order = h.order[1:]
+	if ev.Session == "" {
+		if len(h.news) >= LiveQueueNews {
+			h.news = h.news[1:]
 		}
-		h.order = append(h.order, ev.Session)
-		s = &liveSession{}
-		h.sessions[ev.Session] = s
-	}
-	if !s.full {
+		h.news = append(h.news, liveNews{ev, h.started})
+	} else if s := h.session(ev.Session); !s.full {
 		s.keep(ev)
 	}
 	if len(h.pages) > 0 {
@@ -99,6 +118,33 @@ func (h *liveHub) observe(ev sandbox.Event) {
 			c.sendBatch(b)
 		}
 	}
+}
+
+// session is the kept session id, made if need be, the oldest forgotten
+// past LiveSessions with the news that came before the oldest left.
+// Called with mu held.
+func (h *liveHub) session(id string) *liveSession {
+	if s := h.sessions[id]; s != nil {
+		return s
+	}
+	if len(h.order) >= LiveSessions {
+		delete(h.sessions, h.order[0])
+		h.order = h.order[1:]
+		first := h.started + 1 // the session made now, if it is the only one left
+		if len(h.order) > 0 {
+			first = h.sessions[h.order[0]].start
+		}
+		i := 0
+		for i < len(h.news) && h.news[i].after < first {
+			i++
+		}
+		h.news = h.news[i:]
+	}
+	h.started++
+	s := &liveSession{start: h.started}
+	h.order = append(h.order, id)
+	h.sessions[id] = s
+	return s
 }
 
 // keep adds ev to the session's events, unless it would take the session
@@ -120,15 +166,36 @@ func (h *liveHub) join(c *wsConn) bool {
 		return false
 	}
 	h.pages[c] = true
+	news := h.news
 	for _, id := range h.order {
-		for evs := h.sessions[id].events; len(evs) > 0; {
+		s := h.sessions[id]
+		i := 0
+		for i < len(news) && news[i].after < s.start {
+			i++
+		}
+		h.replayNews(c, news[:i])
+		news = news[i:]
+		for evs := s.events; len(evs) > 0; {
 			n := min(len(evs), replayBatch)
 			c.sendBatch(lazyBatch(evs[:n:n]))
 			evs = evs[n:]
 		}
 	}
+	h.replayNews(c, news)
 	c.sendJSON(map[string]string{"t": "replayed"})
 	return true
+}
+
+// replayNews sends the queue's news to c. Called with mu held.
+func (h *liveHub) replayNews(c *wsConn, news []liveNews) {
+	if len(news) == 0 {
+		return
+	}
+	evs := make([]sandbox.Event, len(news))
+	for i, n := range news {
+		evs[i] = n.ev
+	}
+	c.sendBatch(lazyBatch(evs))
 }
 
 // fromAddr counts the pages of a client address. Called with mu held.

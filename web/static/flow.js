@@ -6,6 +6,11 @@
 // mailbox, a bounce coming back. The same steps as an ordered list for
 // screen readers, and the lines of each relay session, annotated as the
 // terminal annotates its own.
+//
+// The sandbox's page draws its terminal's mail; the teacher's page watching
+// a student draws that student's, from the same events; /live draws the
+// shared world's, where many real clients talk to one server (see the
+// options of Flow).
 import { t, tn, el, locale } from './i18n.js';
 import { Transcript } from './transcript.js';
 import { family, label } from './explain.js';
@@ -21,6 +26,13 @@ export const MAX_RELAYS = 8;
 const MAX_SESSIONS = 64;
 // MAX_QUEUE_IDS bounds the message ids remembered with their server.
 const MAX_QUEUE_IDS = 256;
+// MAX_CLIENTS bounds the lifelines of clients drawn by their address
+// (/live): past it, the clients that come later share one lifeline, "the
+// other clients", and the list still names each by its address. A
+// projected diagram stays a few lanes wide, however many clients the
+// class has.
+export const MAX_CLIENTS = 3;
+const OTHERS = 'client:*';
 const CLEARED_KEY = 'smtplab.flow.cleared';
 
 // The drawing, in user units: 16 make one em of the panel's text, so the
@@ -40,6 +52,17 @@ const NS = 'http://www.w3.org/2000/svg';
 // the queue's news as queue events, a bounce with no session at all.
 export function ownSession(ev) {
   return !!ev.session && !ev.session.includes('/') && ev.kind !== 'queue';
+}
+
+// address is a client's address without its port: "192.0.2.7" for
+// "192.0.2.7:40312", "::1" for "[::1]:40312". Sessions from one machine
+// share its lifeline.
+export function address(remote) {
+  const r = String(remote || '');
+  const v6 = /^\[([^\]]*)\](?::\d+)?$/.exec(r);
+  if (v6) return v6[1];
+  const v4 = /^([^:]+):\d+$/.exec(r);
+  return v4 ? v4[1] : r;
 }
 
 // svg makes an SVG element with attributes; text, if any, as text.
@@ -70,9 +93,26 @@ function shortMeaning(x) {
   return meaning.split(/\s*:/)[0].trim();
 }
 
+// Flow draws the panel in root. opts:
+//   clearKey: the sessionStorage key that keeps a clear across a reload
+//     (the replay skips what came before); '' keeps none.
+//   client: the name of the terminal's lifeline ("Your terminal").
+//   byAddress: a lifeline per client address, named by it, instead of the
+//     one terminal's (up to MAX_CLIENTS).
+//   relayedOnly: a client's session is drawn only once it hands a message
+//     to the queue for another server: its steps so far wait until then,
+//     and are drawn at once. /live sets both: there every real client has
+//     a card of its own, and the diagram keeps to what goes between
+//     servers, readable on a projector however busy the class.
+//   relayLines: the relay sessions' lines under the diagram (default true;
+//     /live shows them in their cards).
 export class Flow {
-  constructor(root) {
+  constructor(root, opts = {}) {
     this.root = root;
+    this.opts = opts;
+    this.clearKey = opts.clearKey === undefined ? CLEARED_KEY : opts.clearKey;
+    this.clientName = opts.client || t('flow.client');
+    this.relayLines = opts.relayLines !== false;
     this.box = root.querySelector('#flow-diagram');
     this.scroll = root.querySelector('#flow-scroll');
     this.list = root.querySelector('#flow-list');
@@ -81,27 +121,29 @@ export class Flow {
     this.relays = root.querySelector('#flow-relays');
     this.relayList = root.querySelector('#flow-relay-list');
     this.home = document.body.dataset.host || '';
-    this.clearedAt = Number(sessionStorage.getItem(CLEARED_KEY)) || 0;
+    this.clearedAt = (this.clearKey && Number(sessionStorage.getItem(this.clearKey))) || 0;
+    this.remotes = new Map(); // session id → its client's address, kept through a clear
     this.follow = true;
     this.scroll.addEventListener('scroll', () => { this.follow = this.nearBottom(); });
-    root.querySelector('#flow-clear').addEventListener('click', () => this.clear());
+    const clear = root.querySelector('#flow-clear');
+    if (clear) clear.addEventListener('click', () => this.clear());
     this.start();
   }
 
   // start forgets everything drawn.
   start() {
-    this.lanes = [];          // {key, name, role}, in order: the client first, the mailbox last
+    this.lanes = [];          // {key, name, role, kind}, in order: the clients first, the mailbox last
     this.steps = [];          // the steps drawn, oldest first
     this.count = 0;           // steps ever added: the number of the next
     this.dropped = 0;
-    this.sessions = new Map(); // session id → {client, server, relay, transcript, data, input}
+    this.sessions = new Map(); // session id → {client, who, server, relay, held, transcript, data, input}
     this.queueHosts = new Map(); // message id → the server whose queue holds it
     this.bounced = new Set();    // the reports drawn, by uid (one may be told twice)
     this.bouncer = '';           // the server that gave up last
     this.latest = 0;             // the newest event's time, ms
     this.list.replaceChildren();
-    this.relayList.replaceChildren();
-    this.relays.hidden = true;
+    if (this.relayList) this.relayList.replaceChildren();
+    if (this.relays) this.relays.hidden = true;
     this.follow = true;
     this.redraw();
   }
@@ -111,7 +153,7 @@ export class Flow {
   reset(world) {
     if (world) {
       this.clearedAt = 0;
-      sessionStorage.removeItem(CLEARED_KEY);
+      if (this.clearKey) sessionStorage.removeItem(this.clearKey);
     }
     this.start();
   }
@@ -120,7 +162,7 @@ export class Flow {
   // skips what came before.
   clear() {
     this.clearedAt = Math.max(this.latest, this.clearedAt);
-    sessionStorage.setItem(CLEARED_KEY, String(this.clearedAt));
+    if (this.clearKey) sessionStorage.setItem(this.clearKey, String(this.clearedAt));
     this.start();
   }
 
@@ -156,24 +198,65 @@ export class Flow {
   session(ev) {
     let s = this.sessions.get(ev.session);
     if (s) return s;
-    const relay = ev.session.includes('/');
     const open = ev.kind === 'open' ? ev.open || {} : {};
+    // A followed session is a relay session; on /live, so is one a server
+    // of the network opens with the shared world (its own id, plain).
+    const relay = ev.session.includes('/') || open.transport === 'relay';
     const server = (open.host || (relay ? ev.session.split('/')[0] : this.home)).toLowerCase();
     let client = 'client';
-    if (relay) client = ((open.via && open.via.host) || this.otherHost(server) || this.home).toLowerCase();
-    s = { id: ev.session, client, server, relay, transcript: null, data: null, input: null };
+    let who = this.clientName;
+    if (relay) {
+      client = who = ((open.via && open.via.host) || this.otherHost(server) || this.home).toLowerCase();
+    } else if (this.opts.byAddress) {
+      if (open.remote) {
+        this.remotes.set(ev.session, address(open.remote));
+        if (this.remotes.size > MAX_SESSIONS) this.remotes.delete(this.remotes.keys().next().value);
+      }
+      const addr = this.remotes.get(ev.session) || '';
+      client = 'client:' + (addr || '?');
+      who = addr || t('flow.live.client');
+    }
+    s = { id: ev.session, client, who, server, relay, held: null, heldDropped: 0, transcript: null, data: null, input: null };
     if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value);
     this.sessions.set(ev.session, s);
-    this.lane(client);
-    this.lane(server);
-    if (relay) this.relayBox(s);
+    if (this.opts.relayedOnly && !relay) s.held = [];
+    else this.show(s);
     return s;
+  }
+
+  // show gives session s its lifelines, and a relay session the place
+  // where its lines go. A client drawn by its address past MAX_CLIENTS
+  // goes on the other clients' lifeline.
+  show(s) {
+    if (s.client.startsWith('client:') && !this.lanes.some((l) => l.key === s.client) &&
+        this.lanes.filter((l) => l.kind === 'client' && l.key !== OTHERS).length >= MAX_CLIENTS) {
+      s.client = OTHERS;
+    }
+    this.lane(s.client, s.client === OTHERS ? t('flow.live.others') : s.who);
+    this.lane(s.server);
+    if (s.relay && this.relayLines && this.relayList) this.relayBox(s);
+  }
+
+  // release draws a session held back (relayedOnly) once its message is
+  // handed to another server: the steps it kept, then the rest as they come.
+  release(s) {
+    if (!s.held) return;
+    const held = s.held;
+    const before = s.client;
+    s.held = null;
+    this.show(s);
+    for (const step of held) {
+      if (step.from === before) step.from = s.client;
+      if (step.to === before) step.to = s.client;
+      this.place(step);
+    }
+    this.dropped += s.heldDropped;
   }
 
   // otherHost is a server drawn already, other than host: who a relay
   // session whose open event was not seen most likely came from.
   otherHost(host) {
-    const l = this.lanes.find((l) => l.key !== 'client' && l.key !== 'mailbox' && l.key !== host);
+    const l = this.lanes.find((l) => l.kind === 'server' && l.key !== host);
     return l ? l.key : '';
   }
 
@@ -182,15 +265,15 @@ export class Flow {
     if (via && via.queue) this.remember(via.queue, s.client);
     this.add({
       kind: 'connect', from: s.client, to: s.server, label: t('flow.svg.connect'),
-      item: t('flow.item.connect', { from: this.name(s.client), to: this.name(s.server) }),
-    });
+      item: t('flow.item.connect', { from: s.who, to: this.name(s.server) }),
+    }, s);
   }
 
   // sealed notes that the session is encrypted from here on (STARTTLS):
   // its lines stay readable here, as only the two ends read them.
   sealed(s) {
     const words = t('flow.svg.tls');
-    this.add({ kind: 'note', action: 'tls', from: s.server, to: s.server, label: words, item: t('flow.item.note', { host: s.server, what: words }) });
+    this.add({ kind: 'note', action: 'tls', from: s.server, to: s.server, label: words, item: t('flow.item.note', { host: s.server, what: words }) }, s);
     if (s.transcript) {
       s.transcript.sealed = true;
       s.transcript.system(words, 'note tls-note');
@@ -201,14 +284,14 @@ export class Flow {
     if (inp.data) {
       // The message's text is one arrow, however many lines it has.
       if (!s.data) {
-        s.data = this.add({ kind: 'data', from: s.client, to: s.server, lines: 0 });
+        s.data = this.add({ kind: 'data', from: s.client, to: s.server, lines: 0 }, s);
         s.input = null;
       }
       const step = s.data;
       if (inp.text === '.') s.data = null;
       else step.lines++;
       step.label = s.data ? tn('flow.svg.data', step.lines) : tn('flow.svg.dataDone', step.lines);
-      step.item = t('flow.item', { from: this.name(s.client), to: this.name(s.server), text: step.label });
+      step.item = t('flow.item', { from: s.who, to: this.name(s.server), text: step.label });
       step.li.textContent = step.item;
       this.later();
       return;
@@ -216,8 +299,8 @@ export class Flow {
     const text = inp.secret ? masked(inp.text) : inp.text;
     s.input = this.add({
       kind: 'cmd', from: s.client, to: s.server, label: text, title: text,
-      item: t('flow.item', { from: this.name(s.client), to: this.name(s.server), text }),
-    });
+      item: t('flow.item', { from: s.who, to: this.name(s.server), text }),
+    }, s);
   }
 
   reply(s, reply, x) {
@@ -225,12 +308,12 @@ export class Flow {
     let text = (lines[0] || label(reply)).replace(/^(\d{3})-/, '$1 ');
     if (lines.length > 1) text += ' ' + tn('flow.more', lines.length - 1);
     const meaning = shortMeaning(x);
-    const args = { from: this.name(s.server), to: this.name(s.client), text, meaning };
+    const args = { from: this.name(s.server), to: s.who, text, meaning };
     this.add({
       kind: 'reply', from: s.server, to: s.client, label: text, title: lines.join('\n'),
       cls: 'b' + family(reply), code: label(reply),
       item: meaning ? t('flow.item.reply', args) : t('flow.item', args),
-    });
+    }, s);
     s.input = null;
   }
 
@@ -255,7 +338,7 @@ export class Flow {
       this.add({
         kind: 'bounce', from: host, to: 'mailbox', label: '↩ ' + words, title: why,
         item: t('flow.item.why', { from: this.name(host), to: this.name('mailbox'), text: words, why }),
-      });
+      }, s);
       return;
     }
     const ok = d.status === 'delivered';
@@ -264,7 +347,7 @@ export class Flow {
       kind: ok ? 'deliver' : 'lost', from: host, to: 'mailbox', label: (ok ? '✉ ' : '✗ ') + words, title: why,
       item: ok || !why ? t('flow.item', { from: this.name(host), to: this.name('mailbox'), text: words })
         : t('flow.item.why', { from: this.name(host), to: this.name('mailbox'), text: words, why }),
-    });
+    }, s);
   }
 
   // queue draws what the queue did with a recipient, on the lifeline of
@@ -272,9 +355,11 @@ export class Flow {
   queue(ev, x) {
     const q = ev.queue;
     const own = ev.session && this.sessions.get(ev.session);
+    // A session held back is drawn once its message waits for another server.
+    if (own && own.held && q.action === 'queued') this.release(own);
     const host = (own ? own.server : this.queueHosts.get(q.id) || this.home).toLowerCase();
     this.remember(q.id, host);
-    this.lane(host);
+    if (!own || !own.held) this.lane(host);
     const next = (q.host || '').toLowerCase();
     let mark = '◷';
     let words;
@@ -299,7 +384,7 @@ export class Flow {
     this.add({
       kind: 'note', action: q.action, from: host, to: host, label: mark + ' ' + words, title: why,
       item: why ? t('flow.item.noteWhy', { host, what: words, why }) : t('flow.item.note', { host, what: words }),
-    });
+    }, own);
   }
 
   // remember keeps which server holds message id, for the queue's news.
@@ -310,36 +395,58 @@ export class Flow {
     if (this.queueHosts.size > MAX_QUEUE_IDS) this.queueHosts.delete(this.queueHosts.keys().next().value);
   }
 
-  // lane finds the lifeline key, or adds it: the servers in the order they
-  // appear, between the client and the mailbox.
-  lane(key) {
+  // lane finds the lifeline key, or adds it: the clients first (key
+  // "client", or "client:<address>"), in the order they appear, named
+  // name; the servers in the order they appear; the mailbox last.
+  lane(key, name) {
     if (this.lanes.some((l) => l.key === key)) return;
-    if (key === 'client') {
-      this.lanes.unshift({ key, name: t('flow.client'), role: t('flow.role.client') });
+    if (key === 'client' || key.startsWith('client:')) {
+      const at = this.lanes.filter((l) => l.kind === 'client').length;
+      const l = { key, kind: 'client', name: name || this.clientName, role: t('flow.role.client') };
+      // The other clients' lifeline stays after those named.
+      const others = this.lanes.findIndex((l) => l.key === OTHERS);
+      this.lanes.splice(others >= 0 ? others : at, 0, l);
     } else if (key === 'mailbox') {
-      this.lanes.push({ key, name: t('flow.mailbox'), role: t('flow.role.mailbox') });
+      this.lanes.push({ key, kind: 'mailbox', name: t('flow.mailbox'), role: t('flow.role.mailbox') });
     } else {
-      const servers = this.lanes.filter((l) => l.key !== 'client' && l.key !== 'mailbox').length;
+      const servers = this.lanes.filter((l) => l.kind === 'server').length;
       const at = this.lanes.findIndex((l) => l.key === 'mailbox');
-      const l = { key, name: key, role: servers === 0 ? t('flow.role.mta') : t('flow.role.next') };
+      const l = { key, kind: 'server', name: key, role: servers === 0 ? t('flow.role.mta') : t('flow.role.next') };
       if (at < 0) this.lanes.push(l);
       else this.lanes.splice(at, 0, l);
     }
   }
 
-  // name is how a list item names a lifeline.
+  // name is how a list item names a lifeline (a client, by its session's
+  // s.who).
   name(key) {
-    if (key === 'client') return t('flow.client');
     if (key === 'mailbox') return t('flow.mailbox');
-    return key;
+    const l = this.lanes.find((l) => l.key === key);
+    return l ? l.name : key;
   }
 
-  // add adds a step, to the list at once and to the drawing soon after.
-  add(step) {
+  // add adds a step of session s (none: the queue's), to the list at once
+  // and to the drawing soon after; a session held back keeps it until it
+  // is released.
+  add(step, s) {
+    step.li = el('li', 'flow-' + step.kind, step.item || '');
+    if (s && s.held) {
+      s.held.push(step);
+      if (s.held.length > MAX_STEPS) {
+        s.held.shift();
+        s.heldDropped++;
+      }
+      return step;
+    }
+    return this.place(step);
+  }
+
+  // place numbers a step and draws it.
+  place(step) {
     this.lane(step.from);
     this.lane(step.to);
     step.n = ++this.count;
-    step.li = el('li', 'flow-' + step.kind, step.item || '', { value: String(step.n) });
+    step.li.setAttribute('value', String(step.n));
     this.list.append(step.li);
     this.steps.push(step);
     while (this.steps.length > MAX_STEPS) {
@@ -378,7 +485,7 @@ export class Flow {
     const head = this.drawHead(w, x);
     const body = svg('svg', { class: 'flow-svg flow-body', viewBox: `0 0 ${w} ${h}`, width: w / U + 'em', height: h / U + 'em', 'aria-hidden': 'true', focusable: 'false' });
     for (const l of this.lanes) {
-      body.append(svg('line', { class: 'life life-' + (l.key === 'client' || l.key === 'mailbox' ? l.key : 'server'), x1: x.get(l.key), y1: 0, x2: x.get(l.key), y2: h }));
+      body.append(svg('line', { class: 'life life-' + l.kind, x1: x.get(l.key), y1: 0, x2: x.get(l.key), y2: h }));
     }
     this.steps.forEach((s, i) => body.append(this.drawStep(s, ROW * (i + 0.5) + 8, x, w)));
     const wrap = el('div', 'flow-head-wrap');
@@ -393,7 +500,7 @@ export class Flow {
     const head = svg('svg', { class: 'flow-svg flow-top', viewBox: `0 0 ${w} ${HEAD}`, width: w / U + 'em', height: HEAD / U + 'em', 'aria-hidden': 'true', focusable: 'false' });
     const room = Math.floor((LANE - 30) / (CHAR + 0.5));
     for (const l of this.lanes) {
-      const g = svg('g', { class: 'lane lane-' + (l.key === 'client' || l.key === 'mailbox' ? l.key : 'server'), 'data-lane': l.key });
+      const g = svg('g', { class: 'lane lane-' + l.kind, 'data-lane': l.key });
       g.append(svg('rect', { x: x.get(l.key) - (LANE - 24) / 2, y: 6, width: LANE - 24, height: HEAD - 12, rx: 8 }));
       g.append(svg('text', { x: x.get(l.key), y: 28, 'text-anchor': 'middle', class: 'lane-name' }, fit(l.name, room)));
       g.append(svg('text', { x: x.get(l.key), y: 48, 'text-anchor': 'middle', class: 'lane-role' }, fit(l.role, room + 4)));

@@ -1,7 +1,9 @@
 // The live view: every session real clients are having on the TCP ports,
-// each transcript annotated and updated as it happens.
+// each transcript annotated and updated as it happens, and what goes from
+// one server to another drawn in the Between servers panel.
 import { t, el } from './i18n.js';
 import { Transcript } from './transcript.js';
+import { Flow } from './flow.js';
 
 // CLOSED_KEEP_MS is how long a session that ended stays on the page, so
 // that a projected class sees it end, then makes room; PRUNE_EVERY_MS is
@@ -13,6 +15,15 @@ export class Live {
   constructor(container) {
     this.root = container;
     this.sessions = new Map();
+    // Many real clients may talk to the shared server at once: the diagram
+    // keeps to the sessions whose message is handed to another server (and
+    // the relay sessions that carry it), a lifeline per client address, up
+    // to MAX_CLIENTS; every session has its card below, the relay sessions'
+    // lines included.
+    const panel = document.getElementById('panel-flow');
+    this.flow = panel ? new Flow(panel, {
+      clearKey: 'smtplab.flow.cleared.live', byAddress: true, relayedOnly: true, relayLines: false,
+    }) : null;
     this.empty();
     setInterval(() => this.prune(), PRUNE_EVERY_MS);
   }
@@ -36,6 +47,7 @@ export class Live {
 
   clear() {
     this.sessions.clear();
+    if (this.flow) this.flow.reset(false);
     this.empty();
   }
 
@@ -64,6 +76,8 @@ export class Live {
   }
 
   event(ev, x) {
+    // The queue's news has no session: for the diagram only.
+    if (this.flow) this.flow.event(ev, x);
     if (!ev.session) return;
     if (ev.kind === 'open') this.prune();
     const s = this.card(ev);
