@@ -3253,7 +3253,7 @@ func StudentWatch(p Page, v StudentWatchView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = watchedFlow(p, p.T("flow.watch.desc"), p.T("flow.watch.empty"), true).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = flowPanelWith(p, p.T("flow.watch.desc"), p.T("flow.watch.empty"), true).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

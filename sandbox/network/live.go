@@ -75,34 +75,28 @@ func (l *Live) Network() *Network { return l.net }
 // ServerByHost returns the world whose SMTP server answers at host,
 // making it if it does not exist yet; nil when nothing listens there (no
 // such server, or a host that is down): the connection is refused.
-func (l *Live) ServerByHost(host string) *sandbox.World {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	if strings.EqualFold(host, l.home.Host) {
-		return l.home
-	}
-	d, ok := l.net.ServerAt(host)
-	if !ok {
-		if l.net.Down(host) || l.opts.Outside == nil {
-			return nil
-		}
-		return l.opts.Outside(host)
-	}
-	return l.world(d)
-}
+func (l *Live) ServerByHost(host string) *sandbox.World { return l.lookup(host, true) }
 
 // Made is ServerByHost for a lookup that must not start a server: the
 // world answering at host if it exists already, nil otherwise.
-func (l *Live) Made(host string) *sandbox.World {
+func (l *Live) Made(host string) *sandbox.World { return l.lookup(host, false) }
+
+// lookup finds the world answering at host, making a network domain's
+// on first use if create says so. A class's world (Outside) is made with
+// its class.
+func (l *Live) lookup(host string, create bool) *sandbox.World {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	if strings.EqualFold(host, l.home.Host) {
 		return l.home
 	}
 	d, ok := l.net.ServerAt(host)
-	if !ok {
-		if l.net.Down(host) || l.opts.Outside == nil {
-			return nil
-		}
-		return l.opts.Outside(host) // a class's world: made with the class
+	switch {
+	case !ok && (l.net.Down(host) || l.opts.Outside == nil):
+		return nil
+	case !ok:
+		return l.opts.Outside(host)
+	case create:
+		return l.world(d)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

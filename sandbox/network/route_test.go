@@ -99,3 +99,22 @@ func TestAnswersByTheNameDialled(t *testing.T) {
 		t.Fatalf("ines's copy does not say mx2 took it: %d messages", len(msgs))
 	}
 }
+
+// TestMadeMakesNothing: Made finds the worlds ServerByHost has made, and
+// makes none itself.
+func TestMadeMakesNothing(t *testing.T) {
+	l := liveNet(t)
+	if w := l.Made("mx.other.test"); w != nil {
+		t.Fatalf("Made found %s before anything reached it", w.Host)
+	}
+	if n := len(l.Worlds()); n != 1 {
+		t.Fatalf("%d worlds after Made, want the home one only", n)
+	}
+	made := l.ServerByHost("MX.other.test.")
+	if got := l.Made("mx.other.test"); got == nil || got != made {
+		t.Errorf("Made = %v, want the world ServerByHost made", got)
+	}
+	if l.Made("mx.down.test") != nil || l.Made(l.Home().Host) != l.Home() {
+		t.Error("Made: a host that is down answers, or the home world does not")
+	}
+}
