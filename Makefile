@@ -24,12 +24,8 @@ bench: ## run the benchmarks, then smtplab's SMTP throughput against go-smtp's (
 			for (i = 2; i <= NF; i++) if ($$i ~ /msgs\/s|x-gosmtp/) line = line " " $$(i-1) " " $$i; print line; found = 1 } \
 			END { exit !found }'
 
-fuzz: ## run each fuzz target for FUZZTIME
-	@for target in $$(grep -rhoE '^func (Fuzz[A-Za-z0-9]+)' --include='*_test.go' sandbox | sed 's/func //' | sort -u); do \
-		pkg=$$(grep -rlE "^func $$target\(" --include='*_test.go' sandbox | head -1 | xargs dirname); \
-		echo "fuzz $$target in ./$$pkg"; \
-		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
-	done
+fuzz: ## run each fuzz target for FUZZTIME (a failing input is written under the package's testdata/fuzz)
+	@GO=$(GO) bash .ci/fuzz $(FUZZTIME)
 
 generate: ## regenerate the templ components (web/*_templ.go)
 	$(GO) tool templ generate
